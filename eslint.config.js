@@ -1,0 +1,67 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Dependency direction (DESIGN.md "Layout"): gateway, worker, webmail, cli → keys → core.
+ * No service imports another service; core imports nothing of ours above it; only keys/ imports openpgp.
+ */
+const services = ['gateway', 'worker', 'webmail'];
+const forbid = (folders) => folders.flatMap((f) => [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`]);
+const layer = (folder, forbidden, extra = []) => ({
+  files: [`${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...(forbidden.length
+            ? [
+                {
+                  group: forbid(forbidden),
+                  message: `${folder}/ may not import from ${forbidden.join(', ')} (DESIGN.md: dependencies flow one way)`,
+                },
+              ]
+            : []),
+          ...extra,
+        ],
+      },
+    ],
+  },
+});
+const noOpenpgp = {
+  group: ['openpgp', 'openpgp/*'],
+  message: 'Only keys/ imports openpgp (the OpenPGP boundary).',
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'data/**', 'test-output/**', 'dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  layer('core', ['keys', 'cli', ...services], [noOpenpgp]),
+  layer('keys', ['cli', ...services]),
+  layer('gateway', ['cli', 'worker', 'webmail'], [noOpenpgp]),
+  layer('worker', ['cli', 'gateway', 'webmail'], [noOpenpgp]),
+  layer('webmail', ['cli', 'gateway', 'worker'], [noOpenpgp]),
+  layer('cli', [], [noOpenpgp]),
+  { files: ['cli/**/*.ts', 'bench/**/*.ts', 'bin/**'], rules: { 'no-console': 'off' } },
+  {
+    files: ['test/**/*.ts'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);
