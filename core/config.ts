@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration: validated once at start (zod), deeply frozen, passed down. Sources, later wins:
+ * built-in defaults ← JSON file named by SEALPOST_CONFIG ← environment variables.
+ * docs/configuration.md is the reference; keep it in step with this schema.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce.number().int().positive();
+
+const relayUrl = z
+  .string()
+  .url()
+  .refine((u) => /^smtps?:\/\//.test(u), 'must start with smtp:// or smtps://');
+
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./data'),
+    databaseUrl: z.string().optional(),
+    redisUrl: z.string().optional(),
+    hostname: z.string().min(1).default('localhost'),
+    listenHost: z.string().min(1).default('0.0.0.0'),
+    smtpPort: port.default(2587),
+    smtpsPort: port.default(2465),
+    httpPort: port.default(8080),
+    inboundPort: port.default(2525),
+    publicUrl: z.string().url().default('http://localhost:8080'),
+    relay: relayUrl.optional(),
+    inboundRelay: relayUrl.optional(),
+    masterKey: z.string().optional(),
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    practiceName: z.string().min(1).default('Sealpost'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    limits: z
+      .object({
+        maxMessageBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(35 * 1024 * 1024),
+        maxRecipients: z.coerce.number().int().positive().default(100),
+        authFailuresPerAccount: z.coerce.number().int().positive().default(5),
+        authFailuresPerIp: z.coerce.number().int().positive().default(20),
+        authFailureWindowSeconds: seconds.default(900),
+        maxConnections: z.coerce.number().int().positive().default(200),
+      })
+      .strict()
+      .default({
+        maxMessageBytes: 35 * 1024 * 1024,
+        maxRecipients: 100,
+        authFailuresPerAccount: 5,
+        authFailuresPerIp: 20,
+        authFailureWindowSeconds: 900,
+        maxConnections: 200,
+      }),
+    delivery: z
+      .object({
+        giveUpAfterSeconds: seconds.default(5 * 24 * 3600),
+        concurrency: z.coerce.number().int().positive().default(8),
+        connectionTimeoutSeconds: seconds.default(30),
+        reconcileEverySeconds: seconds.default(60),
+        // A worker holds a job's lock this long; a crashed worker's job is retried after about twice this.
+        lockSeconds: seconds.default(30),
+      })
+      .strict()
+      .default({
+        giveUpAfterSeconds: 5 * 24 * 3600,
+        concurrency: 8,
+        connectionTimeoutSeconds: 30,
+        reconcileEverySeconds: 60,
+        lockSeconds: 30,
+      }),
+    queuePrefix: z.string().min(1).default('sealpost'),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+type Mutable = z.output<typeof configSchema>;
+export type Config = DeepReadonly<Mutable>;
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
+  SEALPOST_DATA_DIR: (c, v) => (c.dataDir = v),
+  DATABASE_URL: (c, v) => (c.databaseUrl = v),
+  REDIS_URL: (c, v) => (c.redisUrl = v),
+  SEALPOST_HOSTNAME: (c, v) => (c.hostname = v),
+  SEALPOST_LISTEN_HOST: (c, v) => (c.listenHost = v),
+  SEALPOST_SMTP_PORT: (c, v) => (c.smtpPort = v),
+  SEALPOST_SMTPS_PORT: (c, v) => (c.smtpsPort = v),
+  SEALPOST_HTTP_PORT: (c, v) => (c.httpPort = v),
+  SEALPOST_INBOUND_PORT: (c, v) => (c.inboundPort = v),
+  SEALPOST_PUBLIC_URL: (c, v) => (c.publicUrl = v),
+  SEALPOST_RELAY: (c, v) => (c.relay = v),
+  SEALPOST_INBOUND_RELAY: (c, v) => (c.inboundRelay = v),
+  SEALPOST_MASTER_KEY: (c, v) => (c.masterKey = v),
+  SEALPOST_TLS_CERT: (c, v) => (c.tlsCert = v),
+  SEALPOST_TLS_KEY: (c, v) => (c.tlsKey = v),
+  SEALPOST_PRACTICE_NAME: (c, v) => (c.practiceName = v),
+  SEALPOST_LOG_LEVEL: (c, v) => (c.logLevel = v),
+  SEALPOST_MAX_MESSAGE_BYTES: (c, v) => (sub(c, 'limits').maxMessageBytes = v),
+  SEALPOST_MAX_RECIPIENTS: (c, v) => (sub(c, 'limits').maxRecipients = v),
+  SEALPOST_DELIVERY_GIVE_UP_SECONDS: (c, v) => (sub(c, 'delivery').giveUpAfterSeconds = v),
+  SEALPOST_DELIVERY_CONCURRENCY: (c, v) => (sub(c, 'delivery').concurrency = v),
+  SEALPOST_QUEUE_PREFIX: (c, v) => (c.queuePrefix = v),
+};
+
+function sub(c: Record<string, unknown>, key: string): Record<string, unknown> {
+  const existing = c[key];
+  if (existing && typeof existing === 'object') return existing as Record<string, unknown>;
+  const fresh: Record<string, unknown> = {};
+  c[key] = fresh;
+  return fresh;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validate a configuration object (for tests and the file source); throws ConfigError with all issues. */
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const out = result.data;
+  out.dataDir = path.resolve(out.dataDir);
+  return deepFreeze(out);
+}
+
+/** Read the environment (and the optional SEALPOST_CONFIG file). Only main and the CLI call this. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let base: Record<string, unknown> = {};
+  const file = env.SEALPOST_CONFIG;
+  if (file) {
+    try {
+      base = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`cannot read SEALPOST_CONFIG ${file}: ${(err as Error).message}`);
+    }
+    if (!base || typeof base !== 'object' || Array.isArray(base)) {
+      throw new ConfigError(`SEALPOST_CONFIG ${file} must hold a JSON object`);
+    }
+  }
+  for (const [name, apply] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(base, value);
+  }
+  return parseConfig(base);
+}
+
+const SECRET_KEYS = new Set(['masterKey']);
+
+/** The configuration as `sealpost config show` prints it: secrets and URL passwords redacted. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const walk = (value: unknown, key: string): unknown => {
+    if (SECRET_KEYS.has(key)) return value === undefined ? undefined : '[redacted]';
+    if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return redactUrl(value);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    }
+    return value;
+  };
+  return walk(config, '') as Record<string, unknown>;
+}
+
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}

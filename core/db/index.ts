@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { migrationProvider } from './migrations.ts';
+
+export type { Database } from './schema.ts';
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** The PostgreSQL schema in use when not the default (tests). */
+  readonly schema?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres://… selects PostgreSQL; anything else (or nothing) is SQLite. */
+  databaseUrl?: string | undefined;
+  /** SQLite file; default `<dataDir>/sealpost.db`. */
+  sqliteFile?: string;
+  dataDir?: string;
+  /** PostgreSQL schema to use (tests isolate themselves with one schema each). */
+  pgSchema?: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+const INT8_OID = 20;
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//.test(url);
+}
+
+/** Open the database and bring its schema up to date. */
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  const db = isPostgresUrl(options.databaseUrl) ? openPostgres(options) : openSqlite(options);
+  await migrate(db);
+  return db;
+}
+
+function openSqlite(options: OpenDbOptions): Db {
+  const file = options.sqliteFile ?? path.join(options.dataDir ?? './data', 'sealpost.db');
+  mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  // WAL: readers do not block the writer; synchronous=FULL: a 250 means the commit reached the disk.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 10000');
+  // Deleted rows are overwritten, so that no ciphertext lingers in free pages after expiry.
+  sqlite.pragma('secure_delete = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+function openPostgres(options: OpenDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    ...(options.pgSchema ? { schema: options.pgSchema } : {}),
+    close: () => kysely.destroy(),
+  };
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: migrationProvider(db.dialect),
+    migrationTableName: 'sealpost_migrations',
+    migrationLockTableName: 'sealpost_migrations_lock',
+    // Kysely looks the migration tables up across all schemas; name ours, or another schema's tables count.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,94 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database schema, shared by SQLite and PostgreSQL. Timestamps are epoch milliseconds (bigint);
+ * booleans are 0/1 integers; blobs are Uint8Array (BLOB / BYTEA). No column ever holds a subject, a body
+ * or an attachment name in clear: message blobs are OpenPGP ciphertext sealed again with the master key.
+ */
+export interface UsersTable {
+  id: string;
+  login: string; // the SMTP AUTH user name, an e-mail address, lower-cased
+  password_hash: string; // scrypt, PHC-like string
+  is_admin: number;
+  disabled: number;
+  created_at: number;
+}
+
+export interface UserAddressesTable {
+  address: string; // lower-cased; unique: one address belongs to one user
+  user_id: string;
+  display_name: string | null;
+  created_at: number;
+}
+
+export interface SenderKeysTable {
+  id: string;
+  address: string; // lower-cased; one active key per address
+  fingerprint: string; // upper-case hex
+  public_key: string; // armored
+  sealed_private_key: Uint8Array; // armored private key, sealed with the master key ('sender-private-key')
+  origin: string; // 'generated' | 'imported'
+  active: number;
+  created_at: number;
+}
+
+export interface RecipientKeysTable {
+  id: string;
+  address: string; // lower-cased
+  fingerprint: string;
+  public_key: string; // armored
+  source: string; // 'admin' now; 'pickup' | 'wkd' | 'vks' | 'autocrypt' later
+  source_url: string | null;
+  first_seen_at: number;
+  last_checked_at: number;
+  created_at: number;
+}
+
+export interface PolicyRulesTable {
+  id: string;
+  match: string; // 'user@domain', 'domain' (and its subdomains with a leading '.'), or '*'
+  action: string; // 'plain' | 'reject'
+  note: string | null;
+  created_at: number;
+}
+
+/** The outbound spool: one row per (message, recipient). The database is the spool and the truth. */
+export interface OutboundTable {
+  id: string; // UUID: also the job id and the outbox file name
+  batch_id: string; // all copies accepted in one SMTP transaction
+  kind: string; // 'pgp' | 'plain' | 'dsn'
+  user_id: string | null;
+  envelope_from: string; // '' for a DSN (null sender)
+  recipient: string;
+  message_id: string; // the Message-ID header of the outgoing copy
+  body: Uint8Array; // the outgoing RFC 5322 bytes, sealed with the master key ('spool')
+  size: number;
+  status: string; // 'queued' | 'delivered' | 'bounced'
+  attempts: number;
+  next_attempt_at: number;
+  expires_at: number;
+  last_code: string | null; // our code of the last attempt (never remote text)
+  last_smtp_code: number | null;
+  created_at: number;
+  updated_at: number;
+  done_at: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor: string; // 'cli', 'gateway', 'worker', or a user login
+  action: string; // e.g. 'user.add', 'key.import', 'message.bounced'
+  subject: string | null; // an address or an id — never content
+  detail: string | null; // a code or a fingerprint — never content
+}
+
+export interface Database {
+  users: UsersTable;
+  user_addresses: UserAddressesTable;
+  sender_keys: SenderKeysTable;
+  recipient_keys: RecipientKeysTable;
+  policy_rules: PolicyRulesTable;
+  outbound: OutboundTable;
+  audit: AuditTable;
+}

@@ -1,0 +1,119 @@
+/**
+ * The one table of Sealpost's stable codes. Tests assert on codes, never on text. SMTP replies are built
+ * only from this table (never at call sites): `smtpError(code)` gives an Error that smtp-server answers
+ * with `responseCode` and the message.
+ */
+export const CODES = {
+  // gateway: connect / auth
+  GW_TLS_REQUIRED: { smtp: 538, enhanced: '5.7.11', text: 'Encryption required: use STARTTLS before AUTH' },
+  GW_AUTH_FAILED: { smtp: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
+  GW_AUTH_RATE_LIMITED: { smtp: 454, enhanced: '4.7.0', text: 'Too many failed logins, try again later' },
+  GW_AUTH_REQUIRED: { smtp: 530, enhanced: '5.7.0', text: 'Authentication required' },
+  // gateway: envelope
+  GW_SENDER_NOT_ALLOWED: { smtp: 553, enhanced: '5.7.1', text: 'You may not send as this address' },
+  GW_TOO_MANY_RECIPIENTS: { smtp: 452, enhanced: '4.5.3', text: 'Too many recipients in one message' },
+  GW_NO_KEY: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: 'No usable OpenPGP key for this recipient; Sealpost does not send in clear',
+  },
+  GW_KEY_EXPIRED: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: "The recipient's OpenPGP key has expired; Sealpost does not send in clear",
+  },
+  GW_KEY_REVOKED: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: "The recipient's OpenPGP key is revoked; Sealpost does not send in clear",
+  },
+  GW_KEY_WEAK: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: "The recipient's OpenPGP key is too weak; Sealpost does not send in clear",
+  },
+  GW_KEY_NO_ENCRYPTION: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: "The recipient's OpenPGP key cannot encrypt; Sealpost does not send in clear",
+  },
+  GW_POLICY_REJECT: { smtp: 550, enhanced: '5.7.1', text: 'A Sealpost policy rule refuses this recipient' },
+  GW_DEFER: { smtp: 451, enhanced: '4.7.1', text: 'Recipient key status unknown, try again later' },
+  GW_NO_SENDER_KEY: {
+    smtp: 451,
+    enhanced: '4.7.0',
+    text: 'No signing key for this sender yet; ask the Sealpost admin to run: sealpost key generate',
+  },
+  GW_BAD_ADDRESS: { smtp: 501, enhanced: '5.1.3', text: 'Bad address syntax' },
+  // gateway: data
+  GW_SIZE_EXCEEDED: { smtp: 552, enhanced: '5.3.4', text: 'Message too big for Sealpost' },
+  GW_MESSAGE_INVALID: { smtp: 550, enhanced: '5.6.0', text: 'Message has no valid header section' },
+  GW_TEMP_FAILURE: {
+    smtp: 451,
+    enhanced: '4.3.0',
+    text: 'Temporary failure; nothing was sent, please try again later',
+  },
+  GW_ACCEPTED: { smtp: 250, enhanced: '2.0.0', text: 'Accepted, encrypted and queued' },
+  // delivery
+  DLV_DELIVERED: { smtp: 250, enhanced: '2.0.0', text: 'Delivered' },
+  DLV_DEFER_NETWORK: { smtp: 451, enhanced: '4.4.1', text: 'Remote server unreachable' },
+  DLV_DEFER_TEMPORARY: {
+    smtp: 451,
+    enhanced: '4.0.0',
+    text: 'Remote server answered with a temporary failure',
+  },
+  DLV_DEFER_TLS: {
+    smtp: 451,
+    enhanced: '4.7.5',
+    text: 'TLS could not be established with the remote server',
+  },
+  DLV_REJECT_RECIPIENT: { smtp: 550, enhanced: '5.1.1', text: 'Remote server refused the recipient' },
+  DLV_REJECT_POLICY: { smtp: 550, enhanced: '5.7.1', text: 'Remote server refused the message by policy' },
+  DLV_REJECT_SIZE: { smtp: 552, enhanced: '5.3.4', text: 'Remote server refused the message size' },
+  DLV_REJECT_PERMANENT: {
+    smtp: 550,
+    enhanced: '5.0.0',
+    text: 'Remote server refused the message permanently',
+  },
+  DLV_EXPIRED: { smtp: 550, enhanced: '5.4.7', text: 'Delivery time expired' },
+  DLV_BOUNCED: { smtp: 550, enhanced: '5.0.0', text: 'Delivery failed, DSN sent to the sender' },
+  DLV_DEFER_AUTH: { smtp: 451, enhanced: '4.7.0', text: 'The relay refused our credentials' },
+  DLV_DEFER_INTERNAL: { smtp: 451, enhanced: '4.3.0', text: 'Internal error during delivery, will retry' },
+  // configuration / startup
+  CFG_INVALID: { smtp: 451, enhanced: '4.3.5', text: 'Configuration invalid' },
+  CFG_MASTER_KEY_CREATED: { smtp: 250, enhanced: '2.0.0', text: 'Master key file created' },
+  KEY_INVALID: { smtp: 550, enhanced: '5.7.1', text: 'Key rejected' },
+  // gateway (appended)
+  GW_AUTH_TEMP_FAILURE: {
+    smtp: 454,
+    enhanced: '4.7.0',
+    text: 'Temporary authentication failure, try again later',
+  },
+} as const;
+
+export type Code = keyof typeof CODES;
+
+/** An error with a stable code that smtp-server can answer as an SMTP reply. */
+export class SealpostError extends Error {
+  readonly code: Code;
+  readonly responseCode: number;
+  constructor(code: Code, detail?: string) {
+    const row = CODES[code];
+    super(`${row.enhanced} ${row.text}${detail ? ` (${detail})` : ''} [${code}]`);
+    this.name = 'SealpostError';
+    this.code = code;
+    this.responseCode = row.smtp;
+  }
+}
+
+export function smtpError(code: Code, detail?: string): SealpostError {
+  return new SealpostError(code, detail);
+}
+
+export function isSealpostError(err: unknown): err is SealpostError {
+  return err instanceof SealpostError;
+}
+
+export function isTemporary(code: Code): boolean {
+  return CODES[code].smtp >= 400 && CODES[code].smtp < 500;
+}

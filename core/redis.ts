@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Redis connections for BullMQ, and the local `redis-server` that `sealpost start` runs when REDIS_URL is
+ * unset. The local server listens on a unix socket in the data folder only (no TCP port to collide with or
+ * to expose), with AOF on (fsync every second) and `noeviction`, as BullMQ requires.
+ */
+export interface RedisTarget {
+  url?: string;
+  socketPath?: string;
+}
+
+export function redisOptions(target: RedisTarget): RedisOptions {
+  // BullMQ workers block on Redis; they need maxRetriesPerRequest null.
+  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false };
+  if (target.socketPath) return { ...base, path: target.socketPath };
+  if (!target.url) throw new Error('no Redis target');
+  const url = new URL(target.url);
+  return {
+    ...base,
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 6379,
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+export function connectRedis(target: RedisTarget): Redis {
+  return new Redis(redisOptions(target));
+}
+
+export interface LocalRedis {
+  readonly socketPath: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface LocalRedisOptions {
+  dir: string;
+  persistence?: boolean; // default true: AOF, as in production
+  binary?: string;
+}
+
+/** Start `redis-server` on a unix socket in `dir` and wait until it answers PING. */
+export async function startLocalRedis(options: LocalRedisOptions): Promise<LocalRedis> {
+  mkdirSync(options.dir, { recursive: true });
+  const socketPath = path.join(options.dir, 'redis.sock');
+  const persistence = options.persistence ?? true;
+  const args = [
+    '--port',
+    '0',
+    '--unixsocket',
+    socketPath,
+    '--unixsocketperm',
+    '700',
+    '--dir',
+    options.dir,
+    '--maxmemory-policy',
+    'noeviction',
+    '--save',
+    '',
+    '--appendonly',
+    persistence ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+  ];
+  const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const failed = once(child, 'error').then(([err]) => {
+    throw new Error(
+      `cannot start redis-server (${(err as Error).message}); install it (apt-get install -y redis-server) or set REDIS_URL`,
+    );
+  });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`redis-server exited with code ${String(code)} before it was ready`);
+  });
+  await Promise.race([waitForPing(socketPath), failed, exited]);
+  failed.catch(() => undefined);
+  exited.catch(() => undefined);
+  return {
+    socketPath,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const done = once(child, 'exit');
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}
+
+async function waitForPing(socketPath: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const client = new Redis({
+      path: socketPath,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      if ((await client.ping()) === 'PONG') return;
+    } catch {
+      if (Date.now() > deadline) throw new Error('redis-server did not answer within 15 s');
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+}
