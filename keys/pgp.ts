@@ -1,0 +1,249 @@
+import * as openpgp from 'openpgp';
+
+/**
+ * The OpenPGP boundary: the only server module that imports `openpgp` (a lint rule keeps it so).
+ * Every call passes its own `config`; `openpgp.config` is never mutated. Dates come from the caller's
+ * clock so that expiry and revocation are testable.
+ *
+ * Interop floor: keys are v4 with Ed25519/Cv25519 ("legacy" curve25519) and messages SEIPDv1 unless every
+ * recipient asks for more, because GnuPG 2.2 reads neither v6 keys nor SEIPDv2 (AEAD).
+ */
+const CONFIG: Partial<openpgp.Config> = {
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  aeadProtect: false,
+  v6Keys: false,
+  // We check strength ourselves (checkKey) so that the reason can be reported; openpgp stays strict too.
+  minRSABits: 2047,
+};
+/**
+ * Key methods (getEncryptionKey, isRevoked, verifyPrimaryKey, getExpirationTime, armor) use their config
+ * argument as it is; only the top-level functions merge it over the defaults. A partial config there makes
+ * every self-signature check throw (`config.rejectPublicKeyAlgorithms` is undefined), so good keys look
+ * unusable and revocations and expiry go unnoticed. Merge once over a copy of the defaults.
+ */
+const KEY_CONFIG: openpgp.Config = Object.freeze({ ...openpgp.config, ...CONFIG });
+
+export type KeyProblem = 'unreadable' | 'expired' | 'revoked' | 'no-encryption-key' | 'weak' | 'private-key';
+
+export interface KeyFacts {
+  fingerprint: string; // upper-case hex
+  userIds: string[];
+  emails: string[]; // lower-cased addresses of the User IDs
+  created: Date;
+  expires: Date | null; // null: never
+  algorithm: string; // primary key, e.g. 'eddsaLegacy', 'rsaEncryptSign'
+  bits: number | null;
+  isPrivate: boolean;
+}
+
+export type KeyCheck =
+  { usable: true; facts: KeyFacts } | { usable: false; problem: KeyProblem; facts?: KeyFacts };
+
+/** An opaque parsed public key, ready for encryption. */
+export interface EncryptionKey {
+  readonly fingerprint: string;
+  readonly key: openpgp.PublicKey;
+}
+
+/** An opaque parsed private key (unlocked), ready for signing and decryption. */
+export interface SigningKey {
+  readonly fingerprint: string;
+  readonly key: openpgp.PrivateKey;
+  readonly publicKey: openpgp.PublicKey;
+}
+
+/** RSA, DSA and ElGamal below this many bits are refused (DESIGN.md "Keys"). */
+export const MIN_FINITE_FIELD_BITS = 2048;
+const FINITE_FIELD = new Set(['rsaEncryptSign', 'rsaEncrypt', 'rsaSign', 'dsa', 'elgamal']);
+/** Elliptic curves we accept: the ones GnuPG, Sequoia and openpgp.js all implement at ≥ 128-bit strength. */
+const WEAK_CURVES = new Set(['secp256k1']);
+
+function isWeak(info: openpgp.AlgorithmInfo): boolean {
+  if (FINITE_FIELD.has(info.algorithm)) return (info.bits ?? 0) < MIN_FINITE_FIELD_BITS;
+  return !!info.curve && WEAK_CURVES.has(info.curve);
+}
+
+export async function readAnyKey(input: string | Uint8Array): Promise<openpgp.Key> {
+  return typeof input === 'string'
+    ? openpgp.readKey({ armoredKey: input, config: CONFIG })
+    : openpgp.readKey({ binaryKey: input, config: CONFIG });
+}
+
+/** Read every key in an armored or binary block (a keyring export may hold several). */
+export async function readAllKeys(input: string | Uint8Array): Promise<openpgp.Key[]> {
+  return typeof input === 'string'
+    ? openpgp.readKeys({ armoredKeys: input, config: CONFIG })
+    : openpgp.readKeys({ binaryKeys: input, config: CONFIG });
+}
+
+function emailOf(userId: string): string | null {
+  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(userId);
+  if (angle?.[1]) return angle[1].toLowerCase();
+  const bare = /^\s*([^\s<>]+@[^\s<>]+)\s*$/.exec(userId);
+  return bare?.[1] ? bare[1].toLowerCase() : null;
+}
+
+export async function keyFacts(key: openpgp.Key): Promise<KeyFacts> {
+  const info = key.getAlgorithmInfo();
+  const userIds = key.getUserIDs();
+  // A key with no valid self-signature throws here; checkParsedKey reports it as unusable anyway.
+  const exp = await key.getExpirationTime(undefined, KEY_CONFIG).catch(() => null);
+  const expires = exp instanceof Date ? exp : null;
+  return {
+    fingerprint: key.getFingerprint().toUpperCase(),
+    userIds,
+    emails: userIds.map(emailOf).filter((e): e is string => !!e),
+    created: key.getCreationTime(),
+    expires,
+    algorithm: info.algorithm,
+    bits: info.bits ?? null,
+    isPrivate: key.isPrivate(),
+  };
+}
+
+/**
+ * Is this key usable for encrypting to its owner at `now`? Not revoked, not expired, has an
+ * encryption-capable (sub)key valid at `now`, meets the algorithm floor (primary and encryption key).
+ */
+export async function checkParsedKey(key: openpgp.Key, now: Date): Promise<KeyCheck> {
+  const facts = await keyFacts(key);
+  if (isWeak(key.getAlgorithmInfo())) return { usable: false, problem: 'weak', facts };
+  if (await key.isRevoked(undefined, undefined, now, KEY_CONFIG)) {
+    return { usable: false, problem: 'revoked', facts };
+  }
+  if (facts.expires && facts.expires.getTime() <= now.getTime())
+    return { usable: false, problem: 'expired', facts };
+  // Expired/revoked subkeys and unusable self-signatures surface here.
+  let encryptionKey: openpgp.Key | openpgp.Subkey;
+  try {
+    encryptionKey = await key.getEncryptionKey(undefined, now, undefined, KEY_CONFIG);
+  } catch {
+    // A key whose primary self-signature is outside its validity is expired, not "no encryption key".
+    try {
+      await key.verifyPrimaryKey(now, undefined, KEY_CONFIG);
+    } catch (err) {
+      const msg = (err as Error).message.toLowerCase();
+      if (msg.includes('revoked')) return { usable: false, problem: 'revoked', facts };
+      if (msg.includes('expired')) return { usable: false, problem: 'expired', facts };
+    }
+    // openpgp passes over RSA subkeys below minRSABits: a key whose only encryption subkey is one is weak.
+    const weak = await key
+      .getEncryptionKey(undefined, now, undefined, { ...KEY_CONFIG, minRSABits: 0 })
+      .catch(() => null);
+    if (weak && isWeak(weak.getAlgorithmInfo())) return { usable: false, problem: 'weak', facts };
+    return { usable: false, problem: 'no-encryption-key', facts };
+  }
+  if (isWeak(encryptionKey.getAlgorithmInfo())) return { usable: false, problem: 'weak', facts };
+  return { usable: true, facts };
+}
+
+export async function checkKey(input: string | Uint8Array, now: Date): Promise<KeyCheck> {
+  let key: openpgp.Key;
+  try {
+    key = await readAnyKey(input);
+  } catch {
+    return { usable: false, problem: 'unreadable' };
+  }
+  return checkParsedKey(key, now);
+}
+
+export function toEncryptionKey(key: openpgp.Key): EncryptionKey {
+  const pub = key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey);
+  return { fingerprint: key.getFingerprint().toUpperCase(), key: pub };
+}
+
+export async function parseEncryptionKey(armored: string): Promise<EncryptionKey> {
+  return toEncryptionKey(await readAnyKey(armored));
+}
+
+export async function parseSigningKey(armoredPrivate: string): Promise<SigningKey> {
+  const key = await openpgp.readPrivateKey({ armoredKey: armoredPrivate, config: CONFIG });
+  if (!key.isDecrypted()) throw new Error('private key is locked with a passphrase; import it unlocked');
+  return { fingerprint: key.getFingerprint().toUpperCase(), key, publicKey: key.toPublic() };
+}
+
+export interface GeneratedKeyPair {
+  publicKey: string;
+  privateKey: string; // armored, not passphrase-protected: it is sealed at rest by the caller
+  fingerprint: string;
+}
+
+/** A sender key: Ed25519 primary (certify + sign) and a Cv25519 encryption subkey, v4, no expiry. */
+export async function generateKeyPair(input: {
+  address: string;
+  name?: string;
+  now: Date;
+}): Promise<GeneratedKeyPair> {
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: input.address, ...(input.name ? { name: input.name } : {}) }],
+    date: input.now,
+    keyExpirationTime: 0,
+    format: 'armored',
+    config: CONFIG,
+  });
+  const parsed = await openpgp.readKey({ armoredKey: publicKey, config: CONFIG });
+  return { publicKey, privateKey, fingerprint: parsed.getFingerprint().toUpperCase() };
+}
+
+export function armorPublic(key: openpgp.Key): string {
+  return (key.isPrivate() ? key.toPublic() : key).armor(KEY_CONFIG);
+}
+
+/** The binary public key (for Autocrypt keydata and WKD). */
+export function binaryPublic(key: openpgp.Key): Uint8Array {
+  return (key.isPrivate() ? key.toPublic() : key).write();
+}
+
+/**
+ * Sign with `signer` and encrypt to every key in `to`, as one OpenPGP message (RFC 3156 §6.2,
+ * the combined method). Binary literal data, no compression, ASCII-armored output.
+ */
+export async function encryptAndSign(input: {
+  data: Uint8Array;
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<string> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const message = await openpgp.createMessage({ binary: input.data, format: 'binary', date: input.now });
+  return openpgp.encrypt({
+    message,
+    encryptionKeys: input.to.map((k) => k.key),
+    signingKeys: input.signer.key,
+    date: input.now,
+    format: 'armored',
+    config: CONFIG,
+  });
+}
+
+/** Decrypt and verify (used by tests, inbound mail and reply handling). Throws on any failure. */
+export async function decryptAndVerify(input: {
+  armored: string;
+  decryptionKey: SigningKey;
+  verificationKeys: readonly EncryptionKey[];
+  now: Date;
+}): Promise<{ data: Uint8Array; signedBy: string | null; verified: boolean }> {
+  const message = await openpgp.readMessage({ armoredMessage: input.armored, config: CONFIG });
+  const { data, signatures } = await openpgp.decrypt({
+    message,
+    decryptionKeys: input.decryptionKey.key,
+    verificationKeys: input.verificationKeys.map((k) => k.key),
+    format: 'binary',
+    date: input.now,
+    config: { ...CONFIG, allowUnauthenticatedMessages: false },
+  });
+  let verified = false;
+  let signedBy: string | null = null;
+  for (const sig of signatures) {
+    try {
+      await sig.verified;
+      verified = true;
+      signedBy = sig.keyID.toHex().toUpperCase();
+    } catch {
+      // an invalid signature leaves verified false
+    }
+  }
+  return { data: data as Uint8Array, signedBy, verified };
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import {
+  appendParams,
+  findField,
+  foldedBase64,
+  getValue,
+  makeField,
+  withCrlf,
+  type SplitMessage,
+} from './mime.ts';
+import { binaryPublic, encryptAndSign, type EncryptionKey, type SigningKey } from './pgp.ts';
+
+/**
+ * RFC 3156 PGP/MIME output with RFC 9788 header protection.
+ *
+ * The cryptographic payload is the original message as the client sent it: its header fields (but Bcc and
+ * transport fields) and its body, byte for byte. Only the top Content-Type gains `hp="cipher"` (RFC 9788)
+ * and `protected-headers="v1"` (what Thunderbird and K-9 understand today), and `HP-Outer` fields record
+ * what the outer header shows. The outer message carries the routing fields and the obscured subject.
+ */
+export const OBSCURED_SUBJECT = '[...]';
+
+/** Fields that never travel in an outgoing copy: Bcc would reveal hidden recipients. */
+const DROP_ALWAYS = new Set(['bcc', 'resent-bcc']);
+/** Transport fields of the submission hop; the next hop adds its own. */
+const DROP_FROM_PAYLOAD = new Set(['return-path', 'received', 'x-originating-ip']);
+/** Copied from the original onto the outer message (raw bytes), in this order, when present. */
+const OUTER_FIELDS = [
+  'date',
+  'from',
+  'sender',
+  'reply-to',
+  'to',
+  'cc',
+  'message-id',
+  'in-reply-to',
+  'references',
+];
+const CRLF = Buffer.from('\r\n');
+
+export interface PreparedMessage {
+  split: SplitMessage;
+  /** Date and Message-ID fields added when the client sent none (shared by every copy). */
+  added: Buffer[];
+  messageId: string;
+}
+
+/** Fill in Date and Message-ID when the client left them out, so that every copy and the sent folder agree. */
+export function prepare(
+  split: SplitMessage,
+  input: { now: Date; newMessageId: () => string },
+): PreparedMessage {
+  const added: Buffer[] = [];
+  let messageId = getValue(split.fields, 'message-id');
+  if (!messageId) {
+    messageId = input.newMessageId();
+    added.push(makeField('Message-ID', messageId));
+  }
+  if (!findField(split.fields, 'date'))
+    added.push(makeField('Date', input.now.toUTCString().replace('GMT', '+0000')));
+  return { split, added, messageId };
+}
+
+/** The original message as one recipient's copy: Bcc removed, added fields in, body untouched. */
+export function plainCopy(message: PreparedMessage): Buffer {
+  const fields = message.split.fields.filter((f) => !DROP_ALWAYS.has(f.lower)).map((f) => withCrlf(f.raw));
+  return Buffer.concat([...message.added, ...fields, CRLF, message.split.body]);
+}
+
+function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  let sawContentType = false;
+  for (const field of message.split.fields) {
+    if (DROP_ALWAYS.has(field.lower) || DROP_FROM_PAYLOAD.has(field.lower)) continue;
+    if (field.lower === 'content-type') {
+      sawContentType = true;
+      parts.push(appendParams(field, 'hp="cipher"; protected-headers="v1"'));
+    } else {
+      parts.push(withCrlf(field.raw));
+    }
+  }
+  if (!sawContentType) {
+    parts.push(
+      makeField('Content-Type', 'text/plain; charset=us-ascii; hp="cipher"; protected-headers="v1"'),
+    );
+  }
+  // RFC 9788 §2.2.1: HP-Outer records each outer field's exact value, the obscured Subject included.
+  for (const raw of outerFields) parts.push(Buffer.from(`HP-Outer: ${raw.toString('latin1')}`, 'latin1'));
+  return Buffer.concat([...message.added, ...parts, CRLF, message.split.body]);
+}
+
+export function autocryptHeader(address: string, signer: SigningKey): Buffer {
+  return Buffer.from(
+    `Autocrypt: addr=${address}; prefer-encrypt=mutual; keydata=\r\n ${foldedBase64(binaryPublic(signer.publicKey))}\r\n`,
+    'latin1',
+  );
+}
+
+export interface BuildPgpMimeInput {
+  message: PreparedMessage;
+  signer: SigningKey;
+  /** The sender address advertised in the Autocrypt header. */
+  senderAddress: string;
+  /** The recipient's key; the sender's own key is added so that the sent copy stays readable. */
+  recipientKey: EncryptionKey;
+  now: Date;
+}
+
+/** Build one recipient's RFC 3156 multipart/encrypted message. */
+export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
+  const { message } = input;
+  const outer: Buffer[] = [...message.added];
+  for (const name of OUTER_FIELDS) {
+    for (const field of message.split.fields) if (field.lower === name) outer.push(withCrlf(field.raw));
+  }
+  const subject = makeField('Subject', OBSCURED_SUBJECT);
+  outer.push(subject);
+  const hpOuter = outer.filter((f) => /^(date|from|to|cc|message-id|subject):/i.test(f.toString('latin1')));
+  const armored = await encryptAndSign({
+    data: payload(message, hpOuter),
+    to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
+    signer: input.signer,
+    now: input.now,
+  });
+  const boundary = `sealpost-${randomBytes(12).toString('hex')}`;
+  const head = [
+    ...outer,
+    makeField('MIME-Version', '1.0'),
+    autocryptHeader(input.senderAddress, input.signer),
+    makeField(
+      'Content-Type',
+      `multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`,
+    ),
+  ];
+  const body = [
+    'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
+    `--${boundary}`,
+    'Content-Type: application/pgp-encrypted',
+    'Content-Description: PGP/MIME version identification',
+    '',
+    'Version: 1',
+    '',
+    `--${boundary}`,
+    'Content-Type: application/octet-stream; name="encrypted.asc"',
+    'Content-Description: OpenPGP encrypted message',
+    'Content-Disposition: inline; filename="encrypted.asc"',
+    '',
+    armored.replace(/\r?\n/g, '\r\n').trimEnd(),
+    '',
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  return Buffer.concat([...head, CRLF, Buffer.from(body, 'latin1')]);
+}
