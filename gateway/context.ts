@@ -1,0 +1,101 @@
+import type { SMTPServerSession } from 'smtp-server';
+import type { CoreDeps } from '../core/deps.ts';
+import { isSealpostError, smtpError, type SealpostError } from '../core/errors.ts';
+import { errName } from '../core/log.ts';
+import type { PolicyRule } from '../core/policy-rules.ts';
+import { PolicyRuleStore } from '../core/policy-rules.ts';
+import { UserStore } from '../core/users.ts';
+import type { EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
+import { buildPgpMime } from '../keys/index.ts';
+import { AuthLimiter } from './auth-limit.ts';
+import type { Verdict } from './policy.ts';
+
+/** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
+export interface GatewayDeps extends CoreDeps {
+  readonly keys: KeyStore;
+  readonly tls: { key: string | Buffer; cert: string | Buffer };
+  /** Schedule delivery of committed outbound rows (BullMQ in production). May throw: the rows are
+   * committed and the worker's reconcile job finds them. */
+  readonly enqueue: (outboundIds: string[]) => Promise<void>;
+  /** Fault injection for tests; the real builder from keys/ otherwise. */
+  readonly buildPgpMime?: typeof buildPgpMime;
+}
+
+/** Everything the pipeline stages share; one per gateway (both ports). */
+export interface GatewayContext {
+  readonly deps: GatewayDeps;
+  readonly users: UserStore;
+  readonly rules: PolicyRuleStore;
+  readonly limiter: AuthLimiter;
+  readonly buildPgpMime: typeof buildPgpMime;
+  readonly sessions: WeakMap<SMTPServerSession, SessionState>;
+}
+
+export function createContext(deps: GatewayDeps): GatewayContext {
+  const { limits } = deps.config;
+  return {
+    deps,
+    users: new UserStore(deps.db.kysely),
+    rules: new PolicyRuleStore(deps.db.kysely),
+    limiter: new AuthLimiter({
+      perAccount: limits.authFailuresPerAccount,
+      perIp: limits.authFailuresPerIp,
+      windowSeconds: limits.authFailureWindowSeconds,
+      clock: deps.clock,
+    }),
+    buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
+    sessions: new WeakMap(),
+  };
+}
+
+/** One recipient accepted at RCPT TO, with the verdict that DATA acts on. */
+export type AcceptedRecipient =
+  | { address: string; verdict: Verdict & { verdict: 'pgp' }; key: EncryptionKey }
+  | { address: string; verdict: Verdict & { verdict: 'plain' } };
+
+/** One mail transaction (MAIL FROM … DATA); replaced at every MAIL FROM. */
+export interface Transaction {
+  mailFrom: string; // normalised
+  recipients: AcceptedRecipient[];
+  rules?: PolicyRule[]; // loaded once per transaction
+  sender?: SenderKey; // the signing key, looked up at the first pgp recipient
+}
+
+/** What the gateway keeps on an smtp-server session (the session object lives as long as the connection). */
+export interface SessionState {
+  user?: { id: string; login: string };
+  tx?: Transaction;
+}
+
+export function sessionState(ctx: GatewayContext, session: SMTPServerSession): SessionState {
+  let state = ctx.sessions.get(session);
+  if (!state) {
+    state = {};
+    ctx.sessions.set(session, state);
+  }
+  return state;
+}
+
+/**
+ * The reply for an error thrown inside a stage: our own SealpostError as it is; anything else (a database
+ * or library failure) is logged by class name only and answered 451 GW_TEMP_FAILURE — never a 5xx that
+ * would make the client give up, never the foreign message (it may quote content).
+ */
+export function toReply(ctx: GatewayContext, session: SMTPServerSession, err: unknown): SealpostError {
+  if (isSealpostError(err)) return err;
+  ctx.deps.log.error('GW_INTERNAL_ERROR', { session: session.id, errName: errName(err) });
+  return smtpError('GW_TEMP_FAILURE');
+}
+
+/** Run an async stage and answer smtp-server's callback exactly once. */
+export function answer(
+  ctx: GatewayContext,
+  session: SMTPServerSession,
+  run: () => Promise<void>,
+  callback: (err?: Error | null) => void,
+): void {
+  run().then(
+    () => callback(),
+    (err: unknown) => callback(toReply(ctx, session, err)),
+  );
+}

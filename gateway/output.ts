@@ -1,0 +1,67 @@
+import { newMessageId } from '../core/ids.ts';
+import { plainCopy, prepare, splitMessage, type PreparedMessage, type SigningKey } from '../keys/index.ts';
+import type { AcceptedRecipient, GatewayContext } from './context.ts';
+
+/**
+ * The per-recipient output builders (DESIGN.md "The gateway pipeline", step 4). Every copy is built in
+ * memory before anything is written. A pgp recipient gets its own RFC 3156 message (one per recipient,
+ * so that no copy names another's key and Bcc stays hidden); a plain recipient gets the original bytes
+ * without Bcc. There is no path from a failed encryption to a plain copy: an error propagates.
+ */
+export interface Copy {
+  recipient: string;
+  kind: 'pgp' | 'plain';
+  bytes: Buffer;
+}
+
+/** Encryption is CPU-bound; a few at a time keep one big message from starving every other session. */
+const BUILD_CONCURRENCY = 4;
+
+export function prepareMessage(ctx: GatewayContext, raw: Buffer, now: Date): PreparedMessage {
+  const hostname = ctx.deps.config.hostname;
+  return prepare(splitMessage(raw), { now, newMessageId: () => newMessageId(hostname) });
+}
+
+export async function buildCopies(
+  ctx: GatewayContext,
+  input: {
+    message: PreparedMessage;
+    recipients: readonly AcceptedRecipient[];
+    sender: { address: string; signer: SigningKey } | undefined;
+    now: Date;
+  },
+): Promise<Copy[]> {
+  const { message, sender, now } = input;
+  return mapLimit(input.recipients, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
+    if (rcpt.verdict.verdict === 'plain') {
+      return { recipient: rcpt.address, kind: 'plain', bytes: plainCopy(message) };
+    }
+    if (!('key' in rcpt) || !sender) throw new Error('pgp recipient without keys'); // never: RCPT checked
+    const bytes = await ctx.buildPgpMime({
+      message,
+      signer: sender.signer,
+      senderAddress: sender.address,
+      recipientKey: rcpt.key,
+      now,
+    });
+    return { recipient: rcpt.address, kind: 'pgp', bytes };
+  });
+}
+
+/** Map with at most `limit` calls in flight; rejects with the first error (the others still settle). */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}

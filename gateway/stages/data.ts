@@ -1,0 +1,130 @@
+import { pipeline } from 'node:stream/promises';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { smtpError } from '../../core/errors.ts';
+import { errName } from '../../core/log.ts';
+import { MimeError } from '../../keys/index.ts';
+import { sessionState, toReply, type GatewayContext } from '../context.ts';
+import { buildCopies, prepareMessage } from '../output.ts';
+import { spool } from '../spool.ts';
+
+/**
+ * Stage 4, DATA: read the message with a size cap, build every recipient's copy in memory, commit all
+ * copies in one transaction, enqueue, and only then answer 250. Any failure before the commit answers
+ * 451 and stores nothing (DESIGN.md invariants 1 and 3).
+ */
+/**
+ * With Redis down, BullMQ waits for it indefinitely; the client must not. After this many milliseconds the
+ * message is answered 250 anyway: it is committed, and reconcile enqueues it once Redis is back.
+ */
+const ENQUEUE_TIMEOUT_MS = 3_000;
+
+class EnqueueTimeout extends Error {
+  override name = 'EnqueueTimeout';
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new EnqueueTimeout()), ms);
+  });
+  work.catch(() => undefined); // a late failure after the timeout is already logged as a timeout
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function onData(ctx: GatewayContext) {
+  return (
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): void => {
+    data(ctx, stream, session).then(
+      (reply) => callback(null, reply),
+      (err: unknown) => callback(toReply(ctx, session, err)),
+    );
+  };
+}
+
+async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: SMTPServerSession) {
+  const { log, clock } = ctx.deps;
+  const state = sessionState(ctx, session);
+  const tx = state.tx;
+  state.tx = undefined; // one DATA per transaction, whatever happens below
+  const { raw, exceeded } = await readCapped(stream, ctx.deps.config.limits.maxMessageBytes);
+  if (exceeded) {
+    log.info('GW_SIZE_EXCEEDED', { session: session.id, bytes: stream.byteLength });
+    throw smtpError('GW_SIZE_EXCEEDED');
+  }
+  const user = state.user;
+  if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
+
+  const now = clock.now();
+  let message;
+  try {
+    message = prepareMessage(ctx, raw, now);
+  } catch (err) {
+    if (err instanceof MimeError) throw smtpError('GW_MESSAGE_INVALID');
+    throw err;
+  }
+  const started = Date.now();
+  const copies = await buildCopies(ctx, {
+    message,
+    recipients: tx.recipients,
+    sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
+    now,
+  });
+  const { batchId, ids } = await spool(ctx, {
+    copies,
+    userId: user.id,
+    envelopeFrom: tx.mailFrom,
+    messageId: message.messageId,
+    now,
+  });
+  // Committed: from here on the message is accepted whatever else fails (the DB is the spool).
+  try {
+    await withTimeout(ctx.deps.enqueue(ids), ENQUEUE_TIMEOUT_MS);
+  } catch (err) {
+    log.warn('GW_ENQUEUE_FAILED', {
+      session: session.id,
+      id: batchId,
+      count: ids.length,
+      errName: errName(err),
+    });
+  }
+  log.info('GW_ACCEPTED', {
+    session: session.id,
+    id: batchId,
+    user: user.login,
+    from: tx.mailFrom,
+    count: ids.length,
+    bytes: raw.length,
+    ms: Date.now() - started,
+  });
+  return smtpError('GW_ACCEPTED', `batch ${batchId}`).message;
+}
+
+/**
+ * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
+ * never buffer unbounded input from a peer. smtp-server sets `sizeExceeded` past its `size` option, which
+ * is the same cap; the local check covers a stream that ends exactly past our count.
+ */
+async function readCapped(
+  stream: SMTPServerDataStream,
+  cap: number,
+): Promise<{ raw: Buffer; exceeded: boolean }> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let over = false;
+  await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      if (over) continue;
+      if (kept + chunk.length > cap) {
+        over = true;
+        chunks.length = 0; // release what we held: this message will be refused
+        continue;
+      }
+      chunks.push(chunk);
+      kept += chunk.length;
+    }
+  });
+  return { raw: Buffer.concat(chunks, kept), exceeded: over || stream.sizeExceeded };
+}

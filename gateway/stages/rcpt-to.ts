@@ -1,0 +1,66 @@
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import { smtpError } from '../../core/errors.ts';
+import { isAddress, normaliseAddress } from '../../core/ids.ts';
+import { errName } from '../../core/log.ts';
+import { answer, sessionState, type GatewayContext, type Transaction } from '../context.ts';
+import { evaluate, type KeyFact } from '../policy.ts';
+
+/**
+ * Stage 3, RCPT TO: look the recipient's key up, apply the rules, keep the verdict on the session.
+ * A reject or defer is answered for this recipient alone, with the recipient in the reply, so that the
+ * sender learns precisely who could not be written to securely and why.
+ */
+export function onRcptTo(ctx: GatewayContext) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) =>
+    answer(ctx, session, () => rcptTo(ctx, address, session), callback);
+}
+
+async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: SMTPServerSession) {
+  const { log, config } = ctx.deps;
+  const tx = sessionState(ctx, session).tx;
+  if (!tx) throw smtpError('GW_AUTH_REQUIRED');
+  const rcpt = normaliseAddress(address.address);
+  if (!isAddress(rcpt)) throw smtpError('GW_BAD_ADDRESS');
+  const others = tx.recipients.filter((r) => r.address !== rcpt);
+  if (others.length >= config.limits.maxRecipients) throw smtpError('GW_TOO_MANY_RECIPIENTS');
+
+  const key = await lookUp(ctx, rcpt, session.id);
+  tx.rules ??= await ctx.rules.list();
+  const verdict = evaluate({ recipient: rcpt, key }, tx.rules);
+  log.info('GW_RCPT_VERDICT', {
+    session: session.id,
+    rcpt,
+    verdict: verdict.verdict,
+    reason: verdict.reason,
+  });
+  if (verdict.verdict === 'reject' || verdict.verdict === 'defer') throw smtpError(verdict.code, rcpt);
+
+  if (verdict.verdict === 'pgp') {
+    if (key.state !== 'usable') throw smtpError('GW_TEMP_FAILURE'); // unreachable: pgp means usable
+    await requireSenderKey(ctx, tx, session.id);
+    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pgp' }, key: key.key }];
+  } else {
+    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'plain' } }];
+  }
+}
+
+/** The recipient's key status; a failed lookup is a fact ('error') that the policy turns into a defer. */
+async function lookUp(ctx: GatewayContext, rcpt: string, session: string): Promise<KeyFact> {
+  try {
+    return await ctx.deps.keys.recipientKey(rcpt);
+  } catch (err) {
+    ctx.deps.log.warn('GW_KEY_LOOKUP_FAILED', { session, rcpt, errName: errName(err) });
+    return { state: 'error' };
+  }
+}
+
+/** A PGP/MIME copy is signed by the sender; without a signing key the message cannot go out (451). */
+async function requireSenderKey(ctx: GatewayContext, tx: Transaction, session: string): Promise<void> {
+  if (tx.sender) return;
+  const sender = await ctx.deps.keys.senderKey(tx.mailFrom);
+  if (!sender) {
+    ctx.deps.log.warn('GW_NO_SENDER_KEY', { session, from: tx.mailFrom });
+    throw smtpError('GW_NO_SENDER_KEY', tx.mailFrom);
+  }
+  tx.sender = sender;
+}
