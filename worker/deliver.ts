@@ -1,0 +1,220 @@
+import { audit } from '../core/audit.ts';
+import type { DeliverQueue } from '../core/queue-client.ts';
+import { enqueueDeliveries } from '../core/queue-client.ts';
+import type { CoreDeps } from '../core/deps.ts';
+import type { Code } from '../core/errors.ts';
+import { newId, newMessageId } from '../core/ids.ts';
+import { errName } from '../core/log.ts';
+import type { OutboundTable } from '../core/db/schema.ts';
+import { classify, type Classification } from './classify.ts';
+import { buildDsn } from './dsn.ts';
+import { expiresAt, nextAttempt, type RetryDelay } from './schedule.ts';
+import type { Transport } from './transport.ts';
+
+/**
+ * One delivery attempt for one outbound row. The database decides: a row that is not 'queued' is done,
+ * whatever the queue says, so duplicated jobs deliver once. The row is marked 'delivered' right after
+ * the transport succeeded. A permanent failure, or a temporary one past expiry, marks it 'bounced' and
+ * writes the DSN row in the same transaction; the DSN is enqueued after the commit (and reconcile
+ * enqueues it should that step be lost).
+ */
+export interface DeliverContext {
+  deps: CoreDeps;
+  transport: Transport;
+  queue: DeliverQueue;
+  retryDelay: RetryDelay;
+}
+
+export type DeliverOutcome =
+  | { kind: 'skipped' }
+  | { kind: 'delivered' }
+  | { kind: 'bounced'; code: Code; dsnId: string | null }
+  | { kind: 'deferred'; code: Code; at: number; delayMs: number };
+
+type Row = OutboundTable;
+
+export async function deliverOne(ctx: DeliverContext, outboundId: string): Promise<DeliverOutcome> {
+  const { db } = ctx.deps;
+  const row = await db.kysely
+    .selectFrom('outbound')
+    .selectAll()
+    .where('id', '=', outboundId)
+    .executeTakeFirst();
+  if (!row || row.status !== 'queued') return { kind: 'skipped' };
+  const raw = ctx.deps.sealer.open('spool', row.body);
+  try {
+    await ctx.transport.send({ id: row.id, envelope: { from: row.envelope_from, to: row.recipient }, raw });
+  } catch (err) {
+    return failed(ctx, row, raw, classify(err), errName(err));
+  }
+  await markDelivered(ctx, row);
+  return { kind: 'delivered' };
+}
+
+// After a successful send, failing to record it would send the message again on retry. So the update is
+// retried in place for a while (about 8 s in all) before the job itself fails and BullMQ retries it.
+const MARK_RETRY_MS = [100, 500, 2_000, 5_000];
+
+async function markDelivered(ctx: DeliverContext, row: Row): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await updateDelivered(ctx, row);
+      break;
+    } catch (err) {
+      const wait = MARK_RETRY_MS[i];
+      if (wait === undefined) throw err;
+      ctx.deps.log.warn('DLV_MARK_RETRY', { id: row.id, attempt: i + 1, errName: errName(err) });
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  ctx.deps.log.info('DLV_DELIVERED', { id: row.id, rcpt: row.recipient, attempt: row.attempts + 1 });
+}
+
+async function updateDelivered(ctx: DeliverContext, row: Row): Promise<void> {
+  const now = ctx.deps.clock.now().getTime();
+  await ctx.deps.db.kysely
+    .updateTable('outbound')
+    .set({
+      status: 'delivered',
+      attempts: row.attempts + 1,
+      last_code: 'DLV_DELIVERED',
+      last_smtp_code: null,
+      done_at: now,
+      updated_at: now,
+    })
+    .where('id', '=', row.id)
+    .execute();
+}
+
+async function failed(
+  ctx: DeliverContext,
+  row: Row,
+  raw: Buffer,
+  verdict: Classification,
+  errorName: string,
+): Promise<DeliverOutcome> {
+  const now = ctx.deps.clock.now().getTime();
+  const attempt = row.attempts + 1;
+  const fields = {
+    id: row.id,
+    rcpt: row.recipient,
+    attempt,
+    reason: verdict.code,
+    errName: errorName,
+    ...(verdict.smtpCode ? { smtpCode: verdict.smtpCode } : {}),
+  };
+  if (verdict.action === 'reject') {
+    ctx.deps.log.warn('DLV_BOUNCED', fields);
+    return bounce(ctx, row, raw, verdict);
+  }
+  const next = nextAttempt({
+    failedAttempts: attempt,
+    now,
+    expiresAt: row.expires_at,
+    delay: ctx.retryDelay,
+  });
+  if (next.giveUp) {
+    ctx.deps.log.warn('DLV_EXPIRED', fields);
+    return bounce(ctx, row, raw, { ...verdict, code: 'DLV_EXPIRED', enhanced: null });
+  }
+  await ctx.deps.db.kysely
+    .updateTable('outbound')
+    .set({
+      attempts: attempt,
+      next_attempt_at: next.at,
+      last_code: verdict.code,
+      last_smtp_code: verdict.smtpCode,
+      updated_at: now,
+    })
+    .where('id', '=', row.id)
+    .where('status', '=', 'queued')
+    .execute();
+  ctx.deps.log.info('DLV_DEFERRED', { ...fields, ms: next.delayMs });
+  return { kind: 'deferred', code: verdict.code, at: next.at, delayMs: next.delayMs };
+}
+
+/** Never bounce a bounce: a DSN that fails, or mail with the null sender, is only marked bounced. */
+function wantsDsn(row: Row): boolean {
+  return row.kind !== 'dsn' && row.envelope_from !== '';
+}
+
+async function bounce(
+  ctx: DeliverContext,
+  row: Row,
+  raw: Buffer,
+  verdict: Classification,
+): Promise<DeliverOutcome> {
+  const { clock, db } = ctx.deps;
+  const nowDate = clock.now();
+  const now = nowDate.getTime();
+  const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
+  const committed = await db.kysely.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('outbound')
+      .set({
+        status: 'bounced',
+        attempts: row.attempts + 1,
+        last_code: verdict.code,
+        last_smtp_code: verdict.smtpCode,
+        done_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', row.id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return false;
+    if (dsn) await trx.insertInto('outbound').values(dsn).execute();
+    await audit(
+      trx,
+      { actor: 'worker', action: 'message.bounced', subject: row.id, detail: verdict.code },
+      nowDate,
+    );
+    return true;
+  });
+  if (!committed) return { kind: 'skipped' };
+  if (dsn) {
+    ctx.deps.log.info('DLV_DSN_QUEUED', { id: dsn.id, msgId: row.id, rcpt: dsn.recipient });
+    // Best effort: should Redis be away now, reconcile finds the queued DSN row and enqueues it.
+    await enqueueDeliveries(ctx.queue, [dsn.id]).catch((err: unknown) =>
+      ctx.deps.log.warn('DLV_ENQUEUE_FAILED', { id: dsn.id, errName: errName(err) }),
+    );
+  }
+  return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
+}
+
+function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer, verdict: Classification, date: Date): Row {
+  const { config, sealer } = ctx.deps;
+  const now = date.getTime();
+  const messageId = newMessageId(config.hostname);
+  const bytes = buildDsn({
+    hostname: config.hostname,
+    messageId,
+    date,
+    sender: row.envelope_from,
+    recipient: row.recipient,
+    code: verdict.code,
+    smtpCode: verdict.smtpCode,
+    enhanced: verdict.enhanced,
+    original: raw,
+  });
+  return {
+    id: newId(),
+    batch_id: row.batch_id,
+    kind: 'dsn',
+    user_id: row.user_id,
+    envelope_from: '',
+    recipient: row.envelope_from,
+    message_id: messageId,
+    body: sealer.seal('spool', bytes),
+    size: bytes.length,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: now,
+    expires_at: expiresAt(now, config.delivery.giveUpAfterSeconds),
+    last_code: null,
+    last_smtp_code: null,
+    created_at: now,
+    updated_at: now,
+    done_at: null,
+  };
+}

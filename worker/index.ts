@@ -1,0 +1,120 @@
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { CoreDeps } from '../core/deps.ts';
+import { errName } from '../core/log.ts';
+import { QUEUES, type DeliverJob, type MaintenanceJob } from '../core/queue.ts';
+import { bullConnection, createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
+import { deliverOne, type DeliverContext } from './deliver.ts';
+import { reconcile, type ReconcileResult } from './reconcile.ts';
+import { mtaRetryDelay, type RetryDelay } from './schedule.ts';
+import { createTransport, type Transport } from './transport.ts';
+
+/**
+ * The worker service: BullMQ workers for 'deliver' and 'maintenance' (reconcile). Built here, started by
+ * `start()`; only main/the CLI handles signals and calls `close()`, which waits for running jobs.
+ */
+export interface WorkerDeps extends CoreDeps {
+  /** Default: the relay from config, or the outbox folder. */
+  readonly transport?: Transport;
+  /** Default: the MTA schedule (5 min … 4 h). Tests pass a short one instead of sleeping. */
+  readonly retryDelay?: RetryDelay;
+}
+
+export interface Workers {
+  /** Start processing, reconcile once, and schedule reconcile every `delivery.reconcileEverySeconds`. */
+  start(): Promise<void>;
+  /** Stop taking jobs, wait for the running ones, close every connection. */
+  close(): Promise<void>;
+  /** Add delivery jobs for outbound row ids (idempotent per id). */
+  enqueue(ids: readonly string[]): Promise<void>;
+  /** Run reconcile now (also what the scheduled job does). */
+  reconcile(): Promise<ReconcileResult>;
+}
+
+export const RECONCILE_SCHEDULER_ID = 'reconcile';
+
+export function createWorkers(deps: WorkerDeps): Workers {
+  const { config, log } = deps;
+  const connection = bullConnection(deps.redis);
+  const transport = deps.transport ?? createTransport(config);
+  const deliverQueue = createDeliverQueue(deps);
+  const maintenanceQueue = new Queue<MaintenanceJob, void, string>(QUEUES.maintenance, {
+    connection,
+    prefix: config.queuePrefix,
+  });
+  maintenanceQueue.on('error', (err) => log.error('DLV_QUEUE_ERROR', { errName: errName(err) }));
+  const ctx: DeliverContext = {
+    deps,
+    transport,
+    queue: deliverQueue,
+    retryDelay: deps.retryDelay ?? mtaRetryDelay,
+  };
+  const workers: Worker[] = [];
+
+  async function processDeliver(job: Job<DeliverJob>, token?: string): Promise<void> {
+    const id = job.data.outboundId;
+    let outcome;
+    try {
+      outcome = await deliverOne(ctx, id);
+    } catch (err) {
+      // Our own failure (database, sealed blob): BullMQ retries with backoff; reconcile after that.
+      log.error('DLV_DEFER_INTERNAL', { id, jobId: job.id, errName: errName(err) });
+      throw err;
+    }
+    if (outcome.kind === 'deferred') {
+      // The database holds the schedule; the job sleeps until then without using up BullMQ attempts.
+      await job.moveToDelayed(outcome.at, token);
+      throw new DelayedError();
+    }
+    if (outcome.kind === 'bounced') throw new UnrecoverableError(outcome.code);
+  }
+
+  async function processMaintenance(job: Job<MaintenanceJob>): Promise<void> {
+    if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
+  }
+
+  function addWorker<T>(
+    name: string,
+    processor: (job: Job<T>, token?: string) => Promise<void>,
+    n: number,
+  ): void {
+    const worker = new Worker<T, void, string>(name, processor, {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: n,
+      autorun: true,
+      // A crashed worker's job becomes "stalled" and is taken over after the lock runs out.
+      lockDuration: config.delivery.lockSeconds * 1000,
+      stalledInterval: config.delivery.lockSeconds * 1000,
+    });
+    worker.on('error', (err) => log.error('DLV_WORKER_ERROR', { service: name, errName: errName(err) }));
+    workers.push(worker);
+  }
+
+  return {
+    async start() {
+      if (workers.length > 0) throw new Error('workers already started');
+      addWorker<DeliverJob>(QUEUES.deliver, processDeliver, config.delivery.concurrency);
+      addWorker<MaintenanceJob>(QUEUES.maintenance, processMaintenance, 1);
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await reconcile(deps, deliverQueue);
+      await maintenanceQueue.upsertJobScheduler(
+        RECONCILE_SCHEDULER_ID,
+        { every: config.delivery.reconcileEverySeconds * 1000 },
+        {
+          name: 'reconcile',
+          data: { task: 'reconcile' },
+          opts: { removeOnComplete: true, removeOnFail: 100 },
+        },
+      );
+      log.info('DLV_STARTED', { count: config.delivery.concurrency });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      workers.length = 0;
+      await Promise.all([deliverQueue.close(), maintenanceQueue.close()]);
+      transport.close();
+    },
+    enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
+    reconcile: () => reconcile(deps, deliverQueue),
+  };
+}

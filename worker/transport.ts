@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Config } from '../core/config.ts';
+
+/**
+ * How the worker hands bytes on: to the relay named by SEALPOST_RELAY, or, with no relay, into
+ * `<dataDir>/outbox/<id>.eml`. The bytes are sent unchanged (nodemailer's `raw`): the gateway built and
+ * signed them, and re-composing would break signatures.
+ */
+export interface Envelope {
+  /** '' is the null sender (MAIL FROM:<>), used for DSNs. */
+  from: string;
+  to: string;
+}
+
+export interface OutgoingMessage {
+  id: string;
+  envelope: Envelope;
+  raw: Buffer;
+}
+
+export interface Transport {
+  send(message: OutgoingMessage): Promise<void>;
+  close(): void;
+}
+
+/** Relay URL options (query string). Unknown options are refused at start, not ignored. */
+export interface RelayOptions {
+  host: string;
+  port: number;
+  /** smtps:// — TLS from the first byte. */
+  implicitTls: boolean;
+  /** smtp:// — STARTTLS required unless `?tls=none`. */
+  requireTls: boolean;
+  /** `?tlsVerify=false` accepts any certificate (test sinks with self-signed certificates only). */
+  verifyCertificate: boolean;
+  auth: { user: string; pass: string } | null;
+}
+
+const KNOWN_PARAMS = new Set(['tls', 'tlsVerify']);
+
+export function parseRelayUrl(relay: string): RelayOptions {
+  const url = new URL(relay);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new Error('SEALPOST_RELAY must start with smtp:// or smtps://');
+  }
+  for (const key of url.searchParams.keys()) {
+    if (!KNOWN_PARAMS.has(key)) throw new Error(`SEALPOST_RELAY has an unknown option "${key}"`);
+  }
+  const tls = url.searchParams.get('tls') ?? 'required';
+  if (tls !== 'required' && tls !== 'none')
+    throw new Error('SEALPOST_RELAY option tls must be required|none');
+  const verify = url.searchParams.get('tlsVerify') ?? 'true';
+  if (verify !== 'true' && verify !== 'false')
+    throw new Error('SEALPOST_RELAY option tlsVerify must be true|false');
+  const implicitTls = url.protocol === 'smtps:';
+  if (implicitTls && tls === 'none')
+    throw new Error('SEALPOST_RELAY: smtps:// cannot be combined with tls=none');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : implicitTls ? 465 : 587,
+    implicitTls,
+    requireTls: !implicitTls && tls === 'required',
+    verifyCertificate: verify === 'true',
+    auth: url.username
+      ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+      : null,
+  };
+}
+
+export function createRelayTransport(config: Config, relay: string): Transport {
+  const options = parseRelayUrl(relay);
+  const timeoutMs = config.delivery.connectionTimeoutSeconds * 1000;
+  const transporter = nodemailer.createTransport({
+    // Pooled: one TLS handshake serves many messages (a handshake costs more than a 50 KB message).
+    pool: true,
+    maxConnections: config.delivery.concurrency,
+    maxMessages: 100,
+    host: options.host,
+    port: options.port,
+    secure: options.implicitTls,
+    requireTLS: options.requireTls,
+    ignoreTLS: !options.implicitTls && !options.requireTls,
+    name: config.hostname,
+    ...(options.auth ? { auth: options.auth } : {}),
+    tls: { rejectUnauthorized: options.verifyCertificate, minVersion: 'TLSv1.2' },
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    // A whole DATA phase of a large message may legitimately take a while; idle time is what we bound.
+    socketTimeout: timeoutMs * 4,
+    logger: false,
+    debug: false,
+  });
+  return {
+    async send(message) {
+      await transporter.sendMail({
+        envelope: { from: message.envelope.from, to: [message.envelope.to] },
+        raw: message.raw,
+      });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+/**
+ * Writes `<dir>/<id>.eml` atomically: a hidden temp file in the same folder, fsync, rename, fsync of the
+ * folder. A reader never sees half a file; a retry overwrites the same name, so it is idempotent.
+ */
+export function createOutboxTransport(dir: string): Transport {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return {
+    async send(message) {
+      if (!/^[A-Za-z0-9-]+$/.test(message.id)) throw new Error('outbox: unsafe message id');
+      const final = path.join(dir, `${message.id}.eml`);
+      const temp = path.join(dir, `.${message.id}.${randomBytes(6).toString('hex')}.tmp`);
+      try {
+        const file = await open(temp, 'wx', 0o600);
+        try {
+          await file.writeFile(message.raw);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temp, final);
+      } catch (err) {
+        await rm(temp, { force: true });
+        throw err;
+      }
+      const folder = await open(dir, 'r');
+      try {
+        await folder.sync();
+      } finally {
+        await folder.close();
+      }
+    },
+    close: () => undefined,
+  };
+}
+
+/** The transport the configuration asks for. */
+export function createTransport(config: Config): Transport {
+  return config.relay
+    ? createRelayTransport(config, config.relay)
+    : createOutboxTransport(path.join(config.dataDir, 'outbox'));
+}
