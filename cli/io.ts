@@ -1,0 +1,34 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+
+/** Read all of stdin (for `key import -` and a piped password). */
+export async function readStdin(limitBytes = 10 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new UsageError(`standard input is larger than ${limitBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A password from stdin: typed without echo on a terminal, or the first line of piped input. */
+export async function readPassword(prompt: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const text = (await readStdin(64 * 1024)).toString('utf8');
+    return text.split(/\r?\n/)[0] ?? '';
+  }
+  const muted = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  process.stderr.write(prompt);
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  const answer = await new Promise<string>((resolve) => rl.question('', resolve));
+  rl.close();
+  process.stderr.write('\n');
+  return answer;
+}
+
+/** A mistake in how a command was called: printed with the usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../core/config.ts';
+import * as admin from './admin.ts';
+import { UsageError } from './io.ts';
+import { SERVICES, start, type Service } from './start.ts';
+
+const USAGE = `usage: sealpost <command>
+
+  start [gateway|worker|webmail]      run all services in one process, or one of them
+  config show                         print the configuration, secrets redacted
+
+  user add EMAIL [--admin] [--name N] add a sender (password on stdin); may send as EMAIL
+  user passwd EMAIL                   set a new password (on stdin)
+  user alias EMAIL ADDRESS            let EMAIL also send as ADDRESS
+  user list
+
+  key generate EMAIL                  generate the sender key of EMAIL (Ed25519/Cv25519)
+  key import FILE|-                   import keys: private = sender key, public = recipient key
+  key export EMAIL                    print the public key of EMAIL (armored)
+  key list
+
+  policy set MATCH plain|reject [--note TEXT]
+                                      MATCH: user@domain, domain, .domain (with subdomains) or *
+  policy remove MATCH
+  policy list
+
+  queue                               count the spool's messages by status
+
+Environment: see docs/configuration.md (SEALPOST_DATA_DIR, DATABASE_URL, REDIS_URL, SEALPOST_RELAY, ...)`;
+
+type Handler = (args: admin.ParsedArgs) => Promise<void> | void;
+
+const COMMANDS: Record<string, Handler> = {
+  'config show': () => admin.configShow(),
+  'user add': admin.userAdd,
+  'user passwd': admin.userPasswd,
+  'user alias': admin.userAlias,
+  'user list': admin.userList,
+  'key generate': admin.keyGenerate,
+  'key import': admin.keyImport,
+  'key export': admin.keyExport,
+  'key list': admin.keyList,
+  'policy set': admin.policySet,
+  'policy remove': admin.policyRemove,
+  'policy list': admin.policyList,
+  queue: admin.queueStatus,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      admin: { type: 'boolean' },
+      name: { type: 'string' },
+      note: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return positionals.length === 0 && !values.help ? 2 : 0;
+  }
+  if (positionals[0] === 'start') {
+    const which = positionals.slice(1);
+    const bad = which.find((s) => !SERVICES.includes(s as Service));
+    if (bad) throw new UsageError(`unknown service ${bad}; expected one of ${SERVICES.join(', ')}`);
+    await start(which.length ? (which as Service[]) : SERVICES);
+    return -1; // keeps running until a signal
+  }
+  for (const words of [2, 1]) {
+    const handler = COMMANDS[positionals.slice(0, words).join(' ')];
+    if (handler) {
+      await handler({ positionals: positionals.slice(words), flags: values });
+      return 0;
+    }
+  }
+  throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      console.error(`sealpost: ${(err as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (err instanceof ConfigError) {
+      console.error(`sealpost: ${err.message}`);
+      process.exitCode = 78; // EX_CONFIG
+    } else {
+      console.error(`sealpost: ${(err as Error).message ?? String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);
