@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import type { Selectable } from 'kysely';
+import nodemailer, { type Transporter } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { generate } from 'selfsigned';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { parseConfig, type ConfigInput } from '../../core/config.ts';
+import type { Database, OutboundTable } from '../../core/db/schema.ts';
+import type { RedisTarget } from '../../core/redis.ts';
+import { Sealer } from '../../core/seal.ts';
+import { UserStore } from '../../core/users.ts';
+import { createGateway, type Gateway, type GatewayDeps } from '../../gateway/index.ts';
+import { KeyStore } from '../../keys/index.ts';
+import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
+import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
+import { captureLog } from './log.ts';
+import { tmpDir } from './tmp.ts';
+
+/**
+ * A real gateway on 127.0.0.1, ports 0, over a fresh test database, with a self-signed certificate, a real
+ * KeyStore and one sender: anna@praxis.example (password SENDER_PASSWORD, a generated sender key).
+ * `enqueue` only records the ids unless one is given (the worker's tests pass the real queue).
+ *
+ *   const gw = await startTestGateway({ kind });
+ *   try { await gw.transport().sendMail({...}) } finally { await gw.close(); }
+ */
+export const SENDER = 'anna@praxis.example';
+export const SENDER_PASSWORD = 'correct-horse-battery';
+
+export interface TestGatewayOptions {
+  kind: TestDbKind;
+  /** Overrides of config.limits (e.g. a small maxMessageBytes). */
+  limits?: NonNullable<ConfigInput['limits']>;
+  config?: Omit<ConfigInput, 'limits'>;
+  clock?: Clock;
+  redis?: RedisTarget;
+  /** Default: record the ids in `enqueued`. */
+  enqueue?: GatewayDeps['enqueue'];
+  buildPgpMime?: GatewayDeps['buildPgpMime'];
+  /** Give anna a sender key (default true). */
+  senderKey?: boolean;
+}
+
+export interface TestGateway {
+  readonly deps: GatewayDeps;
+  readonly testDb: TestDb;
+  readonly keys: KeyStore;
+  readonly users: UserStore;
+  /** The gateway's log lines (a real pino in memory), to scan for content. */
+  readonly logText: () => string;
+  readonly gateway: Gateway;
+  readonly ports: { submissionPort: number; smtpsPort: number };
+  /** Every id passed to the default enqueue, in order. */
+  readonly enqueued: string[];
+  /** A nodemailer transport (requireTLS, self-signed accepted). `port: 'smtps'` uses implicit TLS. */
+  transport(options?: { port?: 'submission' | 'smtps'; user?: string; pass?: string }): Transporter;
+  /** One connected SMTP session (STARTTLS done on submission), for several messages on one connection. */
+  session(options?: { port?: 'submission' | 'smtps' }): Promise<SmtpSession>;
+  /** Generate a key pair for `address`, pin its public key; returns the private key to decrypt with. */
+  addRecipient(address: string): Promise<{ fingerprint: string; privateKey: SigningKey }>;
+  outbound(): Promise<Selectable<OutboundTable>[]>;
+  /** The outgoing bytes of a spooled row (unsealed with the master key). */
+  openBody(row: Selectable<OutboundTable>): Buffer;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const testDb = await openTestDb(options.kind);
+  const tmp = tmpDir('sealpost-gw-');
+  const clock = options.clock ?? systemClock;
+  const capture = captureLog('debug');
+  const config = parseConfig({
+    dataDir: tmp.dir,
+    hostname: 'sealpost.test',
+    listenHost: '127.0.0.1',
+    smtpPort: 0,
+    smtpsPort: 0,
+    ...options.config,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const sealer = new Sealer(randomBytes(32));
+  const keys = new KeyStore({ db: testDb.db.kysely, sealer, clock, log: capture.log });
+  const users = new UserStore(testDb.db.kysely);
+  await users.add({ login: SENDER, password: SENDER_PASSWORD }, clock.now());
+  if (options.senderKey ?? true) await keys.generateSenderKey(SENDER);
+  const enqueued: string[] = [];
+  const pems = await generate([{ name: 'commonName', value: 'sealpost.test' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+  });
+  const deps: GatewayDeps = {
+    config,
+    db: testDb.db,
+    log: capture.log,
+    clock,
+    sealer,
+    redis: options.redis ?? {},
+    keys,
+    tls: { key: pems.private, cert: pems.cert },
+    enqueue:
+      options.enqueue ??
+      (async (ids) => {
+        enqueued.push(...ids);
+      }),
+    ...(options.buildPgpMime ? { buildPgpMime: options.buildPgpMime } : {}),
+  };
+  const gateway = createGateway(deps);
+  const ports = await gateway.listen();
+  const portOf = (which: 'submission' | 'smtps' = 'submission') =>
+    which === 'smtps' ? ports.smtpsPort : ports.submissionPort;
+
+  return {
+    deps,
+    testDb,
+    keys,
+    users,
+    logText: capture.text,
+    gateway,
+    ports,
+    enqueued,
+    transport: (o = {}) =>
+      nodemailer.createTransport({
+        host: '127.0.0.1',
+        port: portOf(o.port),
+        secure: o.port === 'smtps',
+        requireTLS: true,
+        tls: { rejectUnauthorized: false },
+        auth: { user: o.user ?? SENDER, pass: o.pass ?? SENDER_PASSWORD },
+      }),
+    session: (o = {}) => openSession(portOf(o.port), o.port === 'smtps'),
+    addRecipient: async (address) => {
+      const pair = await generateKeyPair({ address, now: clock.now() });
+      await keys.importKeys(pair.publicKey);
+      return { fingerprint: pair.fingerprint, privateKey: await parseSigningKey(pair.privateKey) };
+    },
+    outbound: () => testDb.db.kysely.selectFrom('outbound').selectAll().orderBy('recipient').execute(),
+    openBody: (row) => sealer.open('spool', row.body),
+    close: async () => {
+      await gateway.close();
+      await testDb.cleanup();
+      tmp.cleanup();
+    },
+  };
+}
+
+/** A promise-shaped nodemailer SMTPConnection: one TCP session, many transactions. */
+export interface SmtpSession {
+  login(user?: string, pass?: string): Promise<void>;
+  send(
+    envelope: { from: string; to: string[] },
+    raw: string | Buffer,
+  ): Promise<SMTPConnection.SentMessageInfo>;
+  close(): void;
+}
+
+async function openSession(port: number, secure: boolean): Promise<SmtpSession> {
+  const conn = new SMTPConnection({
+    host: '127.0.0.1',
+    port,
+    secure,
+    requireTLS: !secure,
+    tls: { rejectUnauthorized: false },
+  });
+  conn.on('error', () => undefined); // errors reach the callbacks below
+  await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
+  return {
+    login: (user = SENDER, pass = SENDER_PASSWORD) =>
+      new Promise((resolve, reject) => conn.login({ user, pass }, (err) => (err ? reject(err) : resolve()))),
+    send: (envelope, raw) =>
+      new Promise((resolve, reject) =>
+        conn.send(envelope, raw, (err, info) => (err ? reject(err) : resolve(info))),
+      ),
+    close: () => conn.close(),
+  };
+}
+
+/**
+ * A plain-text SMTP dialogue (no TLS) for tests of what the server says before STARTTLS.
+ * `command` sends one line and resolves with the whole (multi-line) reply.
+ */
+export async function rawSmtp(port: number): Promise<{
+  greeting: string;
+  command(line: string): Promise<string>;
+  close(): void;
+}> {
+  const socket = net.connect(port, '127.0.0.1');
+  let buffer = '';
+  let waiting: ((reply: string) => void) | undefined;
+  const take = () => {
+    const match = /(^|\n)(\d{3}) [^\n]*\n/.exec(buffer);
+    if (!match || !waiting) return;
+    const end = match.index + match[0].length;
+    const reply = buffer.slice(0, end);
+    buffer = buffer.slice(end);
+    const done = waiting;
+    waiting = undefined;
+    done(reply.replace(/\r/g, '').trimEnd());
+  };
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    take();
+  });
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      waiting = resolve;
+      socket.once('error', reject);
+      take();
+    });
+  const greeting = await next();
+  return {
+    greeting,
+    command: (line) => {
+      const reply = next();
+      socket.write(`${line}\r\n`);
+      return reply;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+/** The code in brackets at the end of a Sealpost reply, e.g. 'GW_NO_KEY'. */
+export function replyCode(response: string | undefined): string | undefined {
+  return /\[([A-Z_]+)\]\s*$/.exec(response ?? '')?.[1];
+}
+
+const TABLES: (keyof Database)[] = [
+  'users',
+  'user_addresses',
+  'sender_keys',
+  'recipient_keys',
+  'policy_rules',
+  'outbound',
+  'audit',
+];
+
+/**
+ * Whether `needle` appears anywhere in the database: in every column of every table (text and blobs), and
+ * for SQLite also in the raw file and its WAL (free pages, journal). For at-rest checks (invariant 2).
+ */
+export async function dbContains(testDb: TestDb, needle: string): Promise<boolean> {
+  const bytes = Buffer.from(needle, 'utf8');
+  for (const table of TABLES) {
+    const rows = (await testDb.db.kysely.selectFrom(table).selectAll().execute()) as Record<
+      string,
+      unknown
+    >[];
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        if (typeof value === 'string' && value.includes(needle)) return true;
+        if (value instanceof Uint8Array && Buffer.from(value).includes(bytes)) return true;
+      }
+    }
+  }
+  if (testDb.file) {
+    for (const file of [testDb.file, `${testDb.file}-wal`]) {
+      if (existsSync(file) && readFileSync(file).includes(bytes)) return true;
+    }
+  }
+  return false;
+}
