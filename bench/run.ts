@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { BenchClient } from './smtp-client.ts';
+import { PASSWORD, RECIPIENT, SENDER } from './stack.ts';
+import { startSink, type Sink } from '../test/helpers/sink.ts';
+
+/**
+ * `npm run bench`: throughput and latency of the gateway, encrypted (pgp) against clear (a plain rule, the
+ * baseline measured in the same run), and the memory one 25 MB message costs. The Sealpost process runs
+ * as a child (gateway + worker + SQLite + its own redis-server); this process is the mail clients and the
+ * receiving MX. Numbers depend on the machine: read the ratios.
+ *
+ * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25).
+ */
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const SIZE = Number(process.env.BENCH_SIZE_KB ?? 50) * 1024;
+const BIG = Number(process.env.BENCH_BIG_MB ?? 25) * 1024 * 1024;
+
+function message(size: number, n: number): Buffer {
+  const head =
+    `From: Anna Berg <${SENDER}>\r\nTo: <${RECIPIENT}>\r\nSubject: Bench ${n}\r\n` +
+    `Message-ID: <bench-${n}-${Date.now()}@praxis.example>\r\nMIME-Version: 1.0\r\n` +
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`;
+  const lines: string[] = [];
+  let length = head.length;
+  const chunk = Buffer.alloc(57);
+  while (length < size) {
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (n * 31 + i * 7 + lines.length) & 0xff;
+    const line = chunk.toString('base64');
+    lines.push(line);
+    length += line.length + 2;
+  }
+  return Buffer.from(head + lines.join('\r\n'), 'latin1');
+}
+
+async function startSealpost(
+  mode: 'pgp' | 'plain',
+  relay: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'bench/stack-main.ts',
+      mode,
+      relay,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const [first] = (await once(lines, 'line')) as [string];
+  return { child, port: (JSON.parse(first) as { port: number }).port };
+}
+
+async function stopSealpost(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+interface Result {
+  mode: string;
+  msgsPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+async function throughput(mode: 'pgp' | 'plain'): Promise<Result> {
+  const sink: Sink = await startSink();
+  const { child, port } = await startSealpost(mode, sink.relayUrl);
+  try {
+    const bodies = Array.from({ length: 16 }, (_, i) => message(SIZE, i));
+    const warm = await BenchClient.connect(port, SENDER, PASSWORD);
+    for (let i = 0; i < 20; i++) await warm.send(SENDER, RECIPIENT, bodies[i % bodies.length]!);
+    warm.close();
+    await sink.waitFor(20, 60_000);
+    const already = sink.messages.length;
+    const clients = await Promise.all(
+      Array.from({ length: CONNECTIONS }, () => BenchClient.connect(port, SENDER, PASSWORD)),
+    );
+    const latencies: number[] = [];
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < MESSAGES) {
+          const n = next++;
+          latencies.push(await client.send(SENDER, RECIPIENT, bodies[n % bodies.length]!));
+        }
+        client.close();
+      }),
+    );
+    await sink.waitFor(already + MESSAGES, 600_000);
+    const seconds = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      mode,
+      msgsPerSec: MESSAGES / seconds,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    };
+  } finally {
+    await stopSealpost(child);
+    await sink.close();
+  }
+}
+
+async function bigMessageRss(): Promise<{ idle: number; peak: number }> {
+  const sink = await startSink();
+  const { child, port } = await startSealpost('pgp', sink.relayUrl);
+  try {
+    const client = await BenchClient.connect(port, SENDER, PASSWORD);
+    await client.send(SENDER, RECIPIENT, message(SIZE, 0)); // warm: code paths and caches loaded
+    await sink.waitFor(1, 60_000);
+    global.gc?.();
+    await new Promise((r) => setTimeout(r, 1000)); // let the child settle before the idle reading
+    const idle = rssBytes(child.pid!);
+    let peak = idle;
+    const timer = setInterval(() => (peak = Math.max(peak, rssBytes(child.pid!))), 5);
+    await client.send(SENDER, RECIPIENT, message(BIG, 1));
+    await sink.waitFor(2, 300_000);
+    clearInterval(timer);
+    client.close();
+    return { idle, peak };
+  } finally {
+    await stopSealpost(child);
+    await sink.close();
+  }
+}
+
+const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
+const plain = await throughput('plain');
+const pgp = await throughput('pgp');
+const rss = await bigMessageRss();
+const rows = [
+  `| run | msgs/s | p50 end-of-DATA→250 (ms) | p99 (ms) |`,
+  `|---|---|---|---|`,
+  ...[plain, pgp].map(
+    (r) => `| ${r.mode} | ${r.msgsPerSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
+  ),
+];
+console.log(
+  `\n${MESSAGES} messages of ${SIZE / 1024} KB, ${CONNECTIONS} connections, end to end to a loopback sink\n`,
+);
+console.log(rows.join('\n'));
+console.log(`\nencrypted/plain throughput ratio: ${(pgp.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
+console.log(
+  `one ${mb(BIG)} MB message: idle RSS ${mb(rss.idle)} MB, peak ${mb(rss.peak)} MB, +${mb(rss.peak - rss.idle)} MB above idle`,
+);
