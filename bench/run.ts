@@ -12,7 +12,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * as a child (gateway + worker + SQLite + its own redis-server); this process is the mail clients and the
  * receiving MX. Numbers depend on the machine: read the ratios.
  *
- * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25).
+ * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
+ * BENCH_ONLY (`pgp` or `big`: run only that part, for profiling; the table then lacks the baseline).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -145,6 +146,17 @@ async function bigMessageRss(): Promise<{ idle: number; peak: number }> {
 }
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
+const only = process.env.BENCH_ONLY;
+if (only === 'pgp') {
+  const r = await throughput('pgp');
+  console.log(`pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+  process.exit(0);
+}
+if (only === 'big') {
+  const r = await bigMessageRss();
+  console.log(`one ${mb(BIG)} MB message: idle ${mb(r.idle)} MB, peak ${mb(r.peak)} MB, +${mb(r.peak - r.idle)} MB`);
+  process.exit(0);
+}
 const plain = await throughput('plain');
 const pgp = await throughput('pgp');
 const rss = await bigMessageRss();

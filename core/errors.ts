@@ -79,6 +79,11 @@ export const CODES = {
   DLV_BOUNCED: { smtp: 550, enhanced: '5.0.0', text: 'Delivery failed, DSN sent to the sender' },
   DLV_DEFER_AUTH: { smtp: 451, enhanced: '4.7.0', text: 'The relay refused our credentials' },
   DLV_DEFER_INTERNAL: { smtp: 451, enhanced: '4.3.0', text: 'Internal error during delivery, will retry' },
+  DLV_SPOOL_UNREADABLE: {
+    smtp: 451,
+    enhanced: '4.3.0',
+    text: 'The stored message cannot be opened (another master key?), will retry until expiry',
+  },
   // configuration / startup
   CFG_INVALID: { smtp: 451, enhanced: '4.3.5', text: 'Configuration invalid' },
   CFG_MASTER_KEY_CREATED: { smtp: 250, enhanced: '2.0.0', text: 'Master key file created' },

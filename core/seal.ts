@@ -6,6 +6,10 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  * Layout: version(1) ‖ iv(12) ‖ tag(16) ‖ ciphertext.
  */
 const VERSION = 1;
+/** version (1) ‖ IV (12) ‖ GCM tag (16), then the ciphertext, as long as the plaintext. */
+const HEADER = 29;
+/** Bytes per cipher update: bounds the transient copies while sealing a large body. */
+const CHUNK = 1024 * 1024;
 export type SealPurpose = 'sender-private-key' | 'spool';
 
 export class Sealer {
@@ -26,21 +30,41 @@ export class Sealer {
     return key;
   }
 
-  seal(purpose: SealPurpose, plain: Uint8Array, aad = ''): Buffer {
+  /** Seal `plain`, or the concatenation of its parts (which are never joined into one more buffer). */
+  seal(purpose: SealPurpose, plain: Uint8Array | readonly Uint8Array[], aad = ''): Buffer {
+    const parts = plain instanceof Uint8Array ? [plain] : plain;
+    const length = parts.reduce((n, p) => n + p.length, 0);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key(purpose), iv);
     cipher.setAAD(Buffer.from(aad));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
+    // One output buffer, filled a chunk at a time: a large spool body is not held twice more.
+    const out = Buffer.allocUnsafe(HEADER + length);
+    out[0] = VERSION;
+    iv.copy(out, 1);
+    let at = HEADER;
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i += CHUNK) {
+        at += cipher.update(part.subarray(i, i + CHUNK)).copy(out, at);
+      }
+    }
+    at += cipher.final().copy(out, at);
+    cipher.getAuthTag().copy(out, 13);
+    return at === out.length ? out : out.subarray(0, at);
   }
 
   open(purpose: SealPurpose, sealed: Uint8Array, aad = ''): Buffer {
-    const buf = Buffer.from(sealed);
-    if (buf.length < 29 || buf[0] !== VERSION) throw new Error('sealed blob has an unknown format');
+    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (buf.length < HEADER || buf[0] !== VERSION) throw new Error('sealed blob has an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.#key(purpose), buf.subarray(1, 13));
     decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(buf.subarray(13, 29));
-    return Buffer.concat([decipher.update(buf.subarray(29)), decipher.final()]);
+    decipher.setAuthTag(buf.subarray(13, HEADER));
+    const out = Buffer.allocUnsafe(buf.length - HEADER);
+    let at = 0;
+    for (let i = HEADER; i < buf.length; i += CHUNK) {
+      at += decipher.update(buf.subarray(i, i + CHUNK)).copy(out, at);
+    }
+    at += decipher.final().copy(out, at); // throws when the tag does not match: nothing is returned
+    return at === out.length ? out : out.subarray(0, at);
   }
 }
 

@@ -1,5 +1,11 @@
 import { newMessageId } from '../core/ids.ts';
-import { plainCopy, prepare, splitMessage, type PreparedMessage, type SigningKey } from '../keys/index.ts';
+import {
+  plainCopyParts,
+  prepare,
+  splitMessage,
+  type PreparedMessage,
+  type SigningKey,
+} from '../keys/index.ts';
 import type { AcceptedRecipient, GatewayContext } from './context.ts';
 
 /**
@@ -11,7 +17,8 @@ import type { AcceptedRecipient, GatewayContext } from './context.ts';
 export interface Copy {
   recipient: string;
   kind: 'pgp' | 'plain';
-  bytes: Buffer;
+  /** The copy's bytes in order; joined only by sealing, so a large message is not copied once more. */
+  parts: Buffer[];
 }
 
 /** Encryption is CPU-bound; a few at a time keep one big message from starving every other session. */
@@ -34,17 +41,17 @@ export async function buildCopies(
   const { message, sender, now } = input;
   return mapLimit(input.recipients, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
     if (rcpt.verdict.verdict === 'plain') {
-      return { recipient: rcpt.address, kind: 'plain', bytes: plainCopy(message) };
+      return { recipient: rcpt.address, kind: 'plain', parts: plainCopyParts(message) };
     }
     if (!('key' in rcpt) || !sender) throw new Error('pgp recipient without keys'); // never: RCPT checked
-    const bytes = await ctx.buildPgpMime({
+    const parts = await ctx.buildPgpMime({
       message,
       signer: sender.signer,
       senderAddress: sender.address,
       recipientKey: rcpt.key,
       now,
     });
-    return { recipient: rcpt.address, kind: 'pgp', bytes };
+    return { recipient: rcpt.address, kind: 'pgp', parts };
   });
 }
 

@@ -24,26 +24,30 @@ export async function spool(
   const { db, sealer, config } = ctx.deps;
   const batchId = newId();
   const ts = input.now.getTime();
-  const rows: Insertable<OutboundTable>[] = input.copies.map((copy) => ({
-    id: newId(),
-    batch_id: batchId,
-    kind: copy.kind,
-    user_id: input.userId,
-    envelope_from: input.envelopeFrom,
-    recipient: copy.recipient,
-    message_id: input.messageId,
-    body: sealer.seal('spool', copy.bytes),
-    size: copy.bytes.length,
-    status: 'queued',
-    attempts: 0,
-    next_attempt_at: ts,
-    expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
-    last_code: null,
-    last_smtp_code: null,
-    created_at: ts,
-    updated_at: ts,
-    done_at: null,
-  }));
+  const rows: Insertable<OutboundTable>[] = input.copies.map((copy) => {
+    const id = newId();
+    return {
+      id,
+      batch_id: batchId,
+      kind: copy.kind,
+      user_id: input.userId,
+      envelope_from: input.envelopeFrom,
+      recipient: copy.recipient,
+      message_id: input.messageId,
+      // The row id is the associated data: a body moved to another row (another recipient) fails to open.
+      body: sealer.seal('spool', copy.parts, id),
+      size: copy.parts.reduce((n, p) => n + p.length, 0),
+      status: 'queued',
+      attempts: 0,
+      next_attempt_at: ts,
+      expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
+      last_code: null,
+      last_smtp_code: null,
+      created_at: ts,
+      updated_at: ts,
+      done_at: null,
+    };
+  });
   await db.kysely.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       await trx

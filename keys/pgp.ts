@@ -218,6 +218,79 @@ export async function encryptAndSign(input: {
   });
 }
 
+/**
+ * Above this many bytes openpgp.js runs on streams: the input is fed in chunks and the armored output is
+ * collected in chunks, so a 25 MB message is not copied whole at every step (in-memory peak about a third).
+ * Below it the whole-buffer call is several times faster, and messages are small.
+ */
+export const STREAM_THRESHOLD = 1024 * 1024;
+const STREAM_CHUNK = 256 * 1024;
+
+/**
+ * Sign and encrypt `parts` (concatenated, never copied into one buffer first) and return the ASCII armor
+ * as chunks of bytes with CRLF line ends, ready for a MIME body (the caller joins them once). The result is the same OpenPGP message either way;
+ * the streamed one uses partial body lengths, which every OpenPGP implementation reads.
+ */
+export async function encryptAndSignArmoredCrlf(input: {
+  parts: readonly Uint8Array[];
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<Buffer[]> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const total = input.parts.reduce((n, p) => n + p.length, 0);
+  if (total <= STREAM_THRESHOLD) {
+    const data = input.parts.length === 1 ? input.parts[0]! : Buffer.concat(input.parts);
+    const armored = await encryptAndSign({ data, to: input.to, signer: input.signer, now: input.now });
+    return [Buffer.from(toCrlf(armored), 'latin1')];
+  }
+  const message = await openpgp.createMessage({
+    binary: chunkedStream(input.parts),
+    format: 'binary',
+    date: input.now,
+  });
+  const armored = await openpgp.encrypt({
+    message,
+    encryptionKeys: input.to.map((k) => k.key),
+    signingKeys: input.signer.key,
+    date: input.now,
+    format: 'armored',
+    config: CONFIG,
+  });
+  const out: Buffer[] = [];
+  // Errors anywhere in the pipeline (a bad key, a failing signature) reject this loop: nothing is returned.
+  for await (const chunk of armored as unknown as AsyncIterable<string>) {
+    out.push(Buffer.from(toCrlf(chunk), 'latin1'));
+  }
+  return out;
+}
+
+/** Armor has no meaningful CR: dropping every CR and expanding every LF is safe chunk by chunk. */
+function toCrlf(text: string): string {
+  return text.replace(/\r/g, '').replace(/\n/g, '\r\n');
+}
+
+function chunkedStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let part = 0;
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      while (part < parts.length && offset >= parts[part]!.length) {
+        part++;
+        offset = 0;
+      }
+      const current = parts[part];
+      if (!current) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + STREAM_CHUNK, current.length);
+      controller.enqueue(current.subarray(offset, end));
+      offset = end;
+    },
+  });
+}
+
 /** Decrypt and verify (used by tests, inbound mail and reply handling). Throws on any failure. */
 export async function decryptAndVerify(input: {
   armored: string;

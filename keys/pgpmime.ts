@@ -8,7 +8,7 @@ import {
   withCrlf,
   type SplitMessage,
 } from './mime.ts';
-import { binaryPublic, encryptAndSign, type EncryptionKey, type SigningKey } from './pgp.ts';
+import { binaryPublic, encryptAndSignArmoredCrlf, type EncryptionKey, type SigningKey } from './pgp.ts';
 
 /**
  * RFC 3156 PGP/MIME output with RFC 9788 header protection.
@@ -63,11 +63,17 @@ export function prepare(
 
 /** The original message as one recipient's copy: Bcc removed, added fields in, body untouched. */
 export function plainCopy(message: PreparedMessage): Buffer {
-  const fields = message.split.fields.filter((f) => !DROP_ALWAYS.has(f.lower)).map((f) => withCrlf(f.raw));
-  return Buffer.concat([...message.added, ...fields, CRLF, message.split.body]);
+  return Buffer.concat(plainCopyParts(message));
 }
 
-function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer {
+/** {@link plainCopy} as parts (header block, body): the body is not copied. */
+export function plainCopyParts(message: PreparedMessage): Buffer[] {
+  const fields = message.split.fields.filter((f) => !DROP_ALWAYS.has(f.lower)).map((f) => withCrlf(f.raw));
+  return [Buffer.concat([...message.added, ...fields, CRLF]), message.split.body];
+}
+
+/** The payload as parts (header block, then the body as it came): a large body is never copied here. */
+function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer[] {
   const parts: Buffer[] = [];
   let sawContentType = false;
   for (const field of message.split.fields) {
@@ -86,7 +92,7 @@ function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer {
   }
   // RFC 9788 §2.2.1: HP-Outer records each outer field's exact value, the obscured Subject included.
   for (const raw of outerFields) parts.push(Buffer.from(`HP-Outer: ${raw.toString('latin1')}`, 'latin1'));
-  return Buffer.concat([...message.added, ...parts, CRLF, message.split.body]);
+  return [Buffer.concat([...message.added, ...parts, CRLF]), message.split.body];
 }
 
 export function autocryptHeader(address: string, signer: SigningKey): Buffer {
@@ -108,6 +114,14 @@ export interface BuildPgpMimeInput {
 
 /** Build one recipient's RFC 3156 multipart/encrypted message. */
 export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
+  return Buffer.concat(await buildPgpMimeParts(input));
+}
+
+/**
+ * {@link buildPgpMime} as parts in order (header, MIME preamble, armor chunks, closing delimiter), so
+ * that a large message is not joined into one more buffer before it is sealed.
+ */
+export async function buildPgpMimeParts(input: BuildPgpMimeInput): Promise<Buffer[]> {
   const { message } = input;
   const outer: Buffer[] = [...message.added];
   for (const name of OUTER_FIELDS) {
@@ -116,8 +130,8 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
   const subject = makeField('Subject', OBSCURED_SUBJECT);
   outer.push(subject);
   const hpOuter = outer.filter((f) => /^(date|from|to|cc|message-id|subject):/i.test(f.toString('latin1')));
-  const armored = await encryptAndSign({
-    data: payload(message, hpOuter),
+  const armored = await encryptAndSignArmoredCrlf({
+    parts: payload(message, hpOuter),
     to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
     signer: input.signer,
     now: input.now,
@@ -132,7 +146,7 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
       `multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`,
     ),
   ];
-  const body = [
+  const before = [
     'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
     `--${boundary}`,
     'Content-Type: application/pgp-encrypted',
@@ -145,10 +159,9 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
     'Content-Description: OpenPGP encrypted message',
     'Content-Disposition: inline; filename="encrypted.asc"',
     '',
-    armored.replace(/\r?\n/g, '\r\n').trimEnd(),
-    '',
-    `--${boundary}--`,
     '',
   ].join('\r\n');
-  return Buffer.concat([...head, CRLF, Buffer.from(body, 'latin1')]);
+  // The armor ends with CRLF; the closing delimiter follows on its own line.
+  const after = `${armored.at(-1)?.at(-1) === 0x0a ? '' : '\r\n'}--${boundary}--\r\n`;
+  return [...head, CRLF, Buffer.from(before, 'latin1'), ...armored, Buffer.from(after, 'latin1')];
 }

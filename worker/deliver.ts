@@ -41,7 +41,21 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     .where('id', '=', outboundId)
     .executeTakeFirst();
   if (!row || row.status !== 'queued') return { kind: 'skipped' };
-  const raw = ctx.deps.sealer.open('spool', row.body);
+  let raw: Buffer;
+  try {
+    raw = ctx.deps.sealer.open('spool', row.body, row.id);
+  } catch (err) {
+    // A different master key, or a body that is not this row's: never send it; retry until the admin
+    // fixes the key, and bounce (without any header of the original) when the row expires.
+    ctx.deps.log.error('DLV_SPOOL_UNREADABLE', { id: row.id, errName: errName(err) });
+    const verdict: Classification = {
+      action: 'defer',
+      code: 'DLV_SPOOL_UNREADABLE',
+      smtpCode: null,
+      enhanced: null,
+    };
+    return failed(ctx, row, null, verdict, errName(err));
+  }
   try {
     await ctx.transport.send({ id: row.id, envelope: { from: row.envelope_from, to: row.recipient }, raw });
   } catch (err) {
@@ -89,7 +103,7 @@ async function updateDelivered(ctx: DeliverContext, row: Row): Promise<void> {
 async function failed(
   ctx: DeliverContext,
   row: Row,
-  raw: Buffer,
+  raw: Buffer | null,
   verdict: Classification,
   errorName: string,
 ): Promise<DeliverOutcome> {
@@ -141,7 +155,7 @@ function wantsDsn(row: Row): boolean {
 async function bounce(
   ctx: DeliverContext,
   row: Row,
-  raw: Buffer,
+  raw: Buffer | null,
   verdict: Classification,
 ): Promise<DeliverOutcome> {
   const { clock, db } = ctx.deps;
@@ -182,10 +196,11 @@ async function bounce(
   return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
 }
 
-function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer, verdict: Classification, date: Date): Row {
+function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer | null, verdict: Classification, date: Date): Row {
   const { config, sealer } = ctx.deps;
   const now = date.getTime();
   const messageId = newMessageId(config.hostname);
+  const id = newId();
   const bytes = buildDsn({
     hostname: config.hostname,
     messageId,
@@ -198,14 +213,14 @@ function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer, verdict: Classificat
     original: raw,
   });
   return {
-    id: newId(),
+    id,
     batch_id: row.batch_id,
     kind: 'dsn',
     user_id: row.user_id,
     envelope_from: '',
     recipient: row.envelope_from,
     message_id: messageId,
-    body: sealer.seal('spool', bytes),
+    body: sealer.seal('spool', bytes, id),
     size: bytes.length,
     status: 'queued',
     attempts: 0,

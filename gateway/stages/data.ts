@@ -3,8 +3,8 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
 import { MimeError } from '../../keys/index.ts';
-import { sessionState, toReply, type GatewayContext } from '../context.ts';
-import { buildCopies, prepareMessage } from '../output.ts';
+import { sessionState, toReply, type GatewayContext, type Transaction } from '../context.ts';
+import { buildCopies, prepareMessage, type Copy } from '../output.ts';
 import { spool } from '../spool.ts';
 
 /**
@@ -17,6 +17,7 @@ import { spool } from '../spool.ts';
  * message is answered 250 anyway: it is committed, and reconcile enqueues it once Redis is back.
  */
 const ENQUEUE_TIMEOUT_MS = 3_000;
+const EMPTY = Buffer.alloc(0);
 
 class EnqueueTimeout extends Error {
   override name = 'EnqueueTimeout';
@@ -49,8 +50,8 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   const state = sessionState(ctx, session);
   const tx = state.tx;
   state.tx = undefined; // one DATA per transaction, whatever happens below
-  const { raw, exceeded } = await readCapped(stream, ctx.deps.config.limits.maxMessageBytes);
-  if (exceeded) {
+  const read = await readCapped(stream, ctx.deps.config.limits.maxMessageBytes);
+  if (read.exceeded) {
     log.info('GW_SIZE_EXCEEDED', { session: session.id, bytes: stream.byteLength });
     throw smtpError('GW_SIZE_EXCEEDED');
   }
@@ -58,25 +59,14 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
 
   const now = clock.now();
-  let message;
-  try {
-    message = prepareMessage(ctx, raw, now);
-  } catch (err) {
-    if (err instanceof MimeError) throw smtpError('GW_MESSAGE_INVALID');
-    throw err;
-  }
+  const bytes = read.raw.length;
   const started = Date.now();
-  const copies = await buildCopies(ctx, {
-    message,
-    recipients: tx.recipients,
-    sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
-    now,
-  });
+  const { copies, messageId } = await encrypt(ctx, read, tx, now);
   const { batchId, ids } = await spool(ctx, {
     copies,
     userId: user.id,
     envelopeFrom: tx.mailFrom,
-    messageId: message.messageId,
+    messageId,
     now,
   });
   // Committed: from here on the message is accepted whatever else fails (the DB is the spool).
@@ -96,10 +86,38 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
     user: user.login,
     from: tx.mailFrom,
     count: ids.length,
-    bytes: raw.length,
+    bytes,
     ms: Date.now() - started,
   });
   return smtpError('GW_ACCEPTED', `batch ${batchId}`).message;
+}
+
+/**
+ * Build every copy. The plaintext lives only in here: `read` lets go of it at once, so that a large
+ * message is garbage by the time its sealed copies are written.
+ */
+async function encrypt(
+  ctx: GatewayContext,
+  read: { raw: Buffer },
+  tx: Transaction,
+  now: Date,
+): Promise<{ copies: Copy[]; messageId: string }> {
+  let message;
+  try {
+    message = prepareMessage(ctx, read.raw, now);
+  } catch (err) {
+    if (err instanceof MimeError) throw smtpError('GW_MESSAGE_INVALID');
+    throw err;
+  } finally {
+    read.raw = EMPTY;
+  }
+  const copies = await buildCopies(ctx, {
+    message,
+    recipients: tx.recipients,
+    sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
+    now,
+  });
+  return { copies, messageId: message.messageId };
 }
 
 /**
@@ -111,6 +129,7 @@ async function readCapped(
   stream: SMTPServerDataStream,
   cap: number,
 ): Promise<{ raw: Buffer; exceeded: boolean }> {
+  // (`raw` is mutable so that the caller can let go of the message once it is encrypted.)
   const chunks: Buffer[] = [];
   let kept = 0;
   let over = false;

@@ -137,7 +137,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       return { fingerprint: pair.fingerprint, privateKey: await parseSigningKey(pair.privateKey) };
     },
     outbound: () => testDb.db.kysely.selectFrom('outbound').selectAll().orderBy('recipient').execute(),
-    openBody: (row) => sealer.open('spool', row.body),
+    openBody: (row) => sealer.open('spool', row.body, row.id),
     close: async () => {
       await gateway.close();
       await testDb.cleanup();

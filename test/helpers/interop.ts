@@ -58,6 +58,9 @@ function run(
         resolve({ code, stdout, stderr: stderr.toString('utf8') });
       },
     );
+    // A tool that exits without reading its input (e.g. `sq inspect FILE`) closes the pipe: that EPIPE is
+    // not a result; the exit code and stderr are.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? Buffer.alloc(0));
   });
 }

@@ -127,7 +127,7 @@ async function insert(
       envelope_from: over.from ?? SENDER,
       recipient: over.to ?? RCPT,
       message_id: `<${id}@example.org>`,
-      body: s.deps.sealer.seal('spool', raw),
+      body: s.deps.sealer.seal('spool', raw, id),
       size: raw.length,
       status: 'queued',
       attempts: 0,
@@ -268,6 +268,28 @@ for (const kind of testDbKinds()) {
       const r = await row(s, id);
       assert.equal(r.status, 'bounced');
       assert.equal(r.last_code, 'DLV_EXPIRED');
+    });
+
+    it('never sends a body sealed for another row; defers it, then bounces it without its headers', async () => {
+      s = await setup(kind);
+      const { id, raw } = await insert(s, { expiresAt: Date.now() - 1000 });
+      // The body of another recipient's row, moved here: the row id is the seal's associated data.
+      await s.deps.db.kysely
+        .updateTable('outbound')
+        .set({ body: s.deps.sealer.seal('spool', raw, newId()) })
+        .where('id', '=', id)
+        .execute();
+      await s.workers.start();
+      await s.workers.enqueue([id]);
+      const [dsn] = await s.sink.waitFor(1);
+      await settled(s);
+      assert.equal(s.sink.messages.length, 1, 'only the DSN');
+      assert.deepEqual(dsn?.to, [SENDER]);
+      assert.ok(!dsn?.raw.toString('latin1').includes(SECRET));
+      const r = await row(s, id);
+      assert.equal(r.status, 'bounced');
+      assert.equal(r.last_code, 'DLV_EXPIRED');
+      assert.match(s.logText(), /DLV_SPOOL_UNREADABLE/);
     });
 
     it('writes <dataDir>/outbox/<id>.eml when no relay is configured', async () => {

@@ -223,7 +223,7 @@ for (const kind of testDbKinds()) {
       for (const row of await s.gw.outbound()) {
         await s.gw.deps.db.kysely
           .updateTable('outbound')
-          .set({ body: sealer.seal('spool', s.gw.openBody(row)) })
+          .set({ body: sealer.seal('spool', s.gw.openBody(row), row.id) })
           .where('id', '=', row.id)
           .execute();
       }

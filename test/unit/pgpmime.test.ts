@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { fixedClock } from '../../core/clock.ts';
 import { fieldValue, splitMessage, type HeaderField } from '../../keys/mime.ts';
-import { checkKey, decryptAndVerify, type EncryptionKey, type SigningKey } from '../../keys/pgp.ts';
+import {
+  checkKey,
+  decryptAndVerify,
+  STREAM_THRESHOLD,
+  type EncryptionKey,
+  type SigningKey,
+} from '../../keys/pgp.ts';
 import { buildPgpMime, OBSCURED_SUBJECT, plainCopy, prepare } from '../../keys/pgpmime.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';
 import {
@@ -253,6 +260,32 @@ describe('keys/pgpmime: interop with GnuPG and Sequoia (the same built message)'
         await expectInner(mail, result.plaintext, recipient.sec);
       });
     }
+  }
+
+  // Above STREAM_THRESHOLD openpgp.js runs on streams (partial body lengths): the other tools must read
+  // that output just the same, and the payload must come back byte for byte.
+  for (const tool of ['gpg', 'sq'] as const) {
+    it(`${tool} decrypts and verifies a streamed (3 MB) message byte for byte`, async () => {
+      const recipient = await fixturePair('gpg25519');
+      const attachment = randomBytes(2_300_000).toString('base64').replace(/.{76}/g, '$&\r\n');
+      const big = Buffer.concat([
+        Buffer.from(
+          'From: doc@practice.example\r\nTo: patient@example.org\r\nSubject: big\r\n' +
+            'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+        ),
+        Buffer.from(attachment),
+      ]);
+      assert.ok(big.length > STREAM_THRESHOLD * 2);
+      const mail = await build(big, sender, recipient.pub);
+      const decrypt = tool === 'gpg' ? gpgDecryptVerify : sqDecryptVerify;
+      const result = await decrypt({
+        message: mail,
+        recipientSecretKeyArmored: recipient.armoredSecret,
+        senderPublicKeyArmored: sender.publicKey,
+      });
+      assert.equal(result.goodSignature, true, result.diagnostics);
+      assert.ok(splitMessage(result.plaintext).body.equals(splitMessage(big).body));
+    });
   }
 
   for (const tool of ['gpg', 'sq'] as const) {
