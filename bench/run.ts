@@ -149,12 +149,16 @@ const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
 if (only === 'pgp') {
   const r = await throughput('pgp');
-  console.log(`pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`);
+  console.log(
+    `pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+  );
   process.exit(0);
 }
 if (only === 'big') {
   const r = await bigMessageRss();
-  console.log(`one ${mb(BIG)} MB message: idle ${mb(r.idle)} MB, peak ${mb(r.peak)} MB, +${mb(r.peak - r.idle)} MB`);
+  console.log(
+    `one ${mb(BIG)} MB message: idle ${mb(r.idle)} MB, peak ${mb(r.peak)} MB, +${mb(r.peak - r.idle)} MB`,
+  );
   process.exit(0);
 }
 const plain = await throughput('plain');
