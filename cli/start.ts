@@ -8,7 +8,7 @@ import type { CoreDeps } from '../core/deps.ts';
 import { createLog, errName, type Log } from '../core/log.ts';
 import { loadOrCreateMasterKey } from '../core/master-key.ts';
 import { createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
-import { startLocalRedis, type RedisTarget } from '../core/redis.ts';
+import { answers, startLocalRedis, type RedisTarget } from '../core/redis.ts';
 import { Sealer } from '../core/seal.ts';
 import { loadOrCreateTls } from '../core/tls.ts';
 import { createGateway } from '../gateway/server.ts';
@@ -110,6 +110,14 @@ async function startServices(
 async function redisTarget(config: Config, log: Log, running: Running[]): Promise<RedisTarget> {
   if (config.redisUrl) return { url: config.redisUrl };
   const dir = path.join(config.dataDir, 'redis');
+  // `sealpost start gateway` and `sealpost start worker` on one data folder share one local Redis: the
+  // first starts it (and stops it when it stops), the others use it. A second redis-server on the same
+  // socket and AOF file would take the socket from the first and split the queue in two.
+  const shared = path.join(dir, 'redis.sock');
+  if (await answers(shared)) {
+    log.info('SYS_REDIS_SHARED', { path: shared });
+    return { socketPath: shared };
+  }
   const local = await startLocalRedis({ dir });
   running.push({ name: 'redis', close: () => local.stop() });
   log.info('SYS_REDIS_STARTED', { path: local.socketPath });

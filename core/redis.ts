@@ -100,22 +100,28 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
 
 async function waitForPing(socketPath: string): Promise<void> {
   const deadline = Date.now() + 15_000;
-  for (;;) {
-    const client = new Redis({
-      path: socketPath,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error('redis-server did not answer within 15 s');
-      await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      client.disconnect();
-    }
+  while (!(await answers(socketPath))) {
+    if (Date.now() > deadline) throw new Error('redis-server did not answer within 15 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether a Redis answers PING on this unix socket now (one try). */
+export async function answers(socketPath: string): Promise<boolean> {
+  const client = new Redis({
+    path: socketPath,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
   }
 }

@@ -108,6 +108,8 @@ export function createRelayTransport(config: Config, relay: string): Transport {
 /**
  * Writes `<dir>/<id>.eml` atomically: a hidden temp file in the same folder, fsync, rename, fsync of the
  * folder. A reader never sees half a file; a retry overwrites the same name, so it is idempotent.
+ * Like a local delivery agent, it prepends the envelope as `Return-Path:` and `Delivered-To:`: each copy
+ * is for one recipient, and a Bcc recipient appears in no header of the message itself.
  */
 export function createOutboxTransport(dir: string): Transport {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -119,7 +121,7 @@ export function createOutboxTransport(dir: string): Transport {
       try {
         const file = await open(temp, 'wx', 0o600);
         try {
-          await file.writeFile(message.raw);
+          await file.writev([envelopeFields(message.envelope), message.raw]);
           await file.sync();
         } finally {
           await file.close();
@@ -138,6 +140,14 @@ export function createOutboxTransport(dir: string): Transport {
     },
     close: () => undefined,
   };
+}
+
+function envelopeFields(envelope: { from: string; to: string }): Buffer {
+  for (const address of [envelope.from, envelope.to]) {
+    // smtp-server never passes these; a row written by other means must not inject header fields.
+    if (/[\r\n<>]/.test(address)) throw new Error('outbox: unsafe envelope address');
+  }
+  return Buffer.from(`Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`, 'utf8');
 }
 
 /** The transport the configuration asks for. */

@@ -300,7 +300,10 @@ for (const kind of testDbKinds()) {
       await settled(s);
       const outbox = path.join(s.dataDir, 'outbox');
       assert.deepEqual(readdirSync(outbox), [`${id}.eml`], 'no temp files are left behind');
-      assert.deepEqual(readFileSync(path.join(outbox, `${id}.eml`)), raw);
+      const file = readFileSync(path.join(outbox, `${id}.eml`));
+      const envelope = `Return-Path: <${SENDER}>\r\nDelivered-To: ${RCPT}\r\n`;
+      assert.equal(file.subarray(0, envelope.length).toString(), envelope);
+      assert.deepEqual(file.subarray(envelope.length), raw);
       assert.equal((await row(s, id)).status, 'delivered');
       assert.equal(s.sink.messages.length, 0);
     });
