@@ -228,8 +228,9 @@ const STREAM_CHUNK = 256 * 1024;
 
 /**
  * Sign and encrypt `parts` (concatenated, never copied into one buffer first) and return the ASCII armor
- * as chunks of bytes with CRLF line ends, ready for a MIME body (the caller joins them once). The result is the same OpenPGP message either way;
- * the streamed one uses partial body lengths, which every OpenPGP implementation reads.
+ * as chunks of bytes with CRLF line ends, ready for a MIME body (the caller joins them once). The result
+ * is the same OpenPGP message either way; the streamed one uses partial body lengths, which every OpenPGP
+ * implementation reads (the interop tests check gpg and sq).
  */
 export async function encryptAndSignArmoredCrlf(input: {
   parts: readonly Uint8Array[];
