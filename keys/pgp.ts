@@ -208,14 +208,18 @@ export async function encryptAndSign(input: {
 }): Promise<string> {
   if (input.to.length === 0) throw new Error('no encryption keys');
   const message = await openpgp.createMessage({ binary: input.data, format: 'binary', date: input.now });
-  return openpgp.encrypt({
-    message,
+  return openpgp.encrypt({ message, ...signAndEncryptTo(input) });
+}
+
+/** The options every outgoing message is encrypted with: to these keys, signed, armored, no compression. */
+function signAndEncryptTo(input: { to: readonly EncryptionKey[]; signer: SigningKey; now: Date }) {
+  return {
     encryptionKeys: input.to.map((k) => k.key),
     signingKeys: input.signer.key,
     date: input.now,
-    format: 'armored',
+    format: 'armored' as const,
     config: CONFIG,
-  });
+  };
 }
 
 /**
@@ -250,14 +254,7 @@ export async function encryptAndSignArmoredCrlf(input: {
     format: 'binary',
     date: input.now,
   });
-  const armored = await openpgp.encrypt({
-    message,
-    encryptionKeys: input.to.map((k) => k.key),
-    signingKeys: input.signer.key,
-    date: input.now,
-    format: 'armored',
-    config: CONFIG,
-  });
+  const armored = await openpgp.encrypt({ message, ...signAndEncryptTo(input) });
   const out: Buffer[] = [];
   // Errors anywhere in the pipeline (a bad key, a failing signature) reject this loop: nothing is returned.
   for await (const chunk of armored as unknown as AsyncIterable<string>) {
