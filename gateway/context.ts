@@ -6,7 +6,7 @@ import type { PolicyRule } from '../core/policy-rules.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
 import type { EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
-import { buildPgpMimeParts } from '../keys/index.ts';
+import { buildPgpMime } from '../keys/index.ts';
 import { AuthLimiter } from './auth-limit.ts';
 import type { Verdict } from './policy.ts';
 
@@ -18,7 +18,7 @@ export interface GatewayDeps extends CoreDeps {
    * committed and the worker's reconcile job finds them. */
   readonly enqueue: (outboundIds: string[]) => Promise<void>;
   /** Fault injection for tests; the real builder from keys/ otherwise. */
-  readonly buildPgpMime?: typeof buildPgpMimeParts;
+  readonly buildPgpMime?: typeof buildPgpMime;
 }
 
 /** Everything the pipeline stages share; one per gateway (both ports). */
@@ -27,7 +27,7 @@ export interface GatewayContext {
   readonly users: UserStore;
   readonly rules: PolicyRuleStore;
   readonly limiter: AuthLimiter;
-  readonly buildPgpMime: typeof buildPgpMimeParts;
+  readonly buildPgpMime: typeof buildPgpMime;
   readonly sessions: WeakMap<SMTPServerSession, SessionState>;
 }
 
@@ -43,7 +43,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
       windowSeconds: limits.authFailureWindowSeconds,
       clock: deps.clock,
     }),
-    buildPgpMime: deps.buildPgpMime ?? buildPgpMimeParts,
+    buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
     sessions: new WeakMap(),
   };
 }

@@ -1,11 +1,5 @@
 import { newMessageId } from '../core/ids.ts';
-import {
-  plainCopyParts,
-  prepare,
-  splitMessage,
-  type PreparedMessage,
-  type SigningKey,
-} from '../keys/index.ts';
+import { plainCopy, prepare, splitMessage, type PreparedMessage, type SigningKey } from '../keys/index.ts';
 import type { AcceptedRecipient, GatewayContext } from './context.ts';
 
 /**
@@ -41,7 +35,7 @@ export async function buildCopies(
   const { message, sender, now } = input;
   return mapLimit(input.recipients, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
     if (rcpt.verdict.verdict === 'plain') {
-      return { recipient: rcpt.address, kind: 'plain', parts: plainCopyParts(message) };
+      return { recipient: rcpt.address, kind: 'plain', parts: plainCopy(message) };
     }
     if (!('key' in rcpt) || !sender) throw new Error('pgp recipient without keys'); // never: RCPT checked
     const parts = await ctx.buildPgpMime({

@@ -7,13 +7,5 @@ export {
   type KeyListing,
 } from './store.ts';
 export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime.ts';
-export {
-  buildPgpMime,
-  buildPgpMimeParts,
-  plainCopy,
-  plainCopyParts,
-  prepare,
-  OBSCURED_SUBJECT,
-  type PreparedMessage,
-} from './pgpmime.ts';
+export { buildPgpMime, plainCopy, prepare, OBSCURED_SUBJECT, type PreparedMessage } from './pgpmime.ts';
 export { checkKey, type KeyCheck, type KeyProblem, type EncryptionKey, type SigningKey } from './pgp.ts';

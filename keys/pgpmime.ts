@@ -61,13 +61,11 @@ export function prepare(
   return { split, added, messageId };
 }
 
-/** The original message as one recipient's copy: Bcc removed, added fields in, body untouched. */
-export function plainCopy(message: PreparedMessage): Buffer {
-  return Buffer.concat(plainCopyParts(message));
-}
-
-/** {@link plainCopy} as parts (header block, body): the body is not copied. */
-export function plainCopyParts(message: PreparedMessage): Buffer[] {
+/**
+ * The original message as one recipient's copy: Bcc removed, added fields in, body untouched. Returned as
+ * parts (header block, body) in order: the body is not copied.
+ */
+export function plainCopy(message: PreparedMessage): Buffer[] {
   const fields = message.split.fields.filter((f) => !DROP_ALWAYS.has(f.lower)).map((f) => withCrlf(f.raw));
   return [Buffer.concat([...message.added, ...fields, CRLF]), message.split.body];
 }
@@ -112,16 +110,12 @@ export interface BuildPgpMimeInput {
   now: Date;
 }
 
-/** Build one recipient's RFC 3156 multipart/encrypted message. */
-export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer> {
-  return Buffer.concat(await buildPgpMimeParts(input));
-}
-
 /**
- * {@link buildPgpMime} as parts in order (header, MIME preamble, armor chunks, closing delimiter), so
- * that a large message is not joined into one more buffer before it is sealed.
+ * Build one recipient's RFC 3156 multipart/encrypted message, as parts in order (header, MIME preamble,
+ * armor chunks, closing delimiter), so that a large message is not joined into one more buffer before it
+ * is sealed.
  */
-export async function buildPgpMimeParts(input: BuildPgpMimeInput): Promise<Buffer[]> {
+export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> {
   const { message } = input;
   const outer: Buffer[] = [...message.added];
   for (const name of OUTER_FIELDS) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { newId } from '../../core/ids.ts';
-import { buildPgpMimeParts } from '../../keys/index.ts';
+import { buildPgpMime } from '../../keys/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import {
   dbContains,
@@ -205,7 +205,7 @@ for (const kind of testDbKinds()) {
         kind,
         buildPgpMime: async (input) => {
           if (++calls === 2) throw new Error('boom');
-          return buildPgpMimeParts(input);
+          return buildPgpMime(input);
         },
       });
       for (const r of ['a', 'b', 'c']) await gw.addRecipient(`${r}@clinic.example`);
