@@ -73,6 +73,42 @@ export const configSchema = z
         reconcileEverySeconds: 60,
         lockSeconds: 30,
       }),
+    pickup: z
+      .object({
+        // Off: a recipient without a usable key is refused at RCPT (550) as before pickup existed.
+        enabled: z.boolean().default(true),
+        // Pickups (and their ciphertext) are deleted this many days after they were stored.
+        retentionDays: z.coerce.number().int().positive().max(3650).default(30),
+        // The language of notification and receipt mails; the pickup pages follow the browser.
+        language: z.enum(['de', 'en']).default('de'),
+        // 'pgp': replies reach the sender as PGP/MIME; 'decrypt': the worker decrypts them with the sender's
+        // key and delivers them readable into the practice's mailbox (over TLS, like every delivery).
+        replyDelivery: z.enum(['pgp', 'decrypt']).default('pgp'),
+        // A reply's OpenPGP message (attachments included), in bytes; and replies per contact per day.
+        maxReplyBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(25 * 1024 * 1024),
+        maxRepliesPerDay: z.coerce.number().int().positive().default(50),
+        // A session after unlock ends after this many minutes without a request (and after 12 hours).
+        sessionIdleMinutes: z.coerce.number().int().positive().default(15),
+        // Unlock attempts per IP address per 15 minutes, over all contacts (the per-contact lock is 5).
+        unlockAttemptsPerIp: z.coerce.number().int().positive().default(30),
+        // The envelope sender of notifications and replies; default noreply@<hostname>.
+        fromAddress: z.string().email().optional(),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        retentionDays: 30,
+        language: 'de',
+        replyDelivery: 'pgp',
+        maxReplyBytes: 25 * 1024 * 1024,
+        maxRepliesPerDay: 50,
+        sessionIdleMinutes: 15,
+        unlockAttemptsPerIp: 30,
+      }),
     queuePrefix: z.string().min(1).default('sealpost'),
   })
   .strict();
@@ -105,6 +141,10 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_DELIVERY_GIVE_UP_SECONDS: (c, v) => (sub(c, 'delivery').giveUpAfterSeconds = v),
   SEALPOST_DELIVERY_CONCURRENCY: (c, v) => (sub(c, 'delivery').concurrency = v),
   SEALPOST_QUEUE_PREFIX: (c, v) => (c.queuePrefix = v),
+  SEALPOST_PICKUP: (c, v) => (sub(c, 'pickup').enabled = v !== 'off' && v !== 'false' && v !== '0'),
+  SEALPOST_PICKUP_RETENTION_DAYS: (c, v) => (sub(c, 'pickup').retentionDays = v),
+  SEALPOST_PICKUP_LANGUAGE: (c, v) => (sub(c, 'pickup').language = v),
+  SEALPOST_PICKUP_REPLY_DELIVERY: (c, v) => (sub(c, 'pickup').replyDelivery = v),
 };
 
 function sub(c: Record<string, unknown>, key: string): Record<string, unknown> {

@@ -51,6 +51,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
 /** One recipient accepted at RCPT TO, with the verdict that DATA acts on. */
 export type AcceptedRecipient =
   | { address: string; verdict: Verdict & { verdict: 'pgp' }; key: EncryptionKey }
+  | { address: string; verdict: Verdict & { verdict: 'pickup' } }
   | { address: string; verdict: Verdict & { verdict: 'plain' } };
 
 /** One mail transaction (MAIL FROM … DATA); replaced at every MAIL FROM. */

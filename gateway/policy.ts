@@ -13,15 +13,20 @@ export type KeyFact = RecipientKeyStatus | { state: 'error' };
 export interface PolicyFacts {
   recipient: string;
   key: KeyFact;
+  /** Whether secure pickup is switched on (config `pickup.enabled`). */
+  pickup: boolean;
 }
 
-export type VerdictKind = 'pgp' | 'plain' | 'reject' | 'defer';
+export type VerdictKind = 'pgp' | 'pickup' | 'plain' | 'reject' | 'defer';
 
 export interface Verdict {
   verdict: VerdictKind;
-  /** The code of the SMTP reply for this recipient (GW_ACCEPTED for pgp and plain). */
+  /** The code of the SMTP reply for this recipient (GW_ACCEPTED for pgp, pickup and plain). */
   code: Code;
-  /** Why: 'key:<fpr>', 'rule:<id>', 'no-key', 'key-<problem>:<fpr>', 'lookup-error'. Never message text. */
+  /**
+   * Why: 'key:<fpr>', 'rule:<id>', 'no-key', 'key-<problem>:<fpr>', 'lookup-error', and for pickup
+   * 'no-key' or 'key-<problem>:<fpr>'. Never message text.
+   */
   reason: string;
 }
 
@@ -69,8 +74,9 @@ export function matchRule(address: string, rules: readonly PolicyRule[]): Policy
  *                                      and sending in clear to a recipient we could not check is a downgrade)
  *  3. a usable key                   → pgp
  *  4. a `plain` rule                 → plain
- *  5. an unusable key                → reject  GW_KEY_EXPIRED / _REVOKED / _WEAK / _NO_ENCRYPTION
- *  6. no key                         → reject  GW_NO_KEY
+ *  5. no usable key, pickup on       → pickup  (the content waits, encrypted, for the recipient's browser)
+ *  6. an unusable key, pickup off    → reject  GW_KEY_EXPIRED / _REVOKED / _WEAK / _NO_ENCRYPTION
+ *  7. no key, pickup off             → reject  GW_NO_KEY
  */
 export function evaluate(facts: PolicyFacts, rules: readonly PolicyRule[]): Verdict {
   const rule = matchRule(facts.recipient, rules);
@@ -81,6 +87,10 @@ export function evaluate(facts: PolicyFacts, rules: readonly PolicyRule[]): Verd
   if (key.state === 'usable')
     return { verdict: 'pgp', code: 'GW_ACCEPTED', reason: `key:${key.fingerprint}` };
   if (rule?.action === 'plain') return { verdict: 'plain', code: 'GW_ACCEPTED', reason: `rule:${rule.id}` };
+  if (facts.pickup) {
+    const reason = key.state === 'unusable' ? `key-${key.problem}:${key.fingerprint}` : 'no-key';
+    return { verdict: 'pickup', code: 'GW_ACCEPTED', reason };
+  }
   if (key.state === 'unusable') {
     return {
       verdict: 'reject',

@@ -26,7 +26,7 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
 
   const key = await lookUp(ctx, rcpt, session.id);
   tx.rules ??= await ctx.rules.list();
-  const verdict = evaluate({ recipient: rcpt, key }, tx.rules);
+  const verdict = evaluate({ recipient: rcpt, key, pickup: config.pickup.enabled }, tx.rules);
   log.info('GW_RCPT_VERDICT', {
     session: session.id,
     rcpt,
@@ -39,6 +39,9 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
     if (key.state !== 'usable') throw smtpError('GW_TEMP_FAILURE'); // unreachable: pgp means usable
     await requireSenderKey(ctx, tx, session.id);
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pgp' }, key: key.key }];
+  } else if (verdict.verdict === 'pickup') {
+    await requireSenderKey(ctx, tx, session.id); // a pickup is signed by the sender too
+    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pickup' } }];
   } else {
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'plain' } }];
   }

@@ -207,7 +207,7 @@ describe('policy: evaluate (pure; every recipient gets a verdict, a code and a r
 
   for (const c of cases) {
     it(c.name, () => {
-      const v = evaluate({ recipient: c.rcpt, key: c.key }, c.rules);
+      const v = evaluate({ recipient: c.rcpt, key: c.key, pickup: false }, c.rules);
       assert.deepEqual([v.verdict, v.code, v.reason], c.want);
     });
   }
@@ -215,7 +215,7 @@ describe('policy: evaluate (pure; every recipient gets a verdict, a code and a r
   it('returns a verdict for any input instead of throwing', () => {
     const odd = [rule('x', '', 'plain'), rule('y', '@', 'reject')];
     for (const rcpt of ['', '@', 'no-at-sign', 'a@']) {
-      const v = evaluate({ recipient: rcpt, key: none }, odd);
+      const v = evaluate({ recipient: rcpt, key: none, pickup: false }, odd);
       assert.ok(['reject', 'plain'].includes(v.verdict));
     }
   });
