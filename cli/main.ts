@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
 import * as admin from './admin.ts';
+import * as contact from './contact.ts';
 import { UsageError } from './io.ts';
 import { SERVICES, start, type Service } from './start.ts';
 
@@ -24,6 +25,10 @@ const USAGE = `usage: sealpost <command>
   policy remove MATCH
   policy list
 
+  contact code EMAIL                  issue a new access code (and key pair) for a pickup contact
+  contact unlock EMAIL                clear a contact's failed-code lock (the code stays the same)
+  contact list
+
   queue                               count the spool's messages by status
 
 Environment: see docs/configuration.md (SEALPOST_DATA_DIR, DATABASE_URL, REDIS_URL, SEALPOST_RELAY, ...)`;
@@ -43,6 +48,9 @@ const COMMANDS: Record<string, Handler> = {
   'policy set': admin.policySet,
   'policy remove': admin.policyRemove,
   'policy list': admin.policyList,
+  'contact code': contact.contactCode,
+  'contact unlock': contact.contactUnlock,
+  'contact list': () => contact.contactList(),
   queue: admin.queueStatus,
 };
 

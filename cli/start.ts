@@ -80,9 +80,11 @@ async function startServices(
       path: config.relay ? undefined : path.join(config.dataDir, 'outbox'),
     });
   }
+  // The gateway and the webmail both schedule deliveries (messages, pickup replies): one queue client.
+  const queue = createDeliverQueue({ config, redis, log });
+  running.push({ name: 'queue', close: () => queue.close() });
+  const enqueue = (ids: string[]) => enqueueDeliveries(queue, ids);
   if (services.includes('gateway')) {
-    const queue = createDeliverQueue({ config, redis, log });
-    running.push({ name: 'queue', close: () => queue.close() });
     const tls = await loadOrCreateTls({
       dataDir: config.dataDir,
       hostname: config.hostname,
@@ -90,14 +92,14 @@ async function startServices(
       keyFile: config.tlsKey,
     });
     if (tls.selfSigned) log.warn('CFG_TLS_SELF_SIGNED', { path: path.join(config.dataDir, 'tls') });
-    const gateway = createGateway({ ...deps, keys, tls, enqueue: (ids) => enqueueDeliveries(queue, ids) });
+    const gateway = createGateway({ ...deps, keys, tls, enqueue });
     const ports = await gateway.listen();
     running.push({ name: 'gateway', close: () => gateway.close() });
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway', port: ports.submissionPort });
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway-tls', port: ports.smtpsPort });
   }
   if (services.includes('webmail')) {
-    const server: Server = createApp({ db, log }).listen(config.httpPort, config.listenHost);
+    const server: Server = createApp({ ...deps, keys, enqueue }).listen(config.httpPort, config.listenHost);
     await once(server, 'listening');
     running.push({
       name: 'webmail',

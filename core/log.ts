@@ -29,6 +29,7 @@ export interface LogFields {
   errName?: string; // error class name only; messages of foreign errors may quote content
   service?: string;
   path?: string; // filesystem path of our own files (data dir, outbox), never of user content
+  contact?: string; // a pickup contact's id (UUID), never its code or key
 }
 
 export type EventCode = Code | `${Uppercase<string>}_${Uppercase<string>}`;

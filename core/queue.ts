@@ -11,7 +11,7 @@ export interface DeliverJob {
   outboundId: string;
 }
 
-export type MaintenanceJob = { task: 'reconcile' };
+export type MaintenanceJob = { task: 'reconcile' } | { task: 'expire-pickups' };
 
 export function deliverJobId(outboundId: string): string {
   return `dlv-${outboundId}`;

@@ -148,6 +148,16 @@ export class UserStore {
     return rows.map((r) => ({ address: r.address, displayName: r.display_name }));
   }
 
+  /** The display name recorded for a sender address (shown on pickup notifications), if any. */
+  async displayName(address: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('user_addresses')
+      .select('display_name')
+      .where('address', '=', normaliseAddress(address))
+      .executeTakeFirst();
+    return row?.display_name ?? undefined;
+  }
+
   async mayUseAddress(userId: string, address: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('user_addresses')

@@ -5,8 +5,8 @@ import { errName } from '../core/log.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
-import type { EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
-import { buildPgpMime } from '../keys/index.ts';
+import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
+import { buildPgpMime, ContactStore } from '../keys/index.ts';
 import { AuthLimiter } from './auth-limit.ts';
 import type { Verdict } from './policy.ts';
 
@@ -27,6 +27,7 @@ export interface GatewayContext {
   readonly users: UserStore;
   readonly rules: PolicyRuleStore;
   readonly limiter: AuthLimiter;
+  readonly contacts: ContactStore;
   readonly buildPgpMime: typeof buildPgpMime;
   readonly sessions: WeakMap<SMTPServerSession, SessionState>;
 }
@@ -43,6 +44,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
       windowSeconds: limits.authFailureWindowSeconds,
       clock: deps.clock,
     }),
+    contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock }),
     buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
     sessions: new WeakMap(),
   };
@@ -51,7 +53,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
 /** One recipient accepted at RCPT TO, with the verdict that DATA acts on. */
 export type AcceptedRecipient =
   | { address: string; verdict: Verdict & { verdict: 'pgp' }; key: EncryptionKey }
-  | { address: string; verdict: Verdict & { verdict: 'pickup' } }
+  | { address: string; verdict: Verdict & { verdict: 'pickup' }; contact: Contact | undefined }
   | { address: string; verdict: Verdict & { verdict: 'plain' } };
 
 /** One mail transaction (MAIL FROM … DATA); replaced at every MAIL FROM. */

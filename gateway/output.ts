@@ -16,7 +16,7 @@ export interface Copy {
 }
 
 /** Encryption is CPU-bound; a few at a time keep one big message from starving every other session. */
-const BUILD_CONCURRENCY = 4;
+export const BUILD_CONCURRENCY = 4;
 
 export function prepareMessage(ctx: GatewayContext, raw: Buffer, now: Date): PreparedMessage {
   const hostname = ctx.deps.config.hostname;
@@ -33,7 +33,8 @@ export async function buildCopies(
   },
 ): Promise<Copy[]> {
   const { message, sender, now } = input;
-  return mapLimit(input.recipients, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
+  const direct = input.recipients.filter((r) => r.verdict.verdict !== 'pickup');
+  return mapLimit(direct, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
     if (rcpt.verdict.verdict === 'plain') {
       return { recipient: rcpt.address, kind: 'plain', parts: plainCopy(message) };
     }

@@ -1,8 +1,9 @@
-import type { Insertable } from 'kysely';
-import type { OutboundTable } from '../core/db/schema.ts';
+import type { Insertable, Transaction } from 'kysely';
+import type { Database, OutboundTable } from '../core/db/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { GatewayContext } from './context.ts';
 import type { Copy } from './output.ts';
+import type { PickupCopy } from './pickup.ts';
 
 /**
  * The outbound spool (DESIGN.md invariant 3): every copy of one accepted message in ONE transaction, each
@@ -15,6 +16,7 @@ export async function spool(
   ctx: GatewayContext,
   input: {
     copies: readonly Copy[];
+    pickups?: readonly PickupCopy[];
     userId: string;
     envelopeFrom: string;
     messageId: string;
@@ -24,16 +26,16 @@ export async function spool(
   const { db, sealer, config } = ctx.deps;
   const batchId = newId();
   const ts = input.now.getTime();
-  const rows: Insertable<OutboundTable>[] = input.copies.map((copy) => {
+  const row = (copy: OutgoingCopy): Insertable<OutboundTable> => {
     const id = newId();
     return {
       id,
       batch_id: batchId,
       kind: copy.kind,
       user_id: input.userId,
-      envelope_from: input.envelopeFrom,
+      envelope_from: copy.envelopeFrom ?? input.envelopeFrom,
       recipient: copy.recipient,
-      message_id: input.messageId,
+      message_id: copy.messageId ?? input.messageId,
       // The row id is the associated data: a body moved to another row (another recipient) fails to open.
       body: sealer.seal('spool', copy.parts, id),
       size: copy.parts.reduce((n, p) => n + p.length, 0),
@@ -47,8 +49,33 @@ export async function spool(
       updated_at: ts,
       done_at: null,
     };
-  });
+  };
+  const rows = input.copies.map(row);
+  const pickups = input.pickups ?? [];
+  for (const p of pickups) {
+    rows.push(
+      row({
+        kind: 'notification',
+        recipient: p.recipient,
+        parts: [p.notification.bytes],
+        messageId: p.notification.messageId,
+        envelopeFrom: input.envelopeFrom,
+      }),
+    );
+    // The receipt is machine-written mail to our own sender: the null sender, so it never bounces back.
+    if (p.receipt)
+      rows.push(
+        row({
+          kind: 'receipt',
+          recipient: input.envelopeFrom,
+          parts: [p.receipt.bytes],
+          messageId: p.receipt.messageId,
+          envelopeFrom: '',
+        }),
+      );
+  }
   await db.kysely.transaction().execute(async (trx) => {
+    for (const p of pickups) await storePickup(ctx, trx, p, input);
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       await trx
         .insertInto('outbound')
@@ -56,5 +83,55 @@ export async function spool(
         .execute();
     }
   });
-  return { batchId, ids: rows.map((r) => r.id) };
+  return { batchId, ids: rows.map((r) => r.id as string) };
+}
+
+interface OutgoingCopy {
+  kind: string;
+  recipient: string;
+  parts: readonly Uint8Array[];
+  messageId?: string;
+  envelopeFrom?: string;
+}
+
+/**
+ * The contact (when new) and the pickup row. An existing contact whose key changed since RCPT (a new code
+ * was issued meanwhile) makes the whole transaction fail: 451, and the client's retry encrypts to the new
+ * key. Two sessions creating the same new contact: the second insert fails on the unique address, 451 too.
+ */
+async function storePickup(
+  ctx: GatewayContext,
+  trx: Transaction<Database>,
+  p: PickupCopy,
+  input: { userId: string; envelopeFrom: string; messageId: string; now: Date },
+): Promise<void> {
+  const { sealer } = ctx.deps;
+  if (p.created) {
+    await trx.insertInto('contacts').values(p.created.row).execute();
+  } else {
+    const current = await trx
+      .selectFrom('contacts')
+      .select('fingerprint')
+      .where('id', '=', p.contact.id)
+      .executeTakeFirst();
+    if (current?.fingerprint !== p.contact.fingerprint) throw new Error('contact key changed since RCPT');
+  }
+  const size = p.ciphertext.reduce((n, c) => n + c.length, 0);
+  await trx
+    .insertInto('pickups')
+    .values({
+      id: p.pickupId,
+      contact_id: p.contact.id,
+      key_fingerprint: p.contact.fingerprint,
+      sender_address: input.envelopeFrom,
+      sender_name: p.senderName,
+      sender_fingerprint: p.senderFingerprint,
+      user_id: input.userId,
+      message_id: input.messageId,
+      ciphertext: sealer.seal('pickup', p.ciphertext, p.pickupId),
+      size,
+      created_at: input.now.getTime(),
+      expires_at: p.expiresAt,
+    })
+    .execute();
 }

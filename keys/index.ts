@@ -7,5 +7,37 @@ export {
   type KeyListing,
 } from './store.ts';
 export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime.ts';
-export { buildPgpMime, plainCopy, prepare, OBSCURED_SUBJECT, type PreparedMessage } from './pgpmime.ts';
-export { checkKey, type KeyCheck, type KeyProblem, type EncryptionKey, type SigningKey } from './pgp.ts';
+export {
+  buildPgpMime,
+  buildPickupCiphertext,
+  decryptReply,
+  plainCopy,
+  prepare,
+  wrapEncrypted,
+  OBSCURED_SUBJECT,
+  type PreparedMessage,
+} from './pgpmime.ts';
+export {
+  ContactStore,
+  newContactRecord,
+  type Contact,
+  type NewContact,
+  type StalePickup,
+} from './contacts.ts';
+export {
+  authHash,
+  formatAccessCode,
+  kdfSchema,
+  normaliseAccessCode,
+  DEFAULT_KDF,
+  type KdfParams,
+} from './access-code.ts';
+export {
+  checkKey,
+  encryptedToKeyIds,
+  keyIds,
+  type KeyCheck,
+  type KeyProblem,
+  type EncryptionKey,
+  type SigningKey,
+} from './pgp.ts';

@@ -291,12 +291,16 @@ function chunkedStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array>
 
 /** Decrypt and verify (used by tests, inbound mail and reply handling). Throws on any failure. */
 export async function decryptAndVerify(input: {
-  armored: string;
+  /** The message, ASCII-armored (a string) or binary. */
+  armored: string | Uint8Array;
   decryptionKey: SigningKey;
   verificationKeys: readonly EncryptionKey[];
   now: Date;
 }): Promise<{ data: Uint8Array; signedBy: string | null; verified: boolean }> {
-  const message = await openpgp.readMessage({ armoredMessage: input.armored, config: CONFIG });
+  const message =
+    typeof input.armored === 'string'
+      ? await openpgp.readMessage({ armoredMessage: input.armored, config: CONFIG })
+      : await openpgp.readMessage({ binaryMessage: input.armored, config: CONFIG });
   const { data, signatures } = await openpgp.decrypt({
     message,
     decryptionKeys: input.decryptionKey.key,
@@ -317,4 +321,68 @@ export async function decryptAndVerify(input: {
     }
   }
   return { data: data as Uint8Array, signedBy, verified };
+}
+
+/** A pickup contact's key pair: like a sender key, with the private key as binary packets (to be locked). */
+export async function generateContactKeyPair(input: {
+  address: string;
+  now: Date;
+}): Promise<{ publicKey: string; privateKey: Uint8Array; fingerprint: string }> {
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: input.address }],
+    date: input.now,
+    keyExpirationTime: 0,
+    format: 'object',
+    config: CONFIG,
+  });
+  return {
+    publicKey: armorPublic(privateKey),
+    privateKey: privateKey.write(),
+    fingerprint: privateKey.getFingerprint().toUpperCase(),
+  };
+}
+
+/** Read a binary private key (a pickup contact's, in tests and tools). */
+export async function parseBinarySigningKey(binary: Uint8Array): Promise<SigningKey> {
+  const key = await openpgp.readPrivateKey({ binaryKey: binary, config: CONFIG });
+  return { fingerprint: key.getFingerprint().toUpperCase(), key, publicKey: key.toPublic() };
+}
+
+/**
+ * Sign and encrypt `parts` as one binary OpenPGP message (a pickup: only our own browser code reads it).
+ * Streams above STREAM_THRESHOLD like encryptAndSignArmoredCrlf; returns the message as chunks.
+ */
+export async function encryptAndSignBinary(input: {
+  parts: readonly Uint8Array[];
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<Buffer[]> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const total = input.parts.reduce((n, p) => n + p.length, 0);
+  const binary = total <= STREAM_THRESHOLD ? Buffer.concat(input.parts) : chunkedStream(input.parts);
+  const message = await openpgp.createMessage({ binary, format: 'binary', date: input.now });
+  const out = await openpgp.encrypt({ message, ...signAndEncryptTo(input), format: 'binary' });
+  if (out instanceof Uint8Array) return [Buffer.from(out.buffer, out.byteOffset, out.byteLength)];
+  const chunks: Buffer[] = [];
+  for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return chunks;
+}
+
+/**
+ * What an uploaded OpenPGP message claims without decrypting it: the key IDs it is encrypted to (upper-case
+ * hex, 16 digits). Throws when the input is not an armored OpenPGP message.
+ */
+export async function encryptedToKeyIds(armored: string): Promise<string[]> {
+  const message = await openpgp.readMessage({ armoredMessage: armored, config: CONFIG });
+  return message.getEncryptionKeyIDs().map((id) => id.toHex().toUpperCase());
+}
+
+/** The key IDs (primary and subkeys, upper-case hex) of a public key, to match against encryptedToKeyIds. */
+export function keyIds(key: EncryptionKey): string[] {
+  return key.key.getKeyIDs().map((id) => id.toHex().toUpperCase());
 }

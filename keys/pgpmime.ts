@@ -5,10 +5,19 @@ import {
   foldedBase64,
   getValue,
   makeField,
+  splitMessage,
   withCrlf,
   type SplitMessage,
 } from './mime.ts';
-import { binaryPublic, encryptAndSignArmoredCrlf, type EncryptionKey, type SigningKey } from './pgp.ts';
+import {
+  binaryPublic,
+  decryptAndVerify,
+  encryptAndSignArmoredCrlf,
+  encryptAndSignBinary,
+  parseEncryptionKey,
+  type EncryptionKey,
+  type SigningKey,
+} from './pgp.ts';
 
 /**
  * RFC 3156 PGP/MIME output with RFC 9788 header protection.
@@ -130,11 +139,18 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
     signer: input.signer,
     now: input.now,
   });
+  return wrapEncrypted([...outer, autocryptHeader(input.senderAddress, input.signer)], armored);
+}
+
+/**
+ * RFC 3156 §4 around an ASCII-armored OpenPGP message: `outer` header fields (each ending in CRLF), then the
+ * multipart/encrypted body with the version part and the armor (chunks with CRLF line ends).
+ */
+export function wrapEncrypted(outer: readonly Buffer[], armored: readonly Buffer[]): Buffer[] {
   const boundary = `sealpost-${randomBytes(12).toString('hex')}`;
   const head = [
     ...outer,
     makeField('MIME-Version', '1.0'),
-    autocryptHeader(input.senderAddress, input.signer),
     makeField(
       'Content-Type',
       `multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`,
@@ -158,4 +174,54 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
   // The armor ends with CRLF; the closing delimiter follows on its own line.
   const after = `${armored.at(-1)?.at(-1) === 0x0a ? '' : '\r\n'}--${boundary}--\r\n`;
   return [...head, CRLF, Buffer.from(before, 'latin1'), ...armored, Buffer.from(after, 'latin1')];
+}
+
+/**
+ * A pickup: the same protected payload a PGP/MIME recipient gets (Subject, From, To, Date inside), signed by
+ * the sender and encrypted to the contact's key alone — never to a key the server holds (invariant 4).
+ * Binary OpenPGP, as chunks.
+ */
+export async function buildPickupCiphertext(input: {
+  message: PreparedMessage;
+  signer: SigningKey;
+  contactKey: EncryptionKey;
+  now: Date;
+}): Promise<Buffer[]> {
+  return encryptAndSignBinary({
+    parts: payload(input.message, []),
+    to: [input.contactKey],
+    signer: input.signer,
+    now: input.now,
+  });
+}
+
+/**
+ * Open a PGP/MIME message that we wrapped ourselves (a pickup reply): the armored block between the
+ * markers, decrypted with `decryptionKey`, verified against the contact's key. The inner entity's own
+ * `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
+ */
+export async function decryptReply(input: {
+  raw: Buffer;
+  decryptionKey: SigningKey;
+  contactPublicKey: string;
+  now: Date;
+}): Promise<{ inner: Buffer; verified: boolean; signedBy: string | null }> {
+  const text = input.raw.toString('latin1');
+  const begin = text.indexOf('-----BEGIN PGP MESSAGE-----');
+  const end = text.indexOf('-----END PGP MESSAGE-----', begin);
+  if (begin < 0 || end < 0) throw new Error('no OpenPGP message');
+  const armored = text.slice(begin, end + '-----END PGP MESSAGE-----'.length);
+  const result = await decryptAndVerify({
+    armored,
+    decryptionKey: input.decryptionKey,
+    verificationKeys: [await parseEncryptionKey(input.contactPublicKey)],
+    now: input.now,
+  });
+  const split = splitMessage(Buffer.from(result.data));
+  const fields = split.fields.filter((f) => f.lower !== 'sealpost-security').map((f) => withCrlf(f.raw));
+  return {
+    inner: Buffer.concat([...fields, CRLF, split.body]),
+    verified: result.verified,
+    signedBy: result.signedBy,
+  };
 }

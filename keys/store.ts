@@ -13,6 +13,7 @@ import {
   parseEncryptionKey,
   parseSigningKey,
   readAllKeys,
+  readAnyKey,
   type EncryptionKey,
   type KeyCheck,
   type KeyFacts,
@@ -334,6 +335,23 @@ export class KeyStore {
       });
     }
     return out;
+  }
+
+  /**
+   * A public key the pickup contact uploaded for themselves (the API checked it is usable and carries the
+   * contact's address): from now on the policy sends PGP/MIME to them. Source 'pickup'.
+   */
+  async registerPickupKey(address: string, armored: string): Promise<string> {
+    const key = await readAnyKey(armored);
+    const facts = await keyFacts(key);
+    await this.#storeRecipient(
+      normaliseAddress(address),
+      facts,
+      armorPublic(key),
+      'pickup',
+      this.#deps.clock.now(),
+    );
+    return facts.fingerprint;
   }
 }
 

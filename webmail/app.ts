@@ -1,34 +1,37 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Db } from '../core/db/index.ts';
-import type { Log } from '../core/log.ts';
+import { errName } from '../core/log.ts';
+import { pickupApi } from './api/pickup.ts';
+import type { PickupApiDeps } from './api/deps.ts';
+import { send } from './api/http.ts';
 
 /**
- * The webmail service. Today it serves only its health endpoint: the pickup app and the admin console
- * arrive with their issues. The security headers are already those of DESIGN.md: strict CSP, no referrer,
- * no sniffing, no framing.
+ * The webmail service: the pickup API (docs/pickup.md) and, from `pages`, the pickup app's pages. Security
+ * headers are those of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing;
+ * HSTS when the public URL is https.
  */
-export interface WebmailDeps {
-  db: Db;
-  log: Log;
+export type WebmailDeps = PickupApiDeps;
+
+export function securityHeaders(hsts: boolean) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Cache-Control', 'no-store');
+    if (hsts) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  };
 }
 
-export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader(
-    'Content-Security-Policy',
-    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  );
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cache-Control', 'no-store');
-  next();
-}
-
-export function createApp(deps: WebmailDeps): Express {
+export function createApp(deps: WebmailDeps, options: { pages?: express.Router } = {}): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(securityHeaders);
+  app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
   app.get('/healthz', async (_req, res) => {
     try {
       await deps.db.kysely.selectFrom('users').select('id').limit(1).execute();
@@ -38,8 +41,18 @@ export function createApp(deps: WebmailDeps): Express {
       res.status(503).json({ ok: false, code: 'WEB_HEALTH_DB_DOWN' });
     }
   });
+  app.use('/api/pickup', pickupApi(deps));
+  if (options.pages) app.use(options.pages);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found', code: 'WEB_NOT_FOUND' });
+  });
+  // Errors: a body too large or not JSON is the client's (4xx); anything else is logged by class only.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: number }).status;
+    if (status === 413) return send(res, 'PU_REPLY_TOO_BIG');
+    if (status && status >= 400 && status < 500) return send(res, 'PU_BAD_REQUEST');
+    deps.log.error('WEB_INTERNAL_ERROR', { errName: errName(err) });
+    send(res, 'PU_INTERNAL');
   });
   return app;
 }

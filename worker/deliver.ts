@@ -10,6 +10,8 @@ import { classify, type Classification } from './classify.ts';
 import { buildDsn } from './dsn.ts';
 import { expiresAt, nextAttempt, type RetryDelay } from './schedule.ts';
 import type { Transport } from './transport.ts';
+import { replyForDelivery } from './reply.ts';
+import type { KeyStore } from '../keys/index.ts';
 
 /**
  * One delivery attempt for one outbound row. The database decides: a row that is not 'queued' is done,
@@ -20,6 +22,7 @@ import type { Transport } from './transport.ts';
  */
 export interface DeliverContext {
   deps: CoreDeps;
+  keys: KeyStore;
   transport: Transport;
   queue: DeliverQueue;
   retryDelay: RetryDelay;
@@ -32,6 +35,7 @@ export type DeliverOutcome =
   | { kind: 'deferred'; code: Code; at: number; delayMs: number };
 
 type Row = OutboundTable;
+const EMPTY = new Uint8Array(0);
 
 export async function deliverOne(ctx: DeliverContext, outboundId: string): Promise<DeliverOutcome> {
   const { db } = ctx.deps;
@@ -57,6 +61,7 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     return failed(ctx, row, null, verdict, errName(err));
   }
   try {
+    raw = await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
     await ctx.transport.send({ id: row.id, envelope: { from: row.envelope_from, to: row.recipient }, raw });
   } catch (err) {
     return failed(ctx, row, raw, classify(err), errName(err));
@@ -90,6 +95,9 @@ async function updateDelivered(ctx: DeliverContext, row: Row): Promise<void> {
     .updateTable('outbound')
     .set({
       status: 'delivered',
+      // The spool is not an archive: a delivered copy keeps its metadata, never its body (a receipt's
+      // body holds an access code, which the server must not keep).
+      body: EMPTY,
       attempts: row.attempts + 1,
       last_code: 'DLV_DELIVERED',
       last_smtp_code: null,
@@ -167,6 +175,7 @@ async function bounce(
       .updateTable('outbound')
       .set({
         status: 'bounced',
+        body: EMPTY,
         attempts: row.attempts + 1,
         last_code: verdict.code,
         last_smtp_code: verdict.smtpCode,
@@ -231,5 +240,6 @@ function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer | null, verdict: Clas
     created_at: now,
     updated_at: now,
     done_at: null,
+    contact_id: null,
   };
 }

@@ -3,7 +3,9 @@ import type { CoreDeps } from '../core/deps.ts';
 import { errName } from '../core/log.ts';
 import { QUEUES, type DeliverJob, type MaintenanceJob } from '../core/queue.ts';
 import { bullConnection, createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
+import { KeyStore } from '../keys/index.ts';
 import { deliverOne, type DeliverContext } from './deliver.ts';
+import { expirePickups, type ExpireResult } from './expire.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
 import { mtaRetryDelay, type RetryDelay } from './schedule.ts';
 import { createTransport, type Transport } from './transport.ts';
@@ -28,9 +30,14 @@ export interface Workers {
   enqueue(ids: readonly string[]): Promise<void>;
   /** Run reconcile now (also what the scheduled job does). */
   reconcile(): Promise<ReconcileResult>;
+  /** Delete expired pickups now (also what the scheduled job does). */
+  expire(): Promise<ExpireResult>;
 }
 
 export const RECONCILE_SCHEDULER_ID = 'reconcile';
+export const EXPIRE_SCHEDULER_ID = 'expire-pickups';
+/** Pickups are deleted within this long after their expiry (the API refuses them from the minute itself). */
+const EXPIRE_EVERY_MS = 15 * 60_000;
 
 export function createWorkers(deps: WorkerDeps): Workers {
   const { config, log } = deps;
@@ -44,6 +51,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
   maintenanceQueue.on('error', (err) => log.error('DLV_QUEUE_ERROR', { errName: errName(err) }));
   const ctx: DeliverContext = {
     deps,
+    keys: new KeyStore({ db: deps.db.kysely, sealer: deps.sealer, clock: deps.clock, log }),
     transport,
     queue: deliverQueue,
     retryDelay: deps.retryDelay ?? mtaRetryDelay,
@@ -70,6 +78,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
 
   async function processMaintenance(job: Job<MaintenanceJob>): Promise<void> {
     if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
+    if (job.data.task === 'expire-pickups') await expirePickups(deps);
   }
 
   function addWorker<T>(
@@ -106,6 +115,15 @@ export function createWorkers(deps: WorkerDeps): Workers {
           opts: { removeOnComplete: true, removeOnFail: 100 },
         },
       );
+      await maintenanceQueue.upsertJobScheduler(
+        EXPIRE_SCHEDULER_ID,
+        { every: EXPIRE_EVERY_MS },
+        {
+          name: 'expire-pickups',
+          data: { task: 'expire-pickups' },
+          opts: { removeOnComplete: true, removeOnFail: 100 },
+        },
+      );
       log.info('DLV_STARTED', { count: config.delivery.concurrency });
     },
     async close() {
@@ -116,5 +134,6 @@ export function createWorkers(deps: WorkerDeps): Workers {
     },
     enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
     reconcile: () => reconcile(deps, deliverQueue),
+    expire: () => expirePickups(deps),
   };
 }

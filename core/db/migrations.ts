@@ -98,6 +98,56 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_pickup': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('contacts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('address', 'text', (c) => c.notNull().unique())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('locked_private_key', blob, (c) => c.notNull())
+          .addColumn('kdf', 'text', (c) => c.notNull())
+          .addColumn('secret_kind', 'text', (c) => c.notNull())
+          .addColumn('auth_hash', 'text', (c) => c.notNull())
+          .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('secret_set_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_unlock_at', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('pickups')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('contact_id', 'text', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
+          .addColumn('key_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('sender_address', 'text', (c) => c.notNull())
+          .addColumn('sender_name', 'text', (c) => c.notNull())
+          .addColumn('sender_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', blob, (c) => c.notNull())
+          .addColumn('size', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('pickups_contact').on('pickups').column('contact_id').execute();
+        await db.schema.createIndex('pickups_expires').on('pickups').column('expires_at').execute();
+        await db.schema
+          .createTable('pickup_tombstones')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('expired_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('pickup_sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('contact_id', 'text', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('outbound').addColumn('contact_id', 'text').execute();
+      },
+    },
   };
 }
 

@@ -56,7 +56,7 @@ export interface PolicyRulesTable {
 export interface OutboundTable {
   id: string; // UUID: also the job id and the outbox file name
   batch_id: string; // all copies accepted in one SMTP transaction
-  kind: string; // 'pgp' | 'plain' | 'dsn'
+  kind: string; // 'pgp' | 'plain' | 'dsn' | 'notification' | 'receipt' | 'reply'
   user_id: string | null;
   envelope_from: string; // '' for a DSN (null sender)
   recipient: string;
@@ -72,6 +72,57 @@ export interface OutboundTable {
   created_at: number;
   updated_at: number;
   done_at: number | null;
+  contact_id: string | null; // for a pickup reply: the contact who wrote it (reply limits)
+}
+
+/**
+ * A pickup contact (DESIGN.md "Pickup crypto"): an external address without an OpenPGP key. The server keeps
+ * the private key only locked with a key derived from the recipient's secret, and SHA-256 of the other half
+ * of that derivation: never the code, the passphrase, authKey or lockKey.
+ */
+export interface ContactsTable {
+  id: string;
+  address: string; // lower-cased, unique
+  fingerprint: string; // of the current pickup key pair
+  public_key: string; // armored
+  locked_private_key: Uint8Array; // iv ‖ AES-256-GCM(lockKey, binary private key) ‖ tag
+  kdf: string; // JSON {alg, salt (base64), memoryKiB, iterations, parallelism}
+  secret_kind: string; // 'code' (issued by Sealpost) | 'passphrase' (chosen by the recipient)
+  auth_hash: string; // hex SHA-256(authKey)
+  failed_attempts: number;
+  locked: number; // 1 after too many failures, until unlocked or a new code is issued
+  created_at: number;
+  secret_set_at: number;
+  last_unlock_at: number | null;
+}
+
+/** One message waiting for a contact: OpenPGP ciphertext to the contact's key, sealed once more at rest. */
+export interface PickupsTable {
+  id: string; // 128-bit random, base64url: the link
+  contact_id: string;
+  key_fingerprint: string; // the contact key it is encrypted to (a new code means a new key)
+  sender_address: string;
+  sender_name: string; // display name shown before unlock (practice or sender name; never the subject)
+  sender_fingerprint: string; // the signing key
+  user_id: string | null;
+  message_id: string;
+  ciphertext: Uint8Array; // binary OpenPGP message sealed with the master key ('pickup', aad = id)
+  size: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** An expired pickup leaves only its id, so that an old link says "expired" rather than "not found". */
+export interface PickupTombstonesTable {
+  id: string;
+  expired_at: number;
+}
+
+export interface PickupSessionsTable {
+  token_hash: string; // hex SHA-256 of the cookie value
+  contact_id: string;
+  created_at: number;
+  last_seen_at: number;
 }
 
 export interface AuditTable {
@@ -91,4 +142,8 @@ export interface Database {
   policy_rules: PolicyRulesTable;
   outbound: OutboundTable;
   audit: AuditTable;
+  contacts: ContactsTable;
+  pickups: PickupsTable;
+  pickup_tombstones: PickupTombstonesTable;
+  pickup_sessions: PickupSessionsTable;
 }

@@ -4,7 +4,9 @@ import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
 import { MimeError } from '../../keys/index.ts';
 import { sessionState, toReply, type GatewayContext, type Transaction } from '../context.ts';
-import { buildCopies, prepareMessage, type Copy } from '../output.ts';
+import type { PreparedMessage } from '../../keys/index.ts';
+import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
+import { buildPickup, type PickupCopy } from '../pickup.ts';
 import { spool } from '../spool.ts';
 
 /**
@@ -61,9 +63,10 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   const now = clock.now();
   const bytes = read.raw.length;
   const started = Date.now();
-  const { copies, messageId } = await encrypt(ctx, read, tx, now);
+  const { copies, pickups, messageId } = await encrypt(ctx, read, tx, now);
   const { batchId, ids } = await spool(ctx, {
     copies,
+    pickups,
     userId: user.id,
     envelopeFrom: tx.mailFrom,
     messageId,
@@ -101,7 +104,7 @@ async function encrypt(
   read: { raw: Buffer },
   tx: Transaction,
   now: Date,
-): Promise<{ copies: Copy[]; messageId: string }> {
+): Promise<{ copies: Copy[]; pickups: PickupCopy[]; messageId: string }> {
   let message;
   try {
     message = prepareMessage(ctx, read.raw, now);
@@ -117,7 +120,27 @@ async function encrypt(
     sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
     now,
   });
-  return { copies, messageId: message.messageId };
+  const pickups = await buildPickups(ctx, message, tx, now);
+  return { copies, pickups, messageId: message.messageId };
+}
+
+async function buildPickups(
+  ctx: GatewayContext,
+  message: PreparedMessage,
+  tx: Transaction,
+  now: Date,
+): Promise<PickupCopy[]> {
+  const wanted = tx.recipients.flatMap((r) => (r.verdict.verdict === 'pickup' && 'contact' in r ? [r] : []));
+  if (wanted.length === 0) return [];
+  if (!tx.sender) throw new Error('pickup without a sender key'); // never: RCPT checked
+  const sender = {
+    address: tx.mailFrom,
+    name: (await ctx.users.displayName(tx.mailFrom)) ?? ctx.deps.config.practiceName,
+    signer: tx.sender.signer,
+  };
+  return mapLimit(wanted, BUILD_CONCURRENCY, (r) =>
+    buildPickup(ctx, { message, recipient: r.address, contact: r.contact, sender, now }),
+  );
 }
 
 /**

@@ -41,7 +41,10 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pgp' }, key: key.key }];
   } else if (verdict.verdict === 'pickup') {
     await requireSenderKey(ctx, tx, session.id); // a pickup is signed by the sender too
-    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pickup' } }];
+    // An existing contact's public key is all the gateway needs; a new contact is created at DATA, in the
+    // transaction that stores the message (no contact, and no code, for a message that never arrives).
+    const contact = await ctx.contacts.find(rcpt);
+    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pickup' }, contact }];
   } else {
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'plain' } }];
   }

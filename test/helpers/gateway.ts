@@ -235,6 +235,10 @@ const TABLES: (keyof Database)[] = [
   'policy_rules',
   'outbound',
   'audit',
+  'contacts',
+  'pickups',
+  'pickup_tombstones',
+  'pickup_sessions',
 ];
 
 /**

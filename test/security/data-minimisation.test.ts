@@ -1,34 +1,25 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../webmail/app.ts';
-import { captureLog } from '../helpers/log.ts';
-import { openTestDb, type TestDb } from '../helpers/db.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
  * Invariant 5, data minimisation: no tracking, no third-party resources, no cookie but one session cookie
- * (and none at all where there is no session), no referrer leaves our pages. The pickup pages arrive with
- * the pickup issue; what the webmail serves today is held to the same headers.
+ * (and none at all where there is no session), no referrer leaves our pages. The session cookie itself is
+ * tested with the pickup API (pickup-api.test.ts); the pages with the browser tests.
  */
 describe('security: data minimisation', () => {
-  let testDb: TestDb;
+  let stack: Stack;
   let base: string;
-  let close: () => Promise<void>;
 
   beforeEach(async () => {
-    testDb = await openTestDb('sqlite');
-    const server = createApp({ db: testDb.db, log: captureLog().log }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((resolve) => server.close(() => resolve()));
+    stack = await startStack({ kind: 'sqlite' });
+    base = stack.web;
   });
 
   afterEach(async () => {
-    await close();
-    await testDb.cleanup();
+    await stack.close();
   });
 
-  for (const path of ['/healthz', '/does-not-exist']) {
+  for (const path of ['/healthz', '/does-not-exist', '/api/pickup/AAAAAAAAAAAAAAAAAAAAAA']) {
     it(`sets no cookie and sends the privacy headers on ${path}`, async () => {
       const res = await fetch(base + path);
       assert.equal(res.headers.get('set-cookie'), null);

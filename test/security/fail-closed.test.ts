@@ -102,6 +102,8 @@ async function breakOutboundInserts(gw: TestGateway): Promise<void> {
 }
 
 for (const kind of testDbKinds()) {
+  // With pickup on (the default) a keyless recipient gets a pickup instead; test/security/pickup-*.test.ts.
+  const NO_PICKUP = { pickup: { enabled: false } };
   describe(`security: fail closed (${kind})`, () => {
     let gw: TestGateway | undefined;
     afterEach(async () => {
@@ -116,8 +118,8 @@ for (const kind of testDbKinds()) {
       ['signonly', 'GW_KEY_NO_ENCRYPTION'],
     ];
     for (const [fixture, code] of unusable) {
-      it(`refuses a recipient whose only key is ${fixture} with 550 ${code} and stores nothing`, async () => {
-        gw = await startTestGateway({ kind });
+      it(`refuses a recipient whose only key is ${fixture} with 550 ${code} and stores nothing (pickup off)`, async () => {
+        gw = await startTestGateway({ kind, config: NO_PICKUP });
         const rcpt = await pinFixture(gw, fixture);
         const err = await refusal(gw, [rcpt]);
         assert.equal(err.responseCode, 550, err.response);
@@ -127,8 +129,8 @@ for (const kind of testDbKinds()) {
       });
     }
 
-    it('refuses a recipient without any key with 550 GW_NO_KEY (the reply names the recipient)', async () => {
-      gw = await startTestGateway({ kind });
+    it('refuses a recipient without any key with 550 GW_NO_KEY (the reply names the recipient; pickup off)', async () => {
+      gw = await startTestGateway({ kind, config: NO_PICKUP });
       const err = await refusal(gw, ['bob@x.org']);
       assert.equal(
         err.response,
@@ -137,8 +139,8 @@ for (const kind of testDbKinds()) {
       await assertNothingStored(gw);
     });
 
-    it('stores only the encrypted copy when one recipient has a key and another has none', async () => {
-      gw = await startTestGateway({ kind });
+    it('stores only the encrypted copy when one recipient has a key and another has none (pickup off)', async () => {
+      gw = await startTestGateway({ kind, config: NO_PICKUP });
       await gw.addRecipient('bob@clinic.example');
       const info = await gw.transport().sendMail({
         envelope: { from: SENDER, to: ['bob@clinic.example', 'nokey@x.org'] },

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { audit } from '../core/audit.ts';
+import { isAddress, newId, newMessageId, normaliseAddress } from '../core/ids.ts';
+import { receiptMail } from '../gateway/notices.ts';
+import { ContactStore, type StalePickup } from '../keys/index.ts';
+import type { ParsedArgs } from './admin.ts';
+import { openContext, type CliContext } from './context.ts';
+import { UsageError } from './io.ts';
+
+/**
+ * `sealpost contact code|unlock|list`: pickup contacts (docs/pickup.md). A new code means a new key pair;
+ * the senders of the contact's messages get a receipt with the code and the list of messages to resend
+ * (queued in the spool; the worker's reconcile job sends it within `delivery.reconcileEverySeconds`).
+ */
+const address = z.string().transform(normaliseAddress).refine(isAddress, 'expected an e-mail address');
+
+function emailArg(args: ParsedArgs): string {
+  const r = address.safeParse(args.positionals[0]);
+  if (!r.success) throw new UsageError(`EMAIL: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
+}
+
+async function withContacts<T>(fn: (ctx: CliContext, contacts: ContactStore) => Promise<T>): Promise<T> {
+  const ctx = await openContext();
+  try {
+    return await fn(ctx, new ContactStore({ db: ctx.db.kysely, clock: ctx.clock }));
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function contactCode(args: ParsedArgs): Promise<void> {
+  const email = emailArg(args);
+  await withContacts(async (ctx, contacts) => {
+    const result = await contacts.reissue(email, 'cli');
+    if (!result) throw new UsageError(`no pickup contact ${email}`);
+    console.log(`new access code for ${email}: ${result.code}`);
+    console.log('tell it in person or by phone, never by e-mail');
+    if (result.stale.length > 0) {
+      console.log(`${result.stale.length} earlier message(s) can no longer be opened and should be resent:`);
+      for (const s of result.stale) console.log(`  ${new Date(s.createdAt).toISOString()}  ${s.messageId}`);
+    }
+    const senders = await queueReceipts(ctx, email, result.code, result.stale);
+    if (senders.length) console.log(`receipt queued for ${senders.join(', ')}`);
+  });
+}
+
+/** One receipt per sender who wrote to the contact, listing that sender's messages to resend. */
+async function queueReceipts(ctx: CliContext, email: string, code: string, stale: StalePickup[]) {
+  const { config, db, sealer } = ctx;
+  const contact = await db.kysely
+    .selectFrom('contacts')
+    .select('id')
+    .where('address', '=', email)
+    .executeTakeFirst();
+  if (!contact) return [];
+  const rows = await db.kysely
+    .selectFrom('pickups')
+    .select('sender_address')
+    .distinct()
+    .where('contact_id', '=', contact.id)
+    .execute();
+  const now = ctx.clock.now();
+  const senders = rows.map((r) => r.sender_address);
+  for (const sender of senders) {
+    const messageId = newMessageId(config.hostname);
+    const bytes = receiptMail({
+      language: config.pickup.language,
+      from: { name: 'Sealpost', address: config.pickup.fromAddress ?? `noreply@${config.hostname}` },
+      to: sender,
+      messageId,
+      date: now,
+      recipient: email,
+      code,
+      reissued: true,
+      stale: stale
+        .filter((s) => s.senderAddress === sender)
+        .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
+    });
+    const id = newId();
+    const ts = now.getTime();
+    await db.kysely
+      .insertInto('outbound')
+      .values({
+        id,
+        batch_id: id,
+        kind: 'receipt',
+        user_id: null,
+        envelope_from: '',
+        recipient: sender,
+        message_id: messageId,
+        body: sealer.seal('spool', bytes, id),
+        size: bytes.length,
+        status: 'queued',
+        attempts: 0,
+        next_attempt_at: ts,
+        expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
+        last_code: null,
+        last_smtp_code: null,
+        created_at: ts,
+        updated_at: ts,
+        done_at: null,
+        contact_id: contact.id,
+      })
+      .execute();
+  }
+  return senders;
+}
+
+export async function contactUnlock(args: ParsedArgs): Promise<void> {
+  const email = emailArg(args);
+  await withContacts(async (_ctx, contacts) => {
+    if (!(await contacts.unlock(email, 'cli'))) throw new UsageError(`no pickup contact ${email}`);
+    console.log(`${email}: failure count cleared; the access code is unchanged`);
+  });
+}
+
+export async function contactList(): Promise<void> {
+  await withContacts(async (ctx, contacts) => {
+    const list = await contacts.list();
+    if (list.length === 0) console.log('no pickup contacts');
+    for (const c of list) {
+      const state = c.locked ? 'LOCKED' : c.secretKind === 'passphrase' ? 'own passphrase' : 'access code';
+      console.log(`${c.address}  ${c.fingerprint}  ${state}  ${c.pickups} message(s)`);
+    }
+    await audit(ctx.db.kysely, { actor: 'cli', action: 'contact.list' }, ctx.clock.now());
+  });
+}

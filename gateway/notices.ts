@@ -1,0 +1,179 @@
+/**
+ * The mails Sealpost writes about pickups (DESIGN.md "Pickup crypto"), in German (default) and English:
+ * - the **notification** to the recipient: who wrote (a display name), the link, nothing else — no
+ *   subject, no content, no code;
+ * - the **receipt** to the sender: to whom, the access code to pass on in person or by phone, and, after a
+ *   new code, which earlier messages the recipient can no longer open.
+ * Pure functions: text in, RFC 5322 bytes out (UTF-8 text, base64 transfer encoding).
+ */
+export type Language = 'de' | 'en';
+
+export interface MailHead {
+  from: { name: string; address: string };
+  to: string;
+  messageId: string;
+  date: Date;
+}
+
+export interface NotificationInput extends MailHead {
+  language: Language;
+  senderName: string;
+  link: string;
+  expiresAt: Date;
+}
+
+export interface ReceiptInput extends MailHead {
+  language: Language;
+  recipient: string;
+  code: string;
+  /** Set when the code was re-issued: earlier messages under the old key, to resend. */
+  stale?: { messageId: string; createdAt: Date }[];
+  reissued: boolean;
+}
+
+const TEXT = {
+  de: {
+    notificationSubject: (name: string) => `Vertrauliche Nachricht von ${name}`,
+    notificationBody: (n: NotificationInput) => [
+      'Guten Tag,',
+      '',
+      `Sie haben eine vertrauliche Nachricht von ${n.senderName}.`,
+      '',
+      'Sie können sie hier sicher lesen:',
+      n.link,
+      '',
+      'Zum Öffnen brauchen Sie den Zugangscode, den Sie persönlich oder am Telefon erhalten haben.',
+      'Der Code wird Ihnen nie per E-Mail geschickt.',
+      `Die Nachricht ist bis ${day(n.expiresAt, 'de')} abrufbar.`,
+      '',
+      'Bitte antworten Sie nicht auf diese E-Mail; antworten Sie sicher über die Seite oben.',
+    ],
+    receiptSubject: (rcpt: string) => `Sicher zugestellt an ${rcpt} – Zugangscode`,
+    receiptBody: (r: ReceiptInput) => [
+      r.reissued
+        ? `Für ${r.recipient} wurde ein neuer Zugangscode ausgestellt.`
+        : `Ihre Nachricht an ${r.recipient} wurde sicher zur Abholung bereitgestellt.`,
+      '',
+      `Zugangscode: ${r.code}`,
+      '',
+      'Teilen Sie den Code persönlich oder telefonisch mit – niemals per E-Mail.',
+      `${r.recipient} braucht ihn einmal für alle Nachrichten von Ihnen und kann ihn danach`,
+      'durch ein eigenes Passwort ersetzen.',
+      ...staleLines(r, 'de'),
+    ],
+    staleIntro: 'Diese früheren Nachrichten sind mit dem alten Code verschlüsselt und nicht mehr',
+    staleIntro2: 'lesbar; bitte senden Sie sie aus Ihrem Gesendet-Ordner erneut:',
+  },
+  en: {
+    notificationSubject: (name: string) => `Confidential message from ${name}`,
+    notificationBody: (n: NotificationInput) => [
+      'Hello,',
+      '',
+      `You have a confidential message from ${n.senderName}.`,
+      '',
+      'You can read it securely here:',
+      n.link,
+      '',
+      'To open it you need the access code you were given in person or by phone.',
+      'The code is never sent to you by e-mail.',
+      `The message can be read until ${day(n.expiresAt, 'en')}.`,
+      '',
+      'Please do not reply to this e-mail; reply securely on the page above.',
+    ],
+    receiptSubject: (rcpt: string) => `Delivered securely to ${rcpt} – access code`,
+    receiptBody: (r: ReceiptInput) => [
+      r.reissued
+        ? `A new access code was issued for ${r.recipient}.`
+        : `Your message to ${r.recipient} was delivered securely for pickup.`,
+      '',
+      `Access code: ${r.code}`,
+      '',
+      'Tell the code in person or by phone — never by e-mail.',
+      `${r.recipient} needs it once for all your messages and may then replace it with a`,
+      'passphrase of their own.',
+      ...staleLines(r, 'en'),
+    ],
+    staleIntro: 'These earlier messages are encrypted to the old code and can no longer be read;',
+    staleIntro2: 'please send them again from your Sent folder:',
+  },
+} as const;
+
+function staleLines(r: ReceiptInput, lang: Language): string[] {
+  if (!r.stale || r.stale.length === 0) return [];
+  const t = TEXT[lang];
+  return [
+    '',
+    t.staleIntro,
+    t.staleIntro2,
+    ...r.stale.map((s) => `  - ${dateTime(s.createdAt, lang)}  ${s.messageId}`),
+  ];
+}
+
+function day(d: Date, lang: Language): string {
+  return d.toLocaleDateString(lang === 'de' ? 'de-DE' : 'en-GB', {
+    timeZone: 'Europe/Berlin',
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+  });
+}
+
+function dateTime(d: Date, lang: Language): string {
+  return d.toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { timeZone: 'Europe/Berlin' });
+}
+
+export function notificationMail(n: NotificationInput): Buffer {
+  const t = TEXT[n.language];
+  return mail(n, t.notificationSubject(n.senderName), t.notificationBody(n), n.language);
+}
+
+export function receiptMail(r: ReceiptInput): Buffer {
+  const t = TEXT[r.language];
+  return mail(r, t.receiptSubject(r.recipient), t.receiptBody(r), r.language);
+}
+
+function mail(head: MailHead, subject: string, lines: readonly string[], lang: Language): Buffer {
+  const body = Buffer.from(lines.join('\r\n') + '\r\n', 'utf8').toString('base64');
+  const fields = [
+    `From: ${encodeWord(head.from.name)} <${head.from.address}>`,
+    `To: <${head.to}>`,
+    `Subject: ${encodeText(subject)}`,
+    `Date: ${head.date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${head.messageId}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: base64',
+    `Content-Language: ${lang}`,
+    'Auto-Submitted: auto-generated',
+  ];
+  return Buffer.from(`${fields.join('\r\n')}\r\n\r\n${fold(body)}\r\n`, 'latin1');
+}
+
+/** A display name: a quoted string when ASCII (names may hold commas), else RFC 2047 words. */
+export function encodeWord(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  return encodeText(text);
+}
+
+/**
+ * Unstructured text (Subject): as it is when ASCII, else RFC 2047 B-words of at most 45 bytes of UTF-8
+ * each (an encoded word may be 75 characters long), never splitting a character, folded between words.
+ */
+export function encodeText(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(chunk + ch, 'utf8') > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join('\r\n ');
+}
+
+function fold(base64: string): string {
+  return base64.replace(/.{1,76}/g, '$&\r\n').trimEnd();
+}

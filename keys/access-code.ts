@@ -1,0 +1,111 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
+import { argon2id } from 'hash-wasm';
+import { z } from 'zod';
+
+/**
+ * Access codes and the key derivation shared with the pickup app (docs/pickup.md, DESIGN.md "Pickup
+ * crypto"). The browser implements the same steps; a unit test pins them with a known vector.
+ */
+export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32
+export const CODE_LENGTH = 10; // 50 bits: guessable only online, against a lockout after 5 failures
+
+/** The parameters every new secret is derived with; an upload may not choose weaker ones. */
+export const DEFAULT_KDF = Object.freeze({
+  alg: 'argon2id' as const,
+  memoryKiB: 65536,
+  iterations: 3,
+  parallelism: 1,
+});
+
+export const kdfSchema = z
+  .object({
+    alg: z.literal('argon2id'),
+    salt: z.base64().refine((s) => Buffer.from(s, 'base64').length === 16, 'salt must be 16 bytes'),
+    memoryKiB: z
+      .number()
+      .int()
+      .min(DEFAULT_KDF.memoryKiB)
+      .max(1024 * 1024),
+    iterations: z.number().int().min(DEFAULT_KDF.iterations).max(20),
+    parallelism: z.number().int().min(1).max(8),
+  })
+  .strict();
+export type KdfParams = z.infer<typeof kdfSchema>;
+
+/** A fresh code from the CSPRNG (rejection-free: randomInt is uniform over the 32 letters). */
+export function newAccessCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/** `7F3KQ9XD2M` → `7F3K-Q9XD-2M`, as people read it out on the phone. */
+export function formatAccessCode(code: string): string {
+  return [code.slice(0, 4), code.slice(4, 8), code.slice(8)].filter(Boolean).join('-');
+}
+
+/**
+ * What a person typed → the code, or undefined when it cannot be one: case folded, separators dropped,
+ * the letters people confuse with digits mapped (O→0, I/L→1).
+ */
+export function normaliseAccessCode(input: string): string | undefined {
+  const code = input
+    .toUpperCase()
+    .replace(/[^0-9A-Z]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+  if (code.length !== CODE_LENGTH) return undefined;
+  for (const ch of code) if (!CODE_ALPHABET.includes(ch)) return undefined;
+  return code;
+}
+
+export interface DerivedKeys {
+  authKey: Buffer; // sent to the server at unlock; the server keeps SHA-256 of it
+  lockKey: Buffer; // never leaves the browser; AES-256-GCM key of the locked private key
+}
+
+/** authKey ‖ lockKey = Argon2id(secret, salt, params), 64 bytes. `secret` is already normalised. */
+export async function deriveKeys(secret: string, kdf: KdfParams): Promise<DerivedKeys> {
+  const out = await argon2id({
+    password: secret.normalize('NFC'),
+    salt: Buffer.from(kdf.salt, 'base64'),
+    iterations: kdf.iterations,
+    memorySize: kdf.memoryKiB,
+    parallelism: kdf.parallelism,
+    hashLength: 64,
+    outputType: 'binary',
+  });
+  const bytes = Buffer.from(out);
+  return { authKey: bytes.subarray(0, 32), lockKey: bytes.subarray(32, 64) };
+}
+
+export function authHash(authKey: Uint8Array): string {
+  return createHash('sha256').update(authKey).digest('hex');
+}
+
+function lockAad(contactId: string): Buffer {
+  return Buffer.from(`sealpost-pickup-key:${contactId}`, 'utf8');
+}
+
+/** iv(12) ‖ AES-256-GCM(lockKey, privateKey) ‖ tag(16): the layout WebCrypto reads directly. */
+export function lockPrivateKey(privateKey: Uint8Array, lockKey: Uint8Array, contactId: string): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', lockKey, iv);
+  cipher.setAAD(lockAad(contactId));
+  const body = Buffer.concat([cipher.update(privateKey), cipher.final()]);
+  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+}
+
+/** The inverse of lockPrivateKey; throws when the key or the contact id is wrong. (Tests and tools.) */
+export function unlockPrivateKey(locked: Uint8Array, lockKey: Uint8Array, contactId: string): Buffer {
+  const buf = Buffer.from(locked);
+  const decipher = createDecipheriv('aes-256-gcm', lockKey, buf.subarray(0, 12));
+  decipher.setAAD(lockAad(contactId));
+  decipher.setAuthTag(buf.subarray(buf.length - 16));
+  return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+}
+
+/** A fresh random salt with the default parameters. */
+export function newKdf(): KdfParams {
+  return { ...DEFAULT_KDF, salt: randomBytes(16).toString('base64') };
+}

@@ -1,0 +1,179 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { audit } from '../../core/audit.ts';
+import type { Selectable } from 'kysely';
+import type { ContactsTable } from '../../core/db/schema.ts';
+import { idleMs, MAX_FAILURES, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
+import { HttpError, postGuard, route, send } from './http.ts';
+import { WindowLimiter } from './limit.ts';
+import { sessionRoutes } from './session.ts';
+import type { PickupApiDeps } from './deps.ts';
+
+/**
+ * The pickup API (docs/pickup.md): metadata and unlock without a session, everything else with one.
+ * The server compares SHA-256(authKey) in constant time and hands out the locked private key only after
+ * that; it never sees the code or lockKey (DESIGN.md invariant 4).
+ */
+const unlockSchema = z.object({ authKey: z.base64() }).strict();
+
+export function pickupApi(deps: PickupApiDeps): Router {
+  const router = express.Router();
+  const { config } = deps;
+  const limiter = new WindowLimiter({
+    limit: config.pickup.unlockAttemptsPerIp,
+    windowSeconds: 900,
+    clock: deps.clock,
+  });
+  router.use(postGuard(new URL(config.publicUrl).origin));
+  // Replies carry attachments: the JSON limit follows the reply limit (base64 armor is ~4/3 of binary).
+  router.use(express.json({ limit: Math.ceil(config.pickup.maxReplyBytes * 1.4) + 65_536 }));
+  router.use('/session', sessionRoutes(deps));
+  router.get(
+    '/:id',
+    route((req, res) => metadata(deps, req, res)),
+  );
+  router.post(
+    '/:id/unlock',
+    route((req, res) => unlock(deps, limiter, req, res)),
+  );
+  return router;
+}
+
+/** The pickup row, or an HttpError: 410 for an expired one (or its tombstone), 404 otherwise. */
+async function findPickup(deps: PickupApiDeps, rawId: unknown) {
+  const id = pickupIdSchema.safeParse(rawId);
+  if (!id.success) throw new HttpError('PU_NOT_FOUND');
+  const now = deps.clock.now().getTime();
+  const row = await deps.db.kysely
+    .selectFrom('pickups')
+    .innerJoin('contacts', 'contacts.id', 'pickups.contact_id')
+    .select([
+      'pickups.id',
+      'pickups.contact_id',
+      'pickups.key_fingerprint',
+      'pickups.sender_name',
+      'pickups.created_at',
+      'pickups.expires_at',
+    ])
+    .where('pickups.id', '=', id.data)
+    .executeTakeFirst();
+  if (row && Number(row.expires_at) > now) return row;
+  if (row) throw new HttpError('PU_EXPIRED', { state: 'expired' });
+  const tomb = await deps.db.kysely
+    .selectFrom('pickup_tombstones')
+    .select('id')
+    .where('id', '=', id.data)
+    .executeTakeFirst();
+  throw new HttpError(tomb ? 'PU_EXPIRED' : 'PU_NOT_FOUND', tomb ? { state: 'expired' } : {});
+}
+
+async function contactRow(deps: PickupApiDeps, id: string): Promise<Selectable<ContactsTable>> {
+  const contact = await deps.db.kysely
+    .selectFrom('contacts')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!contact) throw new HttpError('PU_NOT_FOUND');
+  return contact;
+}
+
+async function metadata(deps: PickupApiDeps, req: Request, res: Response): Promise<void> {
+  const pickup = await findPickup(deps, req.params.id);
+  const contact = await contactRow(deps, pickup.contact_id);
+  const kdf = JSON.parse(contact.kdf) as Record<string, unknown>;
+  res.json({
+    id: pickup.id,
+    state: 'available',
+    sender: { displayName: pickup.sender_name },
+    createdAt: new Date(Number(pickup.created_at)).toISOString(),
+    expiresAt: new Date(Number(pickup.expires_at)).toISOString(),
+    contact: { secretKind: contact.secret_kind, locked: Number(contact.locked) === 1, kdf },
+    readable: pickup.key_fingerprint === contact.fingerprint,
+  });
+}
+
+async function unlock(
+  deps: PickupApiDeps,
+  limiter: WindowLimiter,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const { log, clock, db } = deps;
+  const pickup = await findPickup(deps, req.params.id);
+  const body = unlockSchema.safeParse(req.body);
+  const authKey = body.success ? Buffer.from(body.data.authKey, 'base64') : undefined;
+  if (!authKey || authKey.length !== 32) return send(res, 'PU_BAD_REQUEST');
+  if (!limiter.take(req.ip ?? 'unknown')) {
+    log.warn('PU_RATE_LIMITED', { contact: pickup.contact_id });
+    return send(res, 'PU_RATE_LIMITED');
+  }
+  const contact = await contactRow(deps, pickup.contact_id);
+  if (Number(contact.locked) === 1) return send(res, 'PU_LOCKED');
+  const now = clock.now();
+  // Constant time over the hash: an attacker learns nothing from how long a wrong key takes.
+  if (!timingSafeEqual(sha256(authKey), Buffer.from(contact.auth_hash, 'hex'))) {
+    return failed(deps, contact, now, res);
+  }
+  const token = randomBytes(32).toString('base64url');
+  await db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('contacts')
+      .set({ failed_attempts: 0, last_unlock_at: now.getTime() })
+      .where('id', '=', contact.id)
+      .execute();
+    await trx
+      .insertInto('pickup_sessions')
+      .values({
+        token_hash: sha256(Buffer.from(token)).toString('hex'),
+        contact_id: contact.id,
+        created_at: now.getTime(),
+        last_seen_at: now.getTime(),
+      })
+      .execute();
+  });
+  log.info('PU_UNLOCKED', { contact: contact.id });
+  setSessionCookie(deps, res, token);
+  res.json({
+    contact: {
+      id: contact.id,
+      address: contact.address,
+      fingerprint: contact.fingerprint,
+      lockedPrivateKey: Buffer.from(contact.locked_private_key).toString('base64'),
+    },
+    session: { expiresAt: new Date(now.getTime() + idleMs(deps)).toISOString() },
+  });
+}
+
+/** Count a failure atomically; the fifth locks the contact until the sender or admin acts. */
+async function failed(
+  deps: PickupApiDeps,
+  contact: Selectable<ContactsTable>,
+  now: Date,
+  res: Response,
+): Promise<void> {
+  const failures = await deps.db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('contacts')
+      .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+      .where('id', '=', contact.id)
+      .execute();
+    const row = await trx
+      .selectFrom('contacts')
+      .select('failed_attempts')
+      .where('id', '=', contact.id)
+      .executeTakeFirstOrThrow();
+    const n = Number(row.failed_attempts);
+    if (n >= MAX_FAILURES) {
+      await trx.updateTable('contacts').set({ locked: 1 }).where('id', '=', contact.id).execute();
+      await audit(trx, { actor: 'webmail', action: 'contact.locked', subject: contact.address }, now);
+    }
+    return n;
+  });
+  deps.log.warn('PU_BAD_CODE', { contact: contact.id, count: failures });
+  if (failures >= MAX_FAILURES) {
+    deps.log.warn('PU_LOCKED', { contact: contact.id });
+    return send(res, 'PU_LOCKED');
+  }
+  send(res, 'PU_BAD_CODE', { attemptsLeft: MAX_FAILURES - failures });
+}

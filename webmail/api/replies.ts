@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { newId, newMessageId } from '../../core/ids.ts';
+import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
+import type { PickupApiDeps } from './deps.ts';
+import { HttpError } from './http.ts';
+import { pickupIdSchema } from './common.ts';
+
+/**
+ * A reply written in the pickup app: an armored OpenPGP message that the browser signed with the contact's
+ * key and encrypted to the sender's key and its own. The server cannot read it; it checks that it is an
+ * OpenPGP message to the sender's current key, wraps it as RFC 3156 PGP/MIME addressed to the sender of
+ * the thread, and spools it like any outbound copy (DESIGN.md "Reply").
+ */
+export const replySchema = z
+  .object({
+    inReplyTo: pickupIdSchema,
+    message: z.string().min(1),
+  })
+  .strict();
+
+export async function acceptReply(
+  deps: PickupApiDeps,
+  input: { contactId: string; contactAddress: string; inReplyTo: string; message: string },
+): Promise<string> {
+  const { db, config, clock, sealer, log } = deps;
+  const now = clock.now();
+  if (Buffer.byteLength(input.message, 'utf8') > config.pickup.maxReplyBytes)
+    throw new HttpError('PU_REPLY_TOO_BIG');
+  const pickup = await db.kysely
+    .selectFrom('pickups')
+    .select(['id', 'sender_address', 'message_id'])
+    .where('id', '=', input.inReplyTo)
+    .where('contact_id', '=', input.contactId)
+    .executeTakeFirst();
+  if (!pickup) throw new HttpError('PU_NOT_FOUND');
+  const today = await db.kysely
+    .selectFrom('outbound')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('contact_id', '=', input.contactId)
+    .where('kind', '=', 'reply')
+    .where('created_at', '>', now.getTime() - 86_400_000)
+    .executeTakeFirstOrThrow();
+  if (Number(today.n) >= config.pickup.maxRepliesPerDay) throw new HttpError('PU_REPLY_LIMIT');
+  await requireEncryptedToSender(deps, pickup.sender_address, input.message);
+
+  const messageId = newMessageId(config.hostname);
+  const outer = [
+    `From: <${input.contactAddress}>`,
+    `To: <${pickup.sender_address}>`,
+    'Subject: [...]',
+    `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${messageId}`,
+    `In-Reply-To: ${pickup.message_id}`,
+    `References: ${pickup.message_id}`,
+  ].map((f) => Buffer.from(`${f}\r\n`, 'latin1'));
+  const armor = Buffer.from(input.message.replace(/\r/g, '').replace(/\n/g, '\r\n'), 'latin1');
+  const parts = wrapEncrypted(outer, [armor]);
+  const id = newId();
+  const ts = now.getTime();
+  await db.kysely
+    .insertInto('outbound')
+    .values({
+      id,
+      batch_id: id,
+      kind: 'reply',
+      user_id: null,
+      // The null sender: a failed reply cannot be bounced to the contact's mailbox without revealing it.
+      envelope_from: '',
+      recipient: pickup.sender_address,
+      message_id: messageId,
+      body: sealer.seal('spool', parts, id),
+      size: parts.reduce((n, p) => n + p.length, 0),
+      status: 'queued',
+      attempts: 0,
+      next_attempt_at: ts,
+      expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
+      last_code: null,
+      last_smtp_code: null,
+      created_at: ts,
+      updated_at: ts,
+      done_at: null,
+      contact_id: input.contactId,
+    })
+    .execute();
+  log.info('PU_REPLY_ACCEPTED', { id, contact: input.contactId, rcpt: pickup.sender_address });
+  await deps.enqueue([id]).catch(() => log.warn('PU_ENQUEUE_FAILED', { id })); // reconcile picks it up
+  return id;
+}
+
+/** The reply must be an OpenPGP message that the sender's current key can open. */
+async function requireEncryptedToSender(deps: PickupApiDeps, sender: string, armored: string): Promise<void> {
+  const senderKey = await deps.keys.senderKey(sender);
+  if (!senderKey) throw new HttpError('PU_REPLY_INVALID');
+  let ids: string[];
+  try {
+    ids = await encryptedToKeyIds(armored);
+  } catch {
+    throw new HttpError('PU_REPLY_INVALID');
+  }
+  const own = new Set(keyIds({ fingerprint: senderKey.signer.fingerprint, key: senderKey.signer.publicKey }));
+  if (!ids.some((id) => own.has(id))) throw new HttpError('PU_REPLY_INVALID');
+}
