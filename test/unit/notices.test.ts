@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { simpleParser } from 'mailparser';
+import { encodeText, notificationMail, receiptMail, type Language } from '../../gateway/notices.ts';
+
+const head = {
+  from: { name: 'Praxis Anna Berg', address: 'noreply@sealpost.test' },
+  to: 'max@example.org',
+  messageId: '<n1@sealpost.test>',
+  date: new Date('2026-11-23T10:00:00Z'),
+};
+
+describe('pickup notices (German default, English)', () => {
+  for (const language of ['de', 'en'] as Language[]) {
+    it(`notification (${language}): sender name and link, no code`, async () => {
+      const raw = notificationMail({
+        ...head,
+        language,
+        senderName: 'Praxis Anna Berg',
+        link: 'https://pickup.example/p/AAAAAAAAAAAAAAAAAAAAAA',
+        expiresAt: new Date('2026-12-23T10:00:00Z'),
+      });
+      const m = await simpleParser(raw);
+      assert.equal(
+        m.subject,
+        language === 'de'
+          ? 'Vertrauliche Nachricht von Praxis Anna Berg'
+          : 'Confidential message from Praxis Anna Berg',
+      );
+      assert.match(m.text ?? '', /https:\/\/pickup\.example\/p\/AAAAAAAAAAAAAAAAAAAAAA/);
+      assert.match(m.text ?? '', language === 'de' ? /23\. Dezember 2026/ : /23 December 2026/);
+      assert.equal(m.headers.get('auto-submitted'), 'auto-generated');
+    });
+
+    it(`receipt (${language}): recipient, code, resend list after a new code`, async () => {
+      const raw = receiptMail({
+        ...head,
+        to: 'anna@praxis.example',
+        language,
+        recipient: 'max@example.org',
+        code: '7F3K-Q9XD-2M',
+        reissued: true,
+        stale: [{ messageId: '<old@x>', createdAt: new Date('2026-11-01T09:00:00Z') }],
+      });
+      const text = (await simpleParser(raw)).text ?? '';
+      assert.match(text, /7F3K-Q9XD-2M/);
+      assert.match(text, /<old@x>/);
+      assert.match(text, language === 'de' ? /niemals per E-Mail/ : /never by e-mail/);
+    });
+  }
+
+  it('encodes non-ASCII subjects as RFC 2047 words of at most 75 characters', async () => {
+    const subject = 'Vertrauliche Nachricht von Praxis für Psychotherapie Dr. Müller-Lüdenscheidt';
+    const encoded = encodeText(subject);
+    for (const word of encoded.split(/\r\n /)) assert.ok(word.length <= 75, word);
+    const m = await simpleParser(`Subject: ${encoded}\r\n\r\nx`);
+    assert.equal(m.subject, subject);
+    assert.equal(encodeText('plain ascii'), 'plain ascii');
+  });
+});
