@@ -13,7 +13,7 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * receiving MX. Numbers depend on the machine: read the ratios.
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
- * BENCH_ONLY (`pgp` or `big`: run only that part, for profiling; the table then lacks the baseline).
+ * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -38,7 +38,7 @@ function message(size: number, n: number): Buffer {
 }
 
 async function startSealpost(
-  mode: 'pgp' | 'plain',
+  mode: 'pgp' | 'plain' | 'pickup',
   relay: string,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
@@ -82,7 +82,7 @@ interface Result {
   p99: number;
 }
 
-async function throughput(mode: 'pgp' | 'plain'): Promise<Result> {
+async function throughput(mode: 'pgp' | 'plain' | 'pickup'): Promise<Result> {
   const sink: Sink = await startSink();
   const { child, port } = await startSealpost(mode, sink.relayUrl);
   try {
@@ -145,8 +145,44 @@ async function bigMessageRss(): Promise<{ idle: number; peak: number }> {
   }
 }
 
+/**
+ * A pickup to a new contact costs a key pair and Argon2id (64 MiB) at the gateway; later ones only the
+ * encryption. Sequential, one connection: end-of-DATA→250 for new contacts against known ones.
+ */
+async function pickupLatency(count: number): Promise<{ first: number; known: number }> {
+  const sink = await startSink();
+  const { child, port } = await startSealpost('pickup', sink.relayUrl);
+  try {
+    const client = await BenchClient.connect(port, SENDER, PASSWORD);
+    const body = message(SIZE, 0);
+    const first: number[] = [];
+    const known: number[] = [];
+    for (let i = 0; i < count; i++) first.push(await client.send(SENDER, `client${i}@example.org`, body));
+    for (let i = 0; i < count; i++) known.push(await client.send(SENDER, `client${i}@example.org`, body));
+    client.close();
+    await sink.waitFor(count * 3, 120_000); // a notification per message, a receipt per new contact
+    first.sort((a, b) => a - b);
+    known.sort((a, b) => a - b);
+    return { first: percentile(first, 50), known: percentile(known, 50) };
+  } finally {
+    await stopSealpost(child);
+    await sink.close();
+  }
+}
+
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
+if (only === 'pickup-gateway') {
+  const pickup = await throughput('pickup');
+  const lat = await pickupLatency(20);
+  console.log(
+    `pickup (known contact): ${pickup.msgsPerSec.toFixed(1)} msgs/s, p50 ${pickup.p50.toFixed(1)} ms, p99 ${pickup.p99.toFixed(1)} ms`,
+  );
+  console.log(
+    `end-of-DATA→250, one connection, p50: new contact ${lat.first.toFixed(0)} ms, known contact ${lat.known.toFixed(0)} ms`,
+  );
+  process.exit(0);
+}
 if (only === 'pgp') {
   const r = await throughput('pgp');
   console.log(
@@ -163,11 +199,13 @@ if (only === 'big') {
 }
 const plain = await throughput('plain');
 const pgp = await throughput('pgp');
+const pickup = await throughput('pickup');
+const pickupLat = await pickupLatency(20);
 const rss = await bigMessageRss();
 const rows = [
   `| run | msgs/s | p50 end-of-DATA→250 (ms) | p99 (ms) |`,
   `|---|---|---|---|`,
-  ...[plain, pgp].map(
+  ...[plain, pgp, pickup].map(
     (r) => `| ${r.mode} | ${r.msgsPerSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
   ),
 ];
@@ -176,6 +214,10 @@ console.log(
 );
 console.log(rows.join('\n'));
 console.log(`\nencrypted/plain throughput ratio: ${(pgp.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
+console.log(`pickup/plain throughput ratio: ${(pickup.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
+console.log(
+  `pickup end-of-DATA→250 p50: new contact ${pickupLat.first.toFixed(0)} ms, known ${pickupLat.known.toFixed(0)} ms`,
+);
 console.log(
   `one ${mb(BIG)} MB message: idle RSS ${mb(rss.idle)} MB, peak ${mb(rss.peak)} MB, +${mb(rss.peak - rss.idle)} MB above idle`,
 );

@@ -30,7 +30,7 @@ export interface Stack {
  * The production composition (as `sealpost start` builds it) on temp folders and port 0: SQLite, a local
  * redis-server with AOF, gateway and worker in this process, delivering to `relay` (the bench's sink).
  */
-export async function startStack(mode: 'pgp' | 'plain', relay: string): Promise<Stack> {
+export async function startStack(mode: 'pgp' | 'plain' | 'pickup', relay: string): Promise<Stack> {
   const tmp = tmpDir('sealpost-bench-');
   const redisServer = await startLocalRedis({ dir: `${tmp.dir}/redis` });
   const config = parseConfig({
@@ -52,7 +52,9 @@ export async function startStack(mode: 'pgp' | 'plain', relay: string): Promise<
   await keys.generateSenderKey(SENDER);
   if (mode === 'pgp')
     await keys.importKeys((await generateKeyPair({ address: RECIPIENT, now: clock.now() })).publicKey);
-  else await new PolicyRuleStore(db.kysely).set({ match: 'klinik.example', action: 'plain' }, clock.now());
+  else if (mode === 'plain')
+    await new PolicyRuleStore(db.kysely).set({ match: 'klinik.example', action: 'plain' }, clock.now());
+  // 'pickup': no key and no rule, so every recipient gets a pickup.
   const queue = createDeliverQueue(deps);
   const workers = createWorkers(deps);
   await workers.start();
