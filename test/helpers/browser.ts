@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { pickupPages } from '../../webmail/pages.ts';
+
+/**
+ * Debian's Chromium driven by playwright-core, as a person uses the pickup app (STYLE.md "Tests"), and the
+ * built pickup bundle to serve. `npm test` builds the bundle first (pretest); a single `npx mocha --spec`
+ * builds it here when it is missing.
+ */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PICKUP_DIST = path.join(ROOT, 'webmail/pickup/dist');
+export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let built: Promise<void> | undefined;
+
+/** The pickup bundle, built once per run when webmail/pickup/dist has none. */
+export function ensureBundle(): Promise<void> {
+  if (existsSync(path.join(PICKUP_DIST, 'index.html'))) return Promise.resolve();
+  built ??= build({ configFile: path.join(ROOT, 'webmail/pickup/vite.config.ts'), logLevel: 'error' }).then(
+    () => undefined,
+  );
+  return built;
+}
+
+/** The router that serves the built app, for startStack({ pages }). */
+export async function pickupPagesForTest() {
+  await ensureBundle();
+  return pickupPages({ distDir: PICKUP_DIST });
+}
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export interface PageProblems {
+  /** Uncaught exceptions and console errors in the page (CSP violations show up here). */
+  errors: string[];
+  /** Every URL the page requested. */
+  requests: string[];
+}
+
+/** A fresh context (no shared cookies) with German or English, downloads allowed, problems recorded. */
+export async function newPage(
+  browser: Browser,
+  options: { locale?: string; width?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  const context = await browser.newContext({
+    locale: options.locale ?? 'de-DE',
+    acceptDownloads: true,
+    viewport: { width: options.width ?? 1100, height: 900 },
+  });
+  const page = await context.newPage();
+  const problems: PageProblems = { errors: [], requests: [] };
+  page.on('pageerror', (e) => problems.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // An HTTP error status the app handles (401 wrong code, 410 expired) is logged by Chromium: not a fault.
+    if (
+      m.type() === 'error' &&
+      !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())
+    )
+      problems.errors.push(`console: ${m.text()}`);
+  });
+  context.on('request', (r) => problems.requests.push(r.url()));
+  return { context, page, problems };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

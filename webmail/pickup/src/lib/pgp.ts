@@ -1,0 +1,113 @@
+import * as openpgp from 'openpgp/lightweight';
+
+/**
+ * The pickup app's OpenPGP boundary: the only module of the app that imports openpgp.js (loaded after
+ * unlock, in its own chunk). Messages are decrypted whole (never streamed): openpgp.js checks the MDC/AEAD
+ * before it returns any byte, so a changed ciphertext yields an error and no plaintext at all.
+ */
+export type PrivateKey = openpgp.PrivateKey;
+export type PublicKey = openpgp.PublicKey;
+
+export interface SenderKey {
+  address: string;
+  displayName: string;
+  fingerprint: string;
+  key: PublicKey;
+  active: boolean;
+}
+
+export type Signature =
+  | { state: 'verified'; address: string; displayName: string; fingerprint: string }
+  | { state: 'unsigned' }
+  | { state: 'unknown'; keyId: string }
+  | { state: 'invalid' };
+
+// Per-call configuration, never openpgp.config: unauthenticated (no MDC) messages are refused.
+const CONFIG = { allowUnauthenticatedMessages: false, allowUnauthenticatedStream: false } as const;
+
+export async function readContactKey(binary: Uint8Array): Promise<PrivateKey> {
+  const key = await openpgp.readPrivateKey({ binaryKey: binary, config: CONFIG });
+  if (!key.isDecrypted()) throw new Error('the pickup key must be unencrypted inside its lock');
+  return key;
+}
+
+export async function readSenderKeys(
+  senders: {
+    address: string;
+    displayName: string;
+    fingerprint: string;
+    publicKey: string;
+    active: boolean;
+  }[],
+): Promise<SenderKey[]> {
+  const out: SenderKey[] = [];
+  for (const s of senders) {
+    const key = await openpgp.readKey({ armoredKey: s.publicKey, config: CONFIG });
+    // The list is the server's; the fingerprint is checked against the key itself.
+    if (key.getFingerprint().toUpperCase() !== s.fingerprint.toUpperCase()) continue;
+    out.push({ ...s, key });
+  }
+  return out;
+}
+
+/** Decrypt and integrity-check in full, then judge the signature. Throws on any tampering. */
+export async function decryptMessage(
+  ciphertext: Uint8Array,
+  contactKey: PrivateKey,
+  senders: readonly SenderKey[],
+): Promise<{ data: Uint8Array; signature: Signature }> {
+  const message = await openpgp.readMessage({ binaryMessage: ciphertext, config: CONFIG });
+  const result = await openpgp.decrypt({
+    message,
+    decryptionKeys: contactKey,
+    verificationKeys: senders.map((s) => s.key),
+    expectSigned: false,
+    format: 'binary',
+    config: CONFIG,
+  });
+  return { data: result.data, signature: await judge(result.signatures, senders) };
+}
+
+async function judge(
+  signatures: { keyID: openpgp.KeyID; verified: Promise<true> }[],
+  senders: readonly SenderKey[],
+): Promise<Signature> {
+  if (signatures.length === 0) return { state: 'unsigned' };
+  let verified: Signature | undefined;
+  for (const sig of signatures) {
+    const signer = senders.find((s) => s.key.getKeys(sig.keyID).length > 0);
+    try {
+      await sig.verified;
+    } catch {
+      if (!signer) return { state: 'unknown', keyId: sig.keyID.toHex().toUpperCase() };
+      return { state: 'invalid' }; // one bad signature spoils the message: no "mostly verified"
+    }
+    if (signer) {
+      verified ??= {
+        state: 'verified',
+        address: signer.address,
+        displayName: signer.displayName,
+        fingerprint: signer.fingerprint,
+      };
+    }
+  }
+  return verified ?? { state: 'invalid' };
+}
+
+/** The reply: signed by the contact key, encrypted to the sender's key and the contact's own, armored. */
+export async function encryptReply(mime: Uint8Array, to: PublicKey, contactKey: PrivateKey): Promise<string> {
+  return openpgp.encrypt({
+    message: await openpgp.createMessage({ binary: mime, format: 'binary' }),
+    encryptionKeys: [to, contactKey.toPublic()],
+    signingKeys: contactKey,
+    format: 'armored',
+    config: CONFIG,
+  });
+}
+
+/** An armored public key pasted by the recipient: readable, public, and its fingerprint. */
+export async function inspectPublicKey(armored: string): Promise<{ fingerprint: string; userIds: string[] }> {
+  const key = await openpgp.readKey({ armoredKey: armored, config: CONFIG });
+  if (key.isPrivate()) throw new Error('private');
+  return { fingerprint: key.getFingerprint().toUpperCase(), userIds: key.getUserIDs() };
+}

@@ -1,0 +1,104 @@
+import DOMPurify from 'dompurify';
+import { toBase64 } from './bytes.ts';
+
+/**
+ * Message HTML → an inert document for `<iframe sandbox srcdoc>` (no allow-scripts, no allow-same-origin,
+ * no allow-forms). DOMPurify removes scripts, event handlers, forms, frames, objects, SVG/MathML and style
+ * elements; the hooks below remove every reference to anything outside the message (src, srcset,
+ * background, poster, url() in style) and turn links into text with their address shown, so that nothing
+ * in the frame can load or navigate. `cid:` images of the message itself become data: URLs. A CSP in the
+ * frame (which also inherits the page's) forbids every fetch but data: images, in case anything slipped.
+ */
+export interface Sanitised {
+  srcdoc: string;
+  remoteBlocked: boolean;
+}
+
+const URL_ATTRS = ['src', 'srcset', 'background', 'poster', 'lowsrc', 'dynsrc', 'longdesc', 'data', 'href'];
+const FORBID_TAGS = [
+  'style',
+  'link',
+  'meta',
+  'base',
+  'form',
+  'input',
+  'button',
+  'textarea',
+  'select',
+  'option',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'audio',
+  'video',
+  'source',
+  'track',
+  'picture',
+  'canvas',
+  'template',
+  'noscript',
+  'svg',
+  'math',
+  'portal',
+  'dialog',
+];
+const FRAME_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'";
+
+const SAFE_DATA_IMAGE = /^data:image\/(png|gif|jpe?g|webp|bmp);base64,[a-z0-9+/=\s]*$/i;
+
+export function sanitiseHtml(
+  html: string,
+  inline: ReadonlyMap<string, { type: string; bytes: Uint8Array }>,
+): Sanitised {
+  const purify = DOMPurify();
+  let remoteBlocked = false;
+  purify.addHook('afterSanitizeAttributes', (node) => {
+    if (!(node instanceof Element)) return;
+    if (node.tagName === 'A') {
+      const href = node.getAttribute('href');
+      node.removeAttribute('href');
+      if (href && !href.startsWith('#') && (node.textContent ?? '').trim() !== href.trim()) {
+        node.after(node.ownerDocument.createTextNode(` <${href}>`));
+      }
+    }
+    for (const name of URL_ATTRS) {
+      const value = node.getAttribute(name);
+      if (value === null) continue;
+      if (name === 'src' && node.tagName === 'IMG') {
+        const cid = /^cid:(.+)$/i.exec(value.trim());
+        const part = cid ? inline.get(`<${cid[1]}>`) : undefined;
+        if (part && /^image\/(png|gif|jpe?g|webp|bmp)$/.test(part.type)) {
+          node.setAttribute('src', `data:${part.type};base64,${toBase64(part.bytes)}`);
+          continue;
+        }
+        if (SAFE_DATA_IMAGE.test(value.trim())) continue;
+      }
+      node.removeAttribute(name);
+      if (name !== 'href') remoteBlocked = true;
+    }
+    node.removeAttribute('target');
+    const style = node.getAttribute('style');
+    if (style !== null && /url\s*\(|image-set|@import|expression\s*\(|\\/i.test(style)) {
+      remoteBlocked ||= /url\s*\(|image-set|@import/i.test(style);
+      node.removeAttribute('style');
+    }
+  });
+  const body = purify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS,
+    FORBID_ATTR: ['action', 'formaction', 'ping', 'xlink:href', 'srcdoc', 'target'],
+    ALLOW_DATA_ATTR: false,
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+    WHOLE_DOCUMENT: false,
+  });
+  const srcdoc =
+    '<!doctype html><html><head><meta charset="utf-8">' +
+    `<meta http-equiv="Content-Security-Policy" content="${FRAME_CSP}">` +
+    '<meta name="referrer" content="no-referrer"></head>' +
+    '<body style="margin:12px;font-family:system-ui,sans-serif;overflow-wrap:anywhere">' +
+    `${body}</body></html>`;
+  return { srcdoc, remoteBlocked };
+}

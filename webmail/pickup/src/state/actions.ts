@@ -1,0 +1,126 @@
+import * as z from 'zod/mini';
+import * as api from '../lib/api.ts';
+import type { Kdf } from '../lib/api.ts';
+import { equalBytes, toBase64, wipe } from '../lib/bytes.ts';
+import { charLength, MIN_PASSPHRASE, normalisePassphrase } from '../lib/code.ts';
+import { derive } from '../lib/derive.ts';
+import { DEFAULT_KDF } from '../lib/kdf.ts';
+import { lockPrivateKey, unlockPrivateKey } from '../lib/lock.ts';
+import { buildReply } from '../lib/mime-build.ts';
+import type { Item, PickupState } from './pickup.svelte.ts';
+
+/**
+ * What a recipient does after unlock: reply, choose a passphrase, register an own key. Each returns an
+ * outcome the component shows; none throws.
+ */
+export type ReplyOutcome = 'sent' | 'empty' | 'tooBig' | 'limit' | 'invalid' | 'network' | 'failed';
+
+export async function sendReply(
+  state: PickupState,
+  item: Item,
+  text: string,
+  files: File[],
+): Promise<ReplyOutcome> {
+  const { contact, heavy, privateKey } = state;
+  const message = item.message;
+  if (!contact || !heavy || !privateKey || !message) return 'failed';
+  if (!text.trim() && files.length === 0) return 'empty';
+  const sender = item.info.sender;
+  const to = state.senderKeyFor(sender.address);
+  if (!to) return 'failed';
+  const attachments = await Promise.all(
+    files.map(async (f) => ({ name: f.name, type: f.type, bytes: new Uint8Array(await f.arrayBuffer()) })),
+  );
+  const subject = message.subject ? message.subject : '';
+  const mime = buildReply({
+    from: contact.address,
+    to: { address: sender.address, name: sender.displayName },
+    subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+    text,
+    date: new Date(),
+    host: location.hostname,
+    ...(message.messageId ? { inReplyTo: message.messageId } : {}),
+    ...(message.references ? { references: message.references } : {}),
+    attachments,
+  });
+  let armored: string;
+  try {
+    armored = await heavy.encryptReply(mime.bytes, to.key, privateKey);
+  } catch {
+    return 'failed';
+  } finally {
+    wipe(mime.bytes);
+  }
+  const res = await state.sessionPost(
+    '/session/replies',
+    { inReplyTo: item.info.id, message: armored },
+    api.replySchema,
+  );
+  if (res.ok) return 'sent';
+  if (res.status === 413) return 'tooBig';
+  if (res.status === 429) return 'limit';
+  if (res.status === 400) return 'invalid';
+  return res.status === 0 ? 'network' : 'failed';
+}
+
+export type SecretOutcome = 'changed' | 'short' | 'mismatch' | 'failed';
+
+/**
+ * A new passphrase: a new random salt, Argon2id with the default parameters, the SAME private key locked
+ * with the new lockKey — and unlocked again here before anything is uploaded, so that a fault in this
+ * browser can never leave the recipient with a lock nobody can open.
+ */
+export async function changeSecret(
+  state: PickupState,
+  typed: string,
+  repeat: string,
+): Promise<SecretOutcome> {
+  const secret = normalisePassphrase(typed);
+  if (charLength(secret) < MIN_PASSPHRASE) return 'short';
+  if (secret !== normalisePassphrase(repeat)) return 'mismatch';
+  const { contact, privateKeyBytes } = state;
+  if (!contact || !privateKeyBytes) return 'failed';
+  const kdf: Kdf = { ...DEFAULT_KDF, salt: toBase64(crypto.getRandomValues(new Uint8Array(16))) };
+  let keys;
+  try {
+    keys = await derive(secret, kdf);
+  } catch {
+    return 'failed';
+  }
+  try {
+    const locked = await lockPrivateKey(privateKeyBytes, keys.lockKey, contact.id);
+    const again = await derive(secret, kdf);
+    const check = await unlockPrivateKey(locked, again.lockKey, contact.id);
+    const same = equalBytes(check, privateKeyBytes) && equalBytes(again.authKey, keys.authKey);
+    wipe(check, again.authKey, again.lockKey);
+    if (!same) return 'failed';
+    const res = await state.sessionPost(
+      '/session/secret',
+      { secretKind: 'passphrase', kdf, authKey: toBase64(keys.authKey), lockedPrivateKey: toBase64(locked) },
+      z.object({ ok: z.boolean() }),
+    );
+    if (!res.ok) return 'failed';
+    state.secretChanged(kdf);
+    return 'changed';
+  } catch {
+    return 'failed';
+  } finally {
+    wipe(keys.authKey, keys.lockKey);
+  }
+}
+
+export type KeyOutcome = { ok: true; fingerprint: string } | { ok: false; problem: string | undefined };
+
+export async function registerKey(state: PickupState, armored: string): Promise<KeyOutcome> {
+  const heavy = state.heavy;
+  if (!heavy) return { ok: false, problem: undefined };
+  try {
+    await heavy.inspectPublicKey(armored.trim());
+  } catch {
+    return { ok: false, problem: undefined };
+  }
+  const res = await state.sessionPost('/session/key', { publicKey: armored.trim() }, api.keySchema);
+  return res.ok
+    ? { ok: true, fingerprint: res.data.fingerprint }
+    : { ok: false, problem: res.problem ?? res.code };
+}
