@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
 
 /**
  * Dependency direction (DESIGN.md "Layout"): gateway, worker, webmail, cli → keys → core.
@@ -35,7 +36,16 @@ const noOpenpgp = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'test-output/**', 'dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'test-output/**',
+      'dist/**',
+      'webmail/pickup/dist/**',
+      'tmp-scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -60,6 +70,42 @@ export default tseslint.config(
   layer('webmail', ['cli', 'gateway', 'worker'], [noOpenpgp]),
   layer('cli', [], [noOpenpgp]),
   { files: ['cli/**/*.ts', 'bench/**/*.ts', 'bin/**'], rules: { 'no-console': 'off' } },
+  // The pickup app (browser code, its own bundle): no server code at all, and openpgp.js only in its own
+  // boundary module, as keys/pgp.ts is for the server.
+  ...svelte.configs.recommended,
+  {
+    files: ['webmail/pickup/src/**/*.ts', 'webmail/pickup/src/**/*.svelte'],
+    languageOptions: {
+      parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: tseslint.parser },
+    },
+    rules: {
+      'no-undef': 'off', // TypeScript (svelte-check, DOM lib) knows the browser's globals
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/core/*',
+                '**/keys/*',
+                '**/gateway/*',
+                '**/worker/*',
+                '**/cli/*',
+                '**/webmail/api/*',
+                'node:*',
+              ],
+              message: 'The pickup app is browser code: it imports no server module (DESIGN.md "Layout").',
+            },
+            { ...noOpenpgp, message: 'In the pickup app only src/lib/pgp.ts imports openpgp.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['webmail/pickup/src/lib/pgp.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
   {
     files: ['test/**/*.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
