@@ -28,7 +28,8 @@ export interface ReplyInput {
 }
 
 const CRLF = '\r\n';
-const ENCODED_WORD_BYTES = 45; // 60 base64 chars + `=?UTF-8?B?` + `?=` = 72 ≤ 75 (RFC 2047 §2)
+// 52 base64 chars + `=?UTF-8?B?` + `?=` = 64 ≤ 75 (RFC 2047 §2), so that `Subject: ` and a word fit in 78
+const ENCODED_WORD_BYTES = 39;
 const MSG_ID = /^<[^<>\s@]+@[^<>\s@]+>$/;
 
 /** Header values never carry CR, LF or other controls: what a person typed cannot add a field. */
@@ -106,7 +107,7 @@ export function fileParams(rawName: string): { type: string; disposition: string
   const encoded = percent(name);
   const pieces: string[] = [];
   for (let i = 0; i < encoded.length;) {
-    let end = Math.min(encoded.length, i + 60);
+    let end = Math.min(encoded.length, i + 54);
     // never cut a %XX triple
     if (encoded[end - 1] === '%') end -= 1;
     else if (encoded[end - 2] === '%') end -= 2;
@@ -173,8 +174,8 @@ export function buildReply(input: ReplyInput): { bytes: Uint8Array; messageId: s
       const p = fileParams(a.name);
       body.push(
         `--${boundary}`,
-        `Content-Type: ${contentType(a.type)}; ${p.type}`,
-        `Content-Disposition: attachment; ${p.disposition}`,
+        `Content-Type: ${contentType(a.type)};${CRLF} ${p.type}`,
+        `Content-Disposition: attachment;${CRLF} ${p.disposition}`,
         'Content-Transfer-Encoding: base64',
         '',
         base64Lines(a.bytes),
