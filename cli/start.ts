@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { systemClock } from '../core/clock.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { openDb } from '../core/db/index.ts';
@@ -14,6 +15,7 @@ import { loadOrCreateTls } from '../core/tls.ts';
 import { createGateway } from '../gateway/server.ts';
 import { KeyStore } from '../keys/index.ts';
 import { createApp } from '../webmail/app.ts';
+import { pickupPages } from '../webmail/pages.ts';
 import { createWorkers } from '../worker/index.ts';
 
 export type Service = 'gateway' | 'worker' | 'webmail';
@@ -99,7 +101,12 @@ async function startServices(
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway-tls', port: ports.smtpsPort });
   }
   if (services.includes('webmail')) {
-    const server: Server = createApp({ ...deps, keys, enqueue }).listen(config.httpPort, config.listenHost);
+    // The pickup app's bundle, built by `npm run build:web` (npm start does it first).
+    const distDir = fileURLToPath(new URL('../webmail/pickup/dist', import.meta.url));
+    const server: Server = createApp({ ...deps, keys, enqueue }, { pages: pickupPages({ distDir }) }).listen(
+      config.httpPort,
+      config.listenHost,
+    );
     await once(server, 'listening');
     running.push({
       name: 'webmail',
