@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { simpleParser } from 'mailparser';
 import { build } from 'vite';
 import { pickupPages } from '../../webmail/pages.ts';
 
@@ -76,4 +77,31 @@ export async function newPage(
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The link and the code of the first pickup to `to`: from the notification and the receipt at the sink. */
+export async function pickupLink(
+  sink: { waitFor(n: number): Promise<{ to: string[]; raw: Buffer }[]> },
+  to: string,
+  count = 2,
+): Promise<{ link: string; id: string; code: string | undefined }> {
+  const msgs = await sink.waitFor(count);
+  const notices = msgs.filter((m) => m.to[0] === to);
+  const text = (await simpleParser(notices.at(-1)!.raw)).text ?? '';
+  const link = /https?:\/\/\S+\/p\/([A-Za-z0-9_-]{22})/.exec(text);
+  if (!link?.[1]) throw new Error('no pickup link in the notification');
+  let code: string | undefined;
+  for (const m of msgs.filter((x) => x.to[0] !== to)) {
+    const body = (await simpleParser(m.raw)).text ?? '';
+    code ??= /(?:Zugangscode|Access code): ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})/.exec(body)?.[1];
+  }
+  return { link: link[0], id: link[1], code };
+}
+
+/** Open `link`, type `code`, and wait for the inbox. */
+export async function unlockInBrowser(page: Page, link: string, code: string): Promise<void> {
+  await page.goto(link);
+  await page.locator('#secret').fill(code);
+  await page.keyboard.press('Enter');
+  await page.locator('#inbox-title').waitFor();
 }
