@@ -109,7 +109,9 @@ describe('security: hostile HTML in a pickup renders inert', function () {
     );
     const attrs = await frame
       .locator('body *')
-      .evaluateAll((els) => els.flatMap((e) => Array.from(e.attributes, (a) => `${a.name}=${a.value}`)));
+      .evaluateAll((els: { attributes: ArrayLike<{ name: string; value: string }> }[]) =>
+        els.flatMap((e) => Array.from(e.attributes, (a) => `${a.name}=${a.value}`)),
+      );
     for (const a of attrs) {
       assert.ok(!/^on/i.test(a), `no event handler: ${a}`);
       assert.ok(!a.includes('localhost'), `no remote reference: ${a}`);
