@@ -13,7 +13,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * receiving MX. Numbers depend on the machine: read the ratios.
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
- * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline).
+ * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
+ * `pickup`: the pickup app in headless Chromium, bench/pickup.ts).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -172,6 +173,10 @@ async function pickupLatency(count: number): Promise<{ first: number; known: num
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
+if (only === 'pickup') {
+  await (await import('./pickup.ts')).benchPickup();
+  process.exit(0);
+}
 if (only === 'pickup-gateway') {
   const pickup = await throughput('pickup');
   const lat = await pickupLatency(20);
