@@ -141,6 +141,9 @@ export function assembleDecrypted(input: {
   body: readonly Buffer[];
 }): Buffer[] {
   const replaced = new Set(input.protectedFields.map((f) => f.lower));
+  // With protected headers, an outer Reply-To that the sender did not protect is someone else's: a replayed
+  // ciphertext under a new outer header must not steer Anna's answer elsewhere.
+  if (input.protectedFields.length > 0) replaced.add('reply-to');
   const outer = input.outer.filter(
     (f) =>
       !CONTENT.test(f.lower) &&

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { parseAutocrypt } from '../../keys/autocrypt.ts';
-import { classify, unwrapPayload } from '../../keys/inbound.ts';
+import { assembleDecrypted, classify, contentFields, unwrapPayload } from '../../keys/inbound.ts';
 import { quotedPrintable, withNotice } from '../../keys/inbound-notice.ts';
 import { splitMessage } from '../../keys/mime.ts';
 import { multipartChildren, parseEntity } from '../../keys/mime-tree.ts';
@@ -118,6 +118,47 @@ describe('inbound: MIME structure (keys/inbound.ts)', () => {
       ['subject'],
       'From is not taken from inside',
     );
+  });
+});
+
+describe('inbound: the message handed on (keys/inbound.ts assembleDecrypted)', () => {
+  const outer = splitMessage(
+    mail([
+      'From: a@b.example',
+      'Subject: [...]',
+      'Reply-To: evil@evil.example',
+      'Content-Type: multipart/encrypted',
+      '',
+      '',
+    ]),
+  ).fields;
+  const assemble = (inner: string[]) => {
+    const u = unwrapPayload(mail(inner));
+    return Buffer.concat(
+      assembleDecrypted({
+        outer,
+        protectedFields: u.protectedFields,
+        security: Buffer.from('Sealpost-Security: x\r\n'),
+        entityFields: contentFields(u.entity),
+        body: [u.entity.body],
+      }),
+    ).toString();
+  };
+
+  it('restores protected fields and drops an unprotected outer Reply-To', () => {
+    const out = assemble(['Content-Type: text/plain; protected-headers="v1"', 'Subject: Real', '', 'Body']);
+    assert.equal(
+      out,
+      'Sealpost-Security: x\r\nFrom: a@b.example\r\nSubject: Real\r\nMIME-Version: 1.0\r\n' +
+        'Content-Type: text/plain; protected-headers="v1"\r\n\r\nBody',
+    );
+  });
+
+  it('keeps the outer fields when the payload protects none', () => {
+    const out = assemble(['Content-Type: text/plain', 'Subject: Inner', '', 'Body']);
+    assert.match(out, /^Subject: \[\.\.\.\]\r$/m);
+    assert.match(out, /^Reply-To: evil@evil\.example\r$/m);
+    assert.ok(!out.includes('Inner'));
   });
 });
 
