@@ -351,6 +351,17 @@ const PROBLEM_OF_ERROR: readonly [RegExp, InboundProblem][] = [
   [/modification detected|authentication tag|mdc|integrity/i, 'tampered'],
 ];
 
+/**
+ * openpgp.js rejects a signature made after the verification date as "in the future"; a colleague whose
+ * clock runs a few minutes ahead must not read as a forgery. Keys expiring within this window are a
+ * smaller risk than that false alarm.
+ */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+function verifyAt(now: Date): Date {
+  return new Date(now.getTime() + CLOCK_SKEW_MS);
+}
+
 function inboundConfig(maxDecompressedBytes: number): openpgp.Config {
   return {
     ...KEY_CONFIG,
@@ -389,7 +400,7 @@ export async function decryptInbound(input: {
       decryptionKeys: ours.map((k) => k.key),
       verificationKeys: input.verificationKeys.map((k) => k.key),
       format: 'binary',
-      date: input.now,
+      date: verifyAt(input.now),
       config,
     });
     const signature = await signatureVerdict(signatures, input);
@@ -449,7 +460,7 @@ export async function verifyDetached(input: {
     signature,
     verificationKeys: input.verificationKeys.map((k) => k.key),
     format: 'binary',
-    date: input.now,
+    date: verifyAt(input.now),
     config: KEY_CONFIG,
   });
   return signatureVerdict(signatures, input);

@@ -20,6 +20,8 @@ export interface PeerEncryptInput {
   compress?: 'none' | 'zlib' | 'bzip2';
   /** gpg only: `--rfc2440`, i.e. no integrity protection (SED without MDC). */
   noIntegrity?: boolean;
+  /** gpg only: the signer's clock (`--faked-system-time`), e.g. a few minutes ahead of ours. */
+  clock?: Date;
 }
 
 const TIMEOUT_MS = 60_000;
@@ -79,6 +81,7 @@ export function gpgEncrypt(input: PeerEncryptInput): Promise<string> {
       compress,
       ...(compress === 'none' ? [] : ['-z', '9']),
       ...(input.noIntegrity ? ['--rfc2440'] : []),
+      ...(input.clock ? ['--faked-system-time', `${Math.floor(input.clock.getTime() / 1000)}!`] : []),
       '--recipient',
       to,
       ...(signer ? ['--local-user', signer, '--sign'] : []),

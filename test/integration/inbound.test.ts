@@ -189,6 +189,21 @@ for (const kind of testDbKinds()) {
       assert.ok((parsed.text ?? '').includes('Inline reply 4711 with ümlauts'));
     });
 
+    it("verifies a signature made by a clock a few minutes ahead of ours (no false 'invalid')", async () => {
+      gw = await startTestInbound({ kind });
+      await gw.keys.importKeys(fixturePublicKey('gpg25519'));
+      const from = fixtureAddress('gpg25519');
+      const armored = await peer.gpg.encrypt({
+        data: innerEntity(from, randomBytes(10)),
+        to: gw.publicKeys[ANNA]!,
+        signer: fixtureSecretKey('gpg25519'),
+        clock: new Date(Date.now() + 4 * 60 * 1000),
+      });
+      await gw.send({ from, to: [ANNA] }, pgpMimeMail({ armored, from, to: ANNA }));
+      const [got] = await gw.sink.waitFor(1);
+      assert.match(securityHeaders(got!.raw)[0]!, /^decrypted; signature=valid; /);
+    });
+
     it('passes an unencrypted message through unchanged but for the trace and security fields', async () => {
       gw = await startTestInbound({ kind });
       const body = 'Plain text stays as it came.\r\n..a dot line\r\n';
