@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { inboundBench, printInbound } from './inbound.ts';
 import { BenchClient } from './smtp-client.ts';
 import { PASSWORD, RECIPIENT, SENDER } from './stack.ts';
 import { startSink, type Sink } from '../test/helpers/sink.ts';
@@ -14,7 +15,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
  * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
- * `pickup`: the pickup app in headless Chromium, bench/pickup.ts).
+ * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
+ * bench/inbound.ts, with its own baseline).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -202,6 +204,10 @@ if (only === 'big') {
   );
   process.exit(0);
 }
+if (only === 'inbound') {
+  printInbound(await inboundBench());
+  process.exit(0);
+}
 const plain = await throughput('plain');
 const pgp = await throughput('pgp');
 const pickup = await throughput('pickup');
@@ -226,3 +232,4 @@ console.log(
 console.log(
   `one ${mb(BIG)} MB message: idle RSS ${mb(rss.idle)} MB, peak ${mb(rss.peak)} MB, +${mb(rss.peak - rss.idle)} MB above idle`,
 );
+printInbound(await inboundBench());

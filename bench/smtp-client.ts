@@ -51,7 +51,8 @@ export class BenchClient {
     return text;
   }
 
-  static async connect(port: number, user: string, pass: string): Promise<BenchClient> {
+  /** Without a user, no AUTH: a sending MTA talking to the inbound listener. */
+  static async connect(port: number, user?: string, pass?: string): Promise<BenchClient> {
     const socket = net.connect(port, '127.0.0.1');
     const client = new BenchClient(socket);
     await client.#reply();
@@ -63,7 +64,11 @@ export class BenchClient {
     client.#socket = secure;
     client.#attach(secure);
     await client.#command('EHLO bench.local', '250');
-    await client.#command(`AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`).toString('base64')}`, '235');
+    if (user !== undefined)
+      await client.#command(
+        `AUTH PLAIN ${Buffer.from(`\0${user}\0${pass ?? ''}`).toString('base64')}`,
+        '235',
+      );
     return client;
   }
 

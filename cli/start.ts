@@ -12,6 +12,7 @@ import { createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
 import { answers, startLocalRedis, type RedisTarget } from '../core/redis.ts';
 import { Sealer } from '../core/seal.ts';
 import { loadOrCreateTls } from '../core/tls.ts';
+import { createInbound, type InboundDeps } from '../gateway/inbound/index.ts';
 import { createGateway } from '../gateway/server.ts';
 import { KeyStore } from '../keys/index.ts';
 import { createApp } from '../webmail/app.ts';
@@ -99,6 +100,7 @@ async function startServices(
     running.push({ name: 'gateway', close: () => gateway.close() });
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway', port: ports.submissionPort });
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway-tls', port: ports.smtpsPort });
+    await startInbound({ ...deps, keys, tls }, running);
   }
   if (services.includes('webmail')) {
     // The pickup app's bundle, built by `npm run build:web` (npm start does it first).
@@ -114,6 +116,18 @@ async function startServices(
     });
     log.info('SYS_WEBMAIL_LISTENING', { service: 'webmail', port: config.httpPort });
   }
+}
+
+/** The inbound listener runs with the gateway when there is a practice mail server to relay to. */
+async function startInbound(deps: InboundDeps, running: Running[]): Promise<void> {
+  if (!deps.config.inboundRelay) {
+    deps.log.info('SYS_INBOUND_OFF', { service: 'inbound' });
+    return;
+  }
+  const inbound = createInbound(deps);
+  const port = await inbound.listen();
+  running.push({ name: 'inbound', close: () => inbound.close() });
+  deps.log.info('SYS_INBOUND_LISTENING', { service: 'inbound', port });
 }
 
 async function redisTarget(config: Config, log: Log, running: Running[]): Promise<RedisTarget> {

@@ -10,6 +10,12 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce.number().int().positive();
 
+/** A domain name, stored lower-case (the inbound listener compares RCPT domains with it). */
+const domain = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a domain name like praxis.example')
+  .transform((d) => d.toLowerCase());
+
 const relayUrl = z
   .string()
   .url()
@@ -110,6 +116,24 @@ export const configSchema = z
         unlockAttemptsPerIp: 30,
       }),
     queuePrefix: z.string().min(1).default('sealpost'),
+    inbound: z
+      .object({
+        // Mail is accepted for these domains only (and there only for known addresses); unset: the domains
+        // of the senders' addresses (user_addresses).
+        localDomains: z.array(domain).min(1).optional(),
+        // A decrypted message may decompress to at most this many bytes: a compression bomb is refused.
+        decompressLimitBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+        // Connecting to, and each step of the dialogue with, the practice's mail server (SEALPOST_INBOUND_RELAY).
+        relayTimeoutSeconds: seconds.default(60),
+        // The language of the visible line and its header comment; unset: pickup.language.
+        language: z.enum(['de', 'en']).optional(),
+      })
+      .strict()
+      .default({ decompressLimitBytes: 64 * 1024 * 1024, relayTimeoutSeconds: 60 }),
   })
   .strict();
 
@@ -145,6 +169,13 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_PICKUP_RETENTION_DAYS: (c, v) => (sub(c, 'pickup').retentionDays = v),
   SEALPOST_PICKUP_LANGUAGE: (c, v) => (sub(c, 'pickup').language = v),
   SEALPOST_PICKUP_REPLY_DELIVERY: (c, v) => (sub(c, 'pickup').replyDelivery = v),
+  SEALPOST_INBOUND_LOCAL_DOMAINS: (c, v) =>
+    (sub(c, 'inbound').localDomains = v
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean)),
+  SEALPOST_INBOUND_DECOMPRESS_LIMIT_BYTES: (c, v) => (sub(c, 'inbound').decompressLimitBytes = v),
+  SEALPOST_INBOUND_LANGUAGE: (c, v) => (sub(c, 'inbound').language = v),
 };
 
 function sub(c: Record<string, unknown>, key: string): Record<string, unknown> {

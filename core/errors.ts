@@ -94,6 +94,43 @@ export const CODES = {
     enhanced: '4.7.0',
     text: 'Temporary authentication failure, try again later',
   },
+  // inbound
+  IN_RELAY_DENIED: {
+    smtp: 550,
+    enhanced: '5.7.1',
+    text: 'Relaying denied: this server accepts mail only for its own domains',
+  },
+  IN_UNKNOWN_RECIPIENT: { smtp: 550, enhanced: '5.1.1', text: 'No such recipient here' },
+  IN_BAD_ADDRESS: { smtp: 501, enhanced: '5.1.3', text: 'Bad address syntax' },
+  IN_TOO_MANY_RECIPIENTS: { smtp: 452, enhanced: '4.5.3', text: 'Too many recipients in one message' },
+  IN_SIZE_EXCEEDED: { smtp: 552, enhanced: '5.3.4', text: 'Message too big' },
+  IN_MESSAGE_INVALID: { smtp: 550, enhanced: '5.6.0', text: 'Message has no valid header section' },
+  IN_DECOMPRESSION_LIMIT: {
+    smtp: 552,
+    enhanced: '5.3.4',
+    text: 'The encrypted content decompresses to more than this server accepts',
+  },
+  IN_RELAY_UNAVAILABLE: {
+    smtp: 451,
+    enhanced: '4.4.1',
+    text: 'The mail server behind this gateway is unreachable; nothing was stored, try again later',
+  },
+  IN_RELAY_DEFERRED: {
+    smtp: 451,
+    enhanced: '4.0.0',
+    text: 'The mail server behind this gateway answered with a temporary failure; try again later',
+  },
+  IN_RELAY_REJECTED: {
+    smtp: 550,
+    enhanced: '5.0.0',
+    text: 'The mail server behind this gateway refused the message',
+  },
+  IN_TEMP_FAILURE: {
+    smtp: 451,
+    enhanced: '4.3.0',
+    text: 'Temporary failure; nothing was stored, please try again later',
+  },
+  IN_RELAYED: { smtp: 250, enhanced: '2.0.0', text: 'Delivered to the mail server behind this gateway' },
 } as const;
 
 export type Code = keyof typeof CODES;

@@ -386,3 +386,190 @@ export async function encryptedToKeyIds(armored: string): Promise<string[]> {
 export function keyIds(key: EncryptionKey): string[] {
   return key.key.getKeyIDs().map((id) => id.toHex().toUpperCase());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Inbound: decrypting replies to Sealpost's senders, verifying their signatures, Autocrypt keys.
+
+/** Why an inbound OpenPGP message was not decrypted (the original is relayed untouched, or refused). */
+export type InboundProblem =
+  | 'not-for-us' // encrypted to no key Sealpost holds for the recipients
+  | 'no-integrity' // SED without MDC (or an unauthenticated stream): EFAIL-prone, never decrypted
+  | 'tampered' // the integrity check failed
+  | 'too-big' // decompresses past the limit (a compression bomb)
+  | 'failed'; // unreadable or undecryptable for another reason
+
+/** The verdict on the signatures of a decrypted message, computed here and never taken from the message. */
+export type SignatureVerdict =
+  | { state: 'valid'; fingerprint: string } // primary-key fingerprint of the key that verified
+  | { state: 'invalid'; keyId: string } // made by a key we know, but does not verify
+  | { state: 'unknown-key'; keyId: string } // made by a key we do not know for the sender
+  | { state: 'none' };
+
+/** On success, `forKeys` holds the fingerprints of the given decryption keys the message is encrypted to. */
+export type InboundDecryption =
+  | { ok: true; data: Uint8Array; signature: SignatureVerdict; forKeys: string[] }
+  | { ok: false; problem: InboundProblem };
+
+type VerificationResult = Awaited<ReturnType<typeof openpgp.verify>>['signatures'][number];
+
+/** openpgp.js reports these by message only; the texts are those of openpgp 6. */
+const PROBLEM_OF_ERROR: readonly [RegExp, InboundProblem][] = [
+  [/maximum decompressed (message )?size exceeded/i, 'too-big'],
+  [/not authenticated|unauthenticated/i, 'no-integrity'],
+  [/modification detected|authentication tag|mdc|integrity/i, 'tampered'],
+];
+
+/**
+ * openpgp.js rejects a signature made after the verification date as "in the future"; a colleague whose
+ * clock runs a few minutes ahead must not read as a forgery. Keys expiring within this window are a
+ * smaller risk than that false alarm.
+ */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
+
+function verifyAt(now: Date): Date {
+  return new Date(now.getTime() + CLOCK_SKEW_MS);
+}
+
+function inboundConfig(maxDecompressedBytes: number): openpgp.Config {
+  return {
+    ...KEY_CONFIG,
+    allowUnauthenticatedMessages: false,
+    allowUnauthenticatedStream: false,
+    maxDecompressedMessageSize: maxDecompressedBytes,
+  };
+}
+
+/**
+ * Decrypt one inbound OpenPGP message with the recipients' sender keys, EFAIL-safe: a message without
+ * integrity protection (SED, tag 9) is never decrypted, openpgp.js refuses unauthenticated data, and
+ * decompression stops at `maxDecompressedBytes`. Every failure is a problem value, never plaintext.
+ */
+export async function decryptInbound(input: {
+  armored: string;
+  decryptionKeys: readonly SigningKey[];
+  verificationKeys: readonly EncryptionKey[];
+  now: Date;
+  maxDecompressedBytes: number;
+}): Promise<InboundDecryption> {
+  const config = inboundConfig(input.maxDecompressedBytes);
+  let message: openpgp.Message<string>;
+  try {
+    message = await openpgp.readMessage({ armoredMessage: input.armored, config });
+  } catch {
+    return { ok: false, problem: 'failed' };
+  }
+  if (message.packets.filterByTag(openpgp.enums.packet.symmetricallyEncryptedData).length > 0)
+    return { ok: false, problem: 'no-integrity' };
+  const ours = input.decryptionKeys.filter((k) => isEncryptedTo(message, k.key));
+  if (ours.length === 0) return { ok: false, problem: 'not-for-us' };
+  try {
+    const { data, signatures } = await openpgp.decrypt({
+      message,
+      decryptionKeys: ours.map((k) => k.key),
+      verificationKeys: input.verificationKeys.map((k) => k.key),
+      format: 'binary',
+      date: verifyAt(input.now),
+      config,
+    });
+    const signature = await signatureVerdict(signatures, input);
+    return { ok: true, data: data as Uint8Array, signature, forKeys: ours.map((k) => k.fingerprint) };
+  } catch (err) {
+    const text = err instanceof Error ? err.message : '';
+    return { ok: false, problem: PROBLEM_OF_ERROR.find(([re]) => re.test(text))?.[1] ?? 'failed' };
+  }
+}
+
+function isEncryptedTo(message: openpgp.Message<string>, key: openpgp.PrivateKey): boolean {
+  const ids = message.getEncryptionKeyIDs();
+  return key.getKeys().some((k) => ids.some((id) => id.equals(k.getKeyID(), true)));
+}
+
+/** One verdict over all signatures: any valid one wins, then invalid, then unknown key. */
+async function signatureVerdict(
+  signatures: readonly VerificationResult[],
+  input: { verificationKeys: readonly EncryptionKey[] },
+): Promise<SignatureVerdict> {
+  let invalid: SignatureVerdict | undefined;
+  let unknown: SignatureVerdict | undefined;
+  for (const sig of signatures) {
+    const keyId = sig.keyID.toHex().toUpperCase();
+    const owner = input.verificationKeys.find((k) => k.key.getKeys(sig.keyID).length > 0);
+    try {
+      await sig.verified;
+      if (owner) return { state: 'valid', fingerprint: owner.fingerprint };
+      unknown ??= { state: 'unknown-key', keyId };
+    } catch {
+      if (owner) invalid ??= { state: 'invalid', keyId };
+      else unknown ??= { state: 'unknown-key', keyId };
+    }
+  }
+  return invalid ?? unknown ?? { state: 'none' };
+}
+
+/**
+ * Verify an RFC 3156 §5 detached signature (the second part of a multipart/signed) over the exact bytes of
+ * the signed part. A signature that cannot even be read counts as invalid.
+ */
+export async function verifyDetached(input: {
+  data: Uint8Array;
+  armoredSignature: string;
+  verificationKeys: readonly EncryptionKey[];
+  now: Date;
+}): Promise<SignatureVerdict> {
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature: input.armoredSignature, config: CONFIG });
+  } catch {
+    return { state: 'invalid', keyId: 'unreadable' };
+  }
+  const message = await openpgp.createMessage({ binary: input.data });
+  const { signatures } = await openpgp.verify({
+    message,
+    signature,
+    verificationKeys: input.verificationKeys.map((k) => k.key),
+    format: 'binary',
+    date: verifyAt(input.now),
+    config: KEY_CONFIG,
+  });
+  return signatureVerdict(signatures, input);
+}
+
+export type AutocryptKeyResult =
+  { ok: true; binary: Uint8Array; fingerprint: string } | { ok: false; problem: KeyProblem | 'no-user-id' };
+
+/**
+ * An Autocrypt `keydata` key, reduced to what its header vouches for: a usable public key (checkParsedKey at
+ * `now`) with only the User IDs whose address is `address` (and no user attributes). The packets are kept
+ * in order: each User ID with the signatures that follow it, every subkey with its bindings.
+ */
+export async function autocryptKey(input: {
+  keydata: Uint8Array;
+  address: string;
+  now: Date;
+}): Promise<AutocryptKeyResult> {
+  let key: openpgp.Key;
+  try {
+    key = await openpgp.readKey({ binaryKey: input.keydata, config: CONFIG });
+  } catch {
+    return { ok: false, problem: 'unreadable' };
+  }
+  if (key.isPrivate()) return { ok: false, problem: 'private-key' };
+  const kept = new openpgp.PacketList<openpgp.AnyPacket>();
+  let keep = true;
+  for (const packet of key.toPacketList()) {
+    if (packet instanceof openpgp.UserIDPacket) keep = emailOf(packet.userID) === input.address;
+    else if (packet instanceof openpgp.UserAttributePacket) keep = false;
+    else if (!(packet instanceof openpgp.SignaturePacket)) keep = true; // the primary key, a subkey
+    if (keep) kept.push(packet);
+  }
+  let narrowed: openpgp.PublicKey;
+  try {
+    narrowed = new openpgp.PublicKey(kept);
+  } catch {
+    return { ok: false, problem: 'unreadable' };
+  }
+  if (narrowed.users.length === 0) return { ok: false, problem: 'no-user-id' };
+  const check = await checkParsedKey(narrowed, input.now);
+  if (!check.usable) return { ok: false, problem: check.problem };
+  return { ok: true, binary: narrowed.write(), fingerprint: check.facts.fingerprint };
+}

@@ -353,6 +353,71 @@ export class KeyStore {
     );
     return facts.fingerprint;
   }
+
+  /**
+   * Record a key seen in an Autocrypt header of inbound mail (validated and narrowed to the address by
+   * keys/autocrypt.ts). An address without a key gets it, source 'autocrypt'; the same key is only marked
+   * as seen; a different key is never swapped in: it is logged (IN_AUTOCRYPT_KEY_CHANGED) and audited with
+   * both fingerprints, for the admin (and the key-change policy of key discovery) to decide.
+   */
+  async recordAutocrypt(address: string, keyBytes: Uint8Array): Promise<'stored' | 'known' | 'changed'> {
+    const addr = normaliseAddress(address);
+    const key = await readAnyKey(keyBytes);
+    if (key.isPrivate()) throw new KeyImportError('an Autocrypt key must be a public key');
+    const fingerprint = key.getFingerprint().toUpperCase();
+    const now = this.#deps.clock.now();
+    const ts = now.getTime();
+    const outcome = await this.#deps.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .selectFrom('recipient_keys')
+        .select(['id', 'fingerprint'])
+        .where('address', '=', addr)
+        .orderBy('created_at', 'desc')
+        .execute();
+      const same = rows.find((r) => r.fingerprint === fingerprint);
+      if (same) {
+        await tx
+          .updateTable('recipient_keys')
+          .set({ last_checked_at: ts })
+          .where('id', '=', same.id)
+          .execute();
+        return { result: 'known' as const };
+      }
+      if (rows[0]) {
+        const detail = `${rows[0].fingerprint} -> ${fingerprint}`;
+        await audit(
+          tx,
+          { actor: 'gateway', action: 'recipient-key.autocrypt-changed', subject: addr, detail },
+          now,
+        );
+        return { result: 'changed' as const };
+      }
+      await tx
+        .insertInto('recipient_keys')
+        .values({
+          id: newId(),
+          address: addr,
+          fingerprint,
+          public_key: armorPublic(key),
+          source: 'autocrypt',
+          source_url: null,
+          first_seen_at: ts,
+          last_checked_at: ts,
+          created_at: ts,
+        })
+        .execute();
+      await audit(
+        tx,
+        { actor: 'gateway', action: 'recipient-key.autocrypt', subject: addr, detail: fingerprint },
+        now,
+      );
+      return { result: 'stored' as const };
+    });
+    if (outcome.result === 'changed')
+      this.#deps.log.warn('IN_AUTOCRYPT_KEY_CHANGED', { from: addr, fingerprint });
+    if (outcome.result === 'stored') this.#deps.log.info('IN_AUTOCRYPT_STORED', { from: addr, fingerprint });
+    return outcome.result;
+  }
 }
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {

@@ -4,6 +4,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../core/config.ts';
+import { parseRelayUrl } from '../core/relay-url.ts';
 
 /**
  * How the worker hands bytes on: to the relay named by SEALPOST_RELAY, or, with no relay, into
@@ -27,49 +28,7 @@ export interface Transport {
   close(): void;
 }
 
-/** Relay URL options (query string). Unknown options are refused at start, not ignored. */
-export interface RelayOptions {
-  host: string;
-  port: number;
-  /** smtps:// — TLS from the first byte. */
-  implicitTls: boolean;
-  /** smtp:// — STARTTLS required unless `?tls=none`. */
-  requireTls: boolean;
-  /** `?tlsVerify=false` accepts any certificate (test sinks with self-signed certificates only). */
-  verifyCertificate: boolean;
-  auth: { user: string; pass: string } | null;
-}
-
-const KNOWN_PARAMS = new Set(['tls', 'tlsVerify']);
-
-export function parseRelayUrl(relay: string): RelayOptions {
-  const url = new URL(relay);
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
-    throw new Error('SEALPOST_RELAY must start with smtp:// or smtps://');
-  }
-  for (const key of url.searchParams.keys()) {
-    if (!KNOWN_PARAMS.has(key)) throw new Error(`SEALPOST_RELAY has an unknown option "${key}"`);
-  }
-  const tls = url.searchParams.get('tls') ?? 'required';
-  if (tls !== 'required' && tls !== 'none')
-    throw new Error('SEALPOST_RELAY option tls must be required|none');
-  const verify = url.searchParams.get('tlsVerify') ?? 'true';
-  if (verify !== 'true' && verify !== 'false')
-    throw new Error('SEALPOST_RELAY option tlsVerify must be true|false');
-  const implicitTls = url.protocol === 'smtps:';
-  if (implicitTls && tls === 'none')
-    throw new Error('SEALPOST_RELAY: smtps:// cannot be combined with tls=none');
-  return {
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port ? Number(url.port) : implicitTls ? 465 : 587,
-    implicitTls,
-    requireTls: !implicitTls && tls === 'required',
-    verifyCertificate: verify === 'true',
-    auth: url.username
-      ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
-      : null,
-  };
-}
+export { parseRelayUrl, type RelayOptions } from '../core/relay-url.ts';
 
 export function createRelayTransport(config: Config, relay: string): Transport {
   const options = parseRelayUrl(relay);

@@ -1,0 +1,109 @@
+import { pipeline } from 'node:stream/promises';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { smtpError } from '../../core/errors.ts';
+import { errName } from '../../core/log.ts';
+import { toReply, type InboundContext } from './context.ts';
+import { variantsOf, type Variant } from './message.ts';
+import { relayFailureCode } from './relay.ts';
+
+/**
+ * DATA of the inbound listener, in line and without a spool: read the message (size-capped), decrypt in
+ * memory, hand it to the practice's server, and answer the sending MTA with that server's verdict — 250
+ * only after it accepted, 4xx when it cannot be reached (the sending MTA keeps the message and retries).
+ * Nothing is written anywhere on the way.
+ */
+export function onData(ctx: InboundContext) {
+  return (
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (err?: Error | null, message?: string) => void,
+  ): void => {
+    data(ctx, stream, session).then(
+      (reply) => callback(null, reply),
+      (err: unknown) => callback(toReply(ctx, session, err)),
+    );
+  };
+}
+
+async function data(ctx: InboundContext, stream: SMTPServerDataStream, session: SMTPServerSession) {
+  const { log, config } = ctx.deps;
+  const tx = ctx.sessions.get(session);
+  ctx.sessions.delete(session); // one DATA per transaction, whatever happens below
+  const read = await readCapped(stream, config.limits.maxMessageBytes);
+  if (read.exceeded) {
+    log.info('IN_SIZE_EXCEEDED', { session: session.id, bytes: stream.byteLength });
+    throw smtpError('IN_SIZE_EXCEEDED');
+  }
+  if (!tx || tx.recipients.length === 0) throw smtpError('IN_TEMP_FAILURE');
+  const started = Date.now();
+  const trace = received(ctx, session);
+  const variants = await variantsOf(ctx, read.raw, tx, session.id);
+  for (const variant of variants) await relay(ctx, session, tx.mailFrom, variant, trace);
+  log.info('IN_RELAYED', {
+    session: session.id,
+    from: tx.mailFrom,
+    count: tx.recipients.length,
+    bytes: read.raw.length,
+    verdict: variants.map((v) => v.outcome.kind).join(','),
+    ms: Date.now() - started,
+  });
+  return smtpError('IN_RELAYED').message;
+}
+
+async function relay(
+  ctx: InboundContext,
+  session: SMTPServerSession,
+  from: string,
+  variant: Variant,
+  trace: Buffer,
+): Promise<void> {
+  try {
+    await ctx.relay.send({ from, to: variant.recipients }, Buffer.concat([trace, variant.message]));
+  } catch (err) {
+    const code = relayFailureCode(err);
+    const smtpCode = (err as { responseCode?: unknown } | null)?.responseCode;
+    ctx.deps.log.warn(code, {
+      session: session.id,
+      errName: errName(err),
+      ...(typeof smtpCode === 'number' ? { smtpCode } : {}),
+    });
+    throw smtpError(code);
+  }
+}
+
+/** Our trace field (RFC 5321 §4.4); the HELO name is the client's claim, reduced to safe characters. */
+function received(ctx: InboundContext, session: SMTPServerSession): Buffer {
+  const helo = (session.hostNameAppearsAs || 'unknown').replace(/[^A-Za-z0-9.:[\]-]/g, '').slice(0, 255);
+  const date = ctx.deps.clock.now().toUTCString().replace('GMT', '+0000');
+  const via = session.secure ? 'ESMTPS' : 'ESMTP';
+  return Buffer.from(
+    `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${ctx.deps.config.hostname} (Sealpost) with ${via}; ${date}\r\n`,
+    'latin1',
+  );
+}
+
+/**
+ * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
+ * never buffer unbounded input from a peer.
+ */
+async function readCapped(
+  stream: SMTPServerDataStream,
+  cap: number,
+): Promise<{ raw: Buffer; exceeded: boolean }> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let over = false;
+  await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      if (over) continue;
+      if (kept + chunk.length > cap) {
+        over = true;
+        chunks.length = 0;
+        continue;
+      }
+      chunks.push(chunk);
+      kept += chunk.length;
+    }
+  });
+  return { raw: Buffer.concat(chunks, kept), exceeded: over || stream.sizeExceeded };
+}

@@ -1,0 +1,2 @@
+export { createInbound, type Inbound, type InboundDeps } from './server.ts';
+export type { Relay } from './relay.ts';

@@ -1,0 +1,81 @@
+import { makeField } from '../../keys/mime.ts';
+import type { InboundProblem, SignatureVerdict } from '../../keys/pgp.ts';
+
+/**
+ * What Sealpost says about an inbound message: the `Sealpost-Security` header (machine-readable, always
+ * set, documented in docs/inbound.md) and, for a decrypted message, a visible line at the top of its text
+ * (German or English). Both are computed here, from our own checks only.
+ */
+export type InboundOutcome =
+  | { kind: 'decrypted'; signature: SignatureVerdict; from: string | undefined }
+  | { kind: 'not-decrypted'; reason: InboundProblem | 'partly-encrypted' }
+  | { kind: 'not-encrypted' };
+
+export type Language = 'de' | 'en';
+
+export function securityField(outcome: InboundOutcome): Buffer {
+  return makeField('Sealpost-Security', securityValue(outcome));
+}
+
+export function securityValue(outcome: InboundOutcome): string {
+  if (outcome.kind === 'not-encrypted') return 'not-encrypted';
+  if (outcome.kind === 'not-decrypted') return `not-decrypted; reason=${outcome.reason}`;
+  const sig = outcome.signature;
+  switch (sig.state) {
+    case 'valid':
+      return `decrypted; signature=valid; signer=${outcome.from ?? 'unknown'}; key=${sig.fingerprint}`;
+    case 'invalid':
+      return `decrypted; signature=invalid; key-id=${sig.keyId}`;
+    case 'unknown-key':
+      return `decrypted; signature=unknown-key; key-id=${sig.keyId}`;
+    case 'none':
+      return 'decrypted; signature=none';
+  }
+}
+
+/** Fingerprint in groups of four, as mail programs and `gpg --fingerprint` show it (for comparing by phone). */
+function grouped(fingerprint: string): string {
+  return fingerprint.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+const TEXT = {
+  de: {
+    head: '[Sealpost] Verschlüsselt empfangen.',
+    valid: (from: string, fpr: string) => `Signiert von ${from} (Schlüssel ${fpr}, Signatur geprüft).`,
+    invalid: (from: string) =>
+      `ACHTUNG: Die Signatur ist ungültig - die Nachricht wurde verändert oder stammt nicht von ${from}.`,
+    unknown: (keyId: string) =>
+      `Signiert mit einem unbekannten Schlüssel (${keyId}) - der Absender ist nicht bestätigt.`,
+    none: 'Nicht signiert - der Absender ist nicht bestätigt.',
+    nobody: 'dem angegebenen Absender',
+  },
+  en: {
+    head: '[Sealpost] Received encrypted.',
+    valid: (from: string, fpr: string) => `Signed by ${from} (key ${fpr}, signature verified).`,
+    invalid: (from: string) =>
+      `WARNING: the signature is invalid - the message was altered or is not from ${from}.`,
+    unknown: (keyId: string) => `Signed with an unknown key (${keyId}) - the sender is not confirmed.`,
+    none: 'Not signed - the sender is not confirmed.',
+    nobody: 'the stated sender',
+  },
+} as const;
+
+/** The visible line of a decrypted message. */
+export function noticeLine(
+  signature: SignatureVerdict,
+  from: string | undefined,
+  language: Language,
+): string {
+  const t = TEXT[language];
+  const who = from ?? t.nobody;
+  switch (signature.state) {
+    case 'valid':
+      return `${t.head} ${t.valid(who, grouped(signature.fingerprint))}`;
+    case 'invalid':
+      return `${t.head} ${t.invalid(who)}`;
+    case 'unknown-key':
+      return `${t.head} ${t.unknown(signature.keyId)}`;
+    case 'none':
+      return `${t.head} ${t.none}`;
+  }
+}
