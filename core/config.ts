@@ -115,6 +115,47 @@ export const configSchema = z
         sessionIdleMinutes: 15,
         unlockAttemptsPerIp: 30,
       }),
+    discovery: z
+      .object({
+        // Look keys up on the network (WKD, then VKS) for recipients without a usable stored key.
+        enabled: z.boolean().default(true),
+        // In this order; 'wkd' tries the advanced, then the direct method.
+        sources: z.array(z.enum(['wkd', 'vks'])).default(['wkd', 'vks']),
+        // One source (one HTTP request) may take this long; all sources of one RCPT together the budget.
+        sourceTimeoutMs: z.coerce.number().int().positive().default(3000),
+        budgetMs: z.coerce.number().int().positive().default(5000),
+        // What a lookup that timed out (or whose source failed) leads to: 451 (the client retries) or pickup.
+        onTimeout: z.enum(['defer', 'pickup']).default('defer'),
+        // A known address presenting a different key: held for the admin (pickup meanwhile) or taken and logged.
+        keyChange: z.enum(['hold', 'accept-and-log']).default('hold'),
+        // The Verifying Keyserver's base URL (by-email lookups).
+        vksUrl: z.string().url().default('https://keys.openpgp.org'),
+        // Found keys, and "no key anywhere", are remembered this long per process.
+        positiveTtlSeconds: seconds.default(3600),
+        negativeTtlSeconds: seconds.default(900),
+        // A published key bigger than this is ignored (logged KD_KEY_REJECTED).
+        maxKeyBytes: z.coerce
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+        // The worker re-checks every discovered key this often (expiry, revocation, new subkeys, changes).
+        refreshEveryHours: z.coerce.number().int().positive().default(24),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        sources: ['wkd', 'vks'],
+        sourceTimeoutMs: 3000,
+        budgetMs: 5000,
+        onTimeout: 'defer',
+        keyChange: 'hold',
+        vksUrl: 'https://keys.openpgp.org',
+        positiveTtlSeconds: 3600,
+        negativeTtlSeconds: 900,
+        maxKeyBytes: 1024 * 1024,
+        refreshEveryHours: 24,
+      }),
     queuePrefix: z.string().min(1).default('sealpost'),
     inbound: z
       .object({
@@ -169,6 +210,15 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_PICKUP_RETENTION_DAYS: (c, v) => (sub(c, 'pickup').retentionDays = v),
   SEALPOST_PICKUP_LANGUAGE: (c, v) => (sub(c, 'pickup').language = v),
   SEALPOST_PICKUP_REPLY_DELIVERY: (c, v) => (sub(c, 'pickup').replyDelivery = v),
+  SEALPOST_DISCOVERY: (c, v) => (sub(c, 'discovery').enabled = v !== 'off' && v !== 'false' && v !== '0'),
+  SEALPOST_DISCOVERY_SOURCES: (c, v) =>
+    (sub(c, 'discovery').sources = v
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean)),
+  SEALPOST_DISCOVERY_ON_TIMEOUT: (c, v) => (sub(c, 'discovery').onTimeout = v),
+  SEALPOST_DISCOVERY_KEY_CHANGE: (c, v) => (sub(c, 'discovery').keyChange = v),
+  SEALPOST_VKS_URL: (c, v) => (sub(c, 'discovery').vksUrl = v),
   SEALPOST_INBOUND_LOCAL_DOMAINS: (c, v) =>
     (sub(c, 'inbound').localDomains = v
       .split(',')

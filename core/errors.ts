@@ -94,6 +94,17 @@ export const CODES = {
     enhanced: '4.7.0',
     text: 'Temporary authentication failure, try again later',
   },
+  // gateway: key discovery
+  GW_KEY_LOOKUP_TIMEOUT: {
+    smtp: 451,
+    enhanced: '4.4.3',
+    text: "The recipient's key directory did not answer in time; try again later",
+  },
+  GW_KEY_HELD: {
+    smtp: 451,
+    enhanced: '4.7.1',
+    text: "The recipient's key changed and waits for the admin's approval; try again later",
+  },
   // inbound
   IN_RELAY_DENIED: {
     smtp: 550,

@@ -148,6 +148,39 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('outbound').addColumn('contact_id', 'text').execute();
       },
     },
+    '0003_discovery': {
+      async up(db: Kysely<unknown>) {
+        // 'active' (may be used), 'held' (a changed key waiting for the admin), 'rejected' (the admin said
+        // no), 'replaced' (superseded by an accepted change), 'dropped' (the refresh found it unusable).
+        await db.schema
+          .alterTable('recipient_keys')
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+          .execute();
+        await db.schema.alterTable('recipient_keys').addColumn('problem', 'text').execute();
+        await db.schema
+          .createIndex('recipient_keys_address')
+          .on('recipient_keys')
+          .column('address')
+          .execute();
+        // The fingerprint history of an address: every change of its key, and what became of it.
+        await db.schema
+          .createTable('key_changes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('old_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('new_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('new_key_id', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('source_url', 'text')
+          // 'held' | 'approved' | 'rejected' | 'accepted' (policy accept-and-log)
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('decided_at', 'bigint')
+          .addColumn('decided_by', 'text')
+          .execute();
+        await db.schema.createIndex('key_changes_address').on('key_changes').column('address').execute();
+      },
+    },
   };
 }
 

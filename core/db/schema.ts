@@ -37,11 +37,29 @@ export interface RecipientKeysTable {
   address: string; // lower-cased
   fingerprint: string;
   public_key: string; // armored
-  source: string; // 'admin' now; 'pickup' | 'wkd' | 'vks' | 'autocrypt' later
+  source: string; // 'admin' | 'pickup' | 'wkd-advanced' | 'wkd-direct' | 'vks' | 'autocrypt'
   source_url: string | null;
   first_seen_at: number;
   last_checked_at: number;
   created_at: number;
+  status: Generated<RecipientKeyRowStatus>;
+  problem: string | null; // why a dropped key was dropped (a KeyProblem)
+}
+
+export type RecipientKeyRowStatus = 'active' | 'held' | 'rejected' | 'replaced' | 'dropped';
+
+export interface KeyChangesTable {
+  id: string;
+  address: string;
+  old_fingerprint: string;
+  new_fingerprint: string;
+  new_key_id: string; // the recipient_keys row of the new key
+  source: string;
+  source_url: string | null;
+  status: 'held' | 'approved' | 'rejected' | 'accepted';
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
 }
 
 export interface PolicyRulesTable {
@@ -146,4 +164,5 @@ export interface Database {
   pickups: PickupsTable;
   pickup_tombstones: PickupTombstonesTable;
   pickup_sessions: PickupSessionsTable;
+  key_changes: KeyChangesTable;
 }

@@ -239,6 +239,7 @@ const TABLES: (keyof Database)[] = [
   'pickups',
   'pickup_tombstones',
   'pickup_sessions',
+  'key_changes',
 ];
 
 /**

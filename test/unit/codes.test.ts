@@ -23,7 +23,9 @@ describe('codes', () => {
     const used = new Set<string>();
     for (const dir of ['core', 'keys', 'gateway', 'worker', 'webmail', 'cli']) {
       for (const file of sources(dir)) {
-        for (const m of readFileSync(file, 'utf8').matchAll(/'((?:GW|DLV|SYS|CFG|KEY|WEB|PU|IN)_[A-Z_]+)'/g))
+        for (const m of readFileSync(file, 'utf8').matchAll(
+          /'((?:GW|DLV|SYS|CFG|KEY|WEB|PU|IN|KD)_[A-Z_]+)'/g,
+        ))
           used.add(m[1]!);
       }
     }
