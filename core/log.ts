@@ -30,6 +30,12 @@ export interface LogFields {
   service?: string;
   path?: string; // filesystem path of our own files (data dir, outbox), never of user content
   contact?: string; // a pickup contact's id (UUID), never its code or key
+  source?: string; // where a recipient key came from or was looked for: admin, wkd-advanced, vks, …
+  url?: string; // a key directory URL we fetched (WKD, VKS); never a pickup link
+  status?: number; // an HTTP status a key directory answered
+  problem?: string; // why a key is unusable (a KeyProblem) or a lookup failed ('timeout', …)
+  decision?: string; // an admin's decision (approve, reject)
+  outcome?: string; // what recording a key did (stored, known, held, replaced, rejected)
 }
 
 export type EventCode = Code | `${Uppercase<string>}_${Uppercase<string>}`;

@@ -8,7 +8,7 @@ import { UserStore } from '../core/users.ts';
 import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
 import { buildPgpMime, ContactStore } from '../keys/index.ts';
 import { AuthLimiter } from './auth-limit.ts';
-import type { Verdict } from './policy.ts';
+import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
 export interface GatewayDeps extends CoreDeps {

@@ -1,6 +1,12 @@
 export {
   KeyStore,
   KeyImportError,
+  KeyChangeError,
+  SOURCE_RANK,
+  DISCOVERED_SOURCES,
+  type KeyChange,
+  type KeyChangePolicy,
+  type RecordOutcome,
   type RecipientKeyStatus,
   type SenderKey,
   type ImportResult,
@@ -41,3 +47,12 @@ export {
   type EncryptionKey,
   type SigningKey,
 } from './pgp.ts';
+export {
+  evaluate,
+  matchRule,
+  ruleSpecificity,
+  type PolicyFacts,
+  type Verdict,
+  type VerdictKind,
+  type KeyFact,
+} from './policy.ts';

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { audit } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Database } from '../core/db/schema.ts';
@@ -26,9 +26,63 @@ import {
  * now; discovered ones later). Parsed keys are cached by fingerprint: parsing costs more than signing.
  */
 export type RecipientKeyStatus =
-  | { state: 'usable'; key: EncryptionKey; fingerprint: string; source: string; expires: Date | null }
+  | {
+      state: 'usable';
+      key: EncryptionKey;
+      fingerprint: string;
+      source: string;
+      expires: Date | null;
+      /** Where a discovered key was fetched from, and when it was last confirmed there. */
+      sourceUrl?: string | null;
+      lastCheckedAt?: Date;
+    }
   | { state: 'unusable'; problem: KeyProblem; fingerprint: string; source: string }
+  /** A changed key waits for the admin (key-change policy 'hold'): neither it nor the old key is used. */
+  | { state: 'held'; fingerprint: string; previous: string; source: string; changeId: string }
   | { state: 'none' };
+
+/** Where a recipient key came from; lower ranks are asked first (DESIGN.md "Keys": the lookup order). */
+export const SOURCE_RANK: Record<string, number> = {
+  admin: 0,
+  pickup: 1,
+  'wkd-advanced': 2,
+  'wkd-direct': 2,
+  vks: 3,
+  autocrypt: 4,
+};
+/** Sources an admin or the recipient vouched for: discovery never replaces or holds against them. */
+const AUTHORITATIVE = new Set(['admin', 'pickup']);
+export const DISCOVERED_SOURCES = ['wkd-advanced', 'wkd-direct', 'vks', 'autocrypt'] as const;
+
+export type KeyChangePolicy = 'hold' | 'accept-and-log';
+
+/** What recording a fetched key did. */
+export type RecordOutcome =
+  | 'stored' // the address had no key: the new one is used from now on
+  | 'known' // the same key again (its material refreshed: new subkeys, expiry, revocations)
+  | 'held' // a different key, held for the admin (policy 'hold')
+  | 'replaced' // a different key, taken and logged (policy 'accept-and-log')
+  | 'rejected'; // the admin refused this very key earlier
+
+export interface KeyChange {
+  id: string;
+  address: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+  source: string;
+  sourceUrl: string | null;
+  status: 'held' | 'approved' | 'rejected' | 'accepted';
+  createdAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+}
+
+export class KeyChangeError extends Error {
+  override name = 'KeyChangeError';
+  constructor(readonly reason: 'not-found' | 'not-held') {
+    super(reason === 'not-found' ? 'no such key change' : 'this key change was already decided');
+  }
+}
 
 export interface SenderKey {
   address: string;
@@ -58,6 +112,8 @@ export interface KeyStoreDeps {
   sealer: Sealer;
   clock: Clock;
   log: Log;
+  /** A known address presenting a different key (discovery, Autocrypt): default 'hold'. */
+  keyChange?: KeyChangePolicy;
 }
 
 const CACHE_LIMIT = 1000;
@@ -244,20 +300,35 @@ export class KeyStore {
   }
 
   /**
-   * The best key to encrypt to `address` at the clock's now: the newest usable admin-pinned key. When keys
-   * exist but none is usable, the reason of the newest is returned, so the sender learns why.
+   * The key to encrypt to `address` at the clock's now, in the lookup order of DESIGN.md: admin-pinned, then
+   * registered through pickup, then discovered (WKD, VKS) and Autocrypt, newest first within a source. A
+   * changed key held for the admin outranks every discovered key (the old one is not used meanwhile, it may
+   * be the reason for the change). When keys exist but none is usable, the reason of the first is returned.
    */
   async recipientKey(address: string): Promise<RecipientKeyStatus> {
     const rows = await this.#deps.db
       .selectFrom('recipient_keys')
-      .select(['fingerprint', 'public_key', 'source', 'created_at'])
+      .select([
+        'id',
+        'fingerprint',
+        'public_key',
+        'source',
+        'source_url',
+        'created_at',
+        'last_checked_at',
+        'status',
+      ])
       .where('address', '=', normaliseAddress(address))
-      .orderBy('created_at', 'desc')
+      .where('status', 'in', ['active', 'held'])
       .execute();
     if (rows.length === 0) return { state: 'none' };
+    rows.sort((a, b) => rank(a.source) - rank(b.source) || Number(b.created_at) - Number(a.created_at));
     const now = this.#deps.clock.now();
+    const held = rows.find((r) => r.status === 'held');
     let firstProblem: RecipientKeyStatus | undefined;
     for (const row of rows) {
+      if (row.status !== 'active') continue;
+      if (held && !AUTHORITATIVE.has(row.source)) break;
       let parsed = this.#publics.get(row.fingerprint);
       if (!parsed) {
         parsed = await parseEncryptionKey(row.public_key);
@@ -271,6 +342,8 @@ export class KeyStore {
           fingerprint: row.fingerprint,
           source: row.source,
           expires: check.facts.expires,
+          sourceUrl: row.source_url,
+          lastCheckedAt: new Date(Number(row.last_checked_at)),
         };
       }
       firstProblem ??= {
@@ -280,7 +353,260 @@ export class KeyStore {
         source: row.source,
       };
     }
+    if (held) {
+      const change = await this.#deps.db
+        .selectFrom('key_changes')
+        .select(['id', 'old_fingerprint'])
+        .where('new_key_id', '=', held.id)
+        .where('status', '=', 'held')
+        .executeTakeFirst();
+      return {
+        state: 'held',
+        fingerprint: held.fingerprint,
+        previous: change?.old_fingerprint ?? '',
+        source: held.source,
+        changeId: change?.id ?? '',
+      };
+    }
     return firstProblem ?? { state: 'none' };
+  }
+
+  /**
+   * Record a key fetched for `address` (discovery, Autocrypt), already narrowed to the address and checked
+   * usable by the caller. A new address gets it; the same key refreshes its material; a different key for
+   * an address that has (or had) a key is a key change, handled by the policy: 'hold' stores it held and
+   * files a change for the admin, 'accept-and-log' replaces the discovered keys and files the change as
+   * accepted. Admin-pinned and pickup-registered keys are never replaced. Every change is audited with both
+   * fingerprints.
+   */
+  async recordFetched(input: {
+    address: string;
+    key: Uint8Array | string;
+    source: (typeof DISCOVERED_SOURCES)[number];
+    sourceUrl: string | null;
+    policy?: KeyChangePolicy;
+  }): Promise<{ outcome: RecordOutcome; fingerprint: string; changeId?: string }> {
+    const addr = normaliseAddress(input.address);
+    const parsed = await readAnyKey(input.key);
+    if (parsed.isPrivate()) throw new KeyImportError('a fetched key must be a public key');
+    const fingerprint = parsed.getFingerprint().toUpperCase();
+    const armored = armorPublic(parsed);
+    const policy = input.policy ?? this.#deps.keyChange ?? 'hold';
+    const now = this.#deps.clock.now();
+    const ts = now.getTime();
+    const actor = input.source === 'autocrypt' ? 'gateway' : 'discovery';
+    const result = await this.#deps.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .selectFrom('recipient_keys')
+        .select(['id', 'fingerprint', 'source', 'status', 'created_at'])
+        .where('address', '=', addr)
+        .orderBy('created_at', 'desc')
+        .execute();
+      const same = rows.find((r) => r.fingerprint === fingerprint && !AUTHORITATIVE.has(r.source));
+      if (same) {
+        if (same.status === 'rejected') return { outcome: 'rejected' as const };
+        const revived = same.status === 'dropped';
+        await tx
+          .updateTable('recipient_keys')
+          .set({
+            public_key: armored,
+            last_checked_at: ts,
+            source_url: input.sourceUrl,
+            ...(revived ? { status: 'active' as const, problem: null } : {}),
+          })
+          .where('id', '=', same.id)
+          .execute();
+        return { outcome: same.status === 'held' ? ('held' as const) : ('known' as const) };
+      }
+      if (rows.some((r) => r.fingerprint === fingerprint)) {
+        // The admin pinned (or the contact registered) this very key: nothing to record.
+        return { outcome: 'known' as const };
+      }
+      const prior = rows.find((r) => r.status !== 'rejected');
+      const id = newId();
+      const insert = (status: 'active' | 'held') =>
+        tx
+          .insertInto('recipient_keys')
+          .values({
+            id,
+            address: addr,
+            fingerprint,
+            public_key: armored,
+            source: input.source,
+            source_url: input.sourceUrl,
+            first_seen_at: ts,
+            last_checked_at: ts,
+            created_at: ts,
+            status,
+            problem: null,
+          })
+          .execute();
+      if (!prior) {
+        await insert('active');
+        await audit(
+          tx,
+          { actor, action: `recipient-key.${input.source}`, subject: addr, detail: fingerprint },
+          now,
+        );
+        return { outcome: 'stored' as const };
+      }
+      const changeId = newId();
+      const hold = policy === 'hold';
+      await insert(hold ? 'held' : 'active');
+      if (!hold) {
+        await tx
+          .updateTable('recipient_keys')
+          .set({ status: 'replaced' })
+          .where('address', '=', addr)
+          .where('id', '!=', id)
+          .where('status', 'in', ['active', 'held'])
+          .where('source', 'in', [...DISCOVERED_SOURCES])
+          .execute();
+      }
+      await tx
+        .insertInto('key_changes')
+        .values({
+          id: changeId,
+          address: addr,
+          old_fingerprint: prior.fingerprint,
+          new_fingerprint: fingerprint,
+          new_key_id: id,
+          source: input.source,
+          source_url: input.sourceUrl,
+          status: hold ? 'held' : 'accepted',
+          created_at: ts,
+          decided_at: hold ? null : ts,
+          decided_by: hold ? null : 'policy',
+        })
+        .execute();
+      await audit(
+        tx,
+        {
+          actor,
+          action: hold ? 'recipient-key.change-held' : 'recipient-key.change-accepted',
+          subject: addr,
+          detail: `${prior.fingerprint} -> ${fingerprint}`,
+        },
+        now,
+      );
+      return { outcome: hold ? ('held' as const) : ('replaced' as const), changeId };
+    });
+    if (result.outcome === 'held' && result.changeId)
+      this.#deps.log.warn('KD_KEY_CHANGE_HELD', { rcpt: addr, fingerprint, source: input.source });
+    if (result.outcome === 'replaced')
+      this.#deps.log.warn('KD_KEY_CHANGE_ACCEPTED', { rcpt: addr, fingerprint, source: input.source });
+    if (result.outcome === 'stored')
+      this.#deps.log.info('KD_KEY_STORED', { rcpt: addr, fingerprint, source: input.source });
+    return { ...result, fingerprint };
+  }
+
+  /** Key changes, newest first: those waiting for the admin, or all of them. */
+  async listKeyChanges(filter: { status?: 'held' | 'all'; address?: string } = {}): Promise<KeyChange[]> {
+    let query = this.#deps.db.selectFrom('key_changes').selectAll().orderBy('created_at', 'desc');
+    if ((filter.status ?? 'held') === 'held') query = query.where('status', '=', 'held');
+    if (filter.address) query = query.where('address', '=', normaliseAddress(filter.address));
+    const rows = await query.execute();
+    return rows.map(toKeyChange);
+  }
+
+  /**
+   * The admin's decision on a held change. Approve: the new key becomes active and the discovered keys it
+   * replaces are retired. Reject: the new key is never used (the old one stays, if still usable); the same
+   * key found again later stays rejected. Audited with the actor.
+   */
+  async decideKeyChange(id: string, decision: 'approve' | 'reject', actor: string): Promise<KeyChange> {
+    const now = this.#deps.clock.now();
+    const ts = now.getTime();
+    const row = await this.#deps.db.transaction().execute(async (tx) => {
+      const change = await tx.selectFrom('key_changes').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!change) throw new KeyChangeError('not-found');
+      if (change.status !== 'held') throw new KeyChangeError('not-held');
+      if (decision === 'approve') {
+        await tx
+          .updateTable('recipient_keys')
+          .set({ status: 'replaced' })
+          .where('address', '=', change.address)
+          .where('id', '!=', change.new_key_id)
+          .where('status', '=', 'active')
+          .where('source', 'in', [...DISCOVERED_SOURCES])
+          .execute();
+      }
+      await tx
+        .updateTable('recipient_keys')
+        .set({ status: decision === 'approve' ? 'active' : 'rejected' })
+        .where('id', '=', change.new_key_id)
+        .execute();
+      const status = decision === 'approve' ? ('approved' as const) : ('rejected' as const);
+      await tx
+        .updateTable('key_changes')
+        .set({ status, decided_at: ts, decided_by: actor })
+        .where('id', '=', id)
+        .execute();
+      await audit(
+        tx,
+        {
+          actor,
+          action: `recipient-key.change-${status}`,
+          subject: change.address,
+          detail: `${change.old_fingerprint} -> ${change.new_fingerprint}`,
+        },
+        now,
+      );
+      return { ...change, status, decided_at: ts, decided_by: actor };
+    });
+    this.#deps.log.info('KD_KEY_CHANGE_DECIDED', {
+      rcpt: row.address,
+      decision,
+      fingerprint: row.new_fingerprint,
+    });
+    return toKeyChange(row);
+  }
+
+  /** Addresses with an active discovered or Autocrypt key: what the daily refresh looks up again. */
+  async discoveredAddresses(): Promise<string[]> {
+    const rows = await this.#deps.db
+      .selectFrom('recipient_keys')
+      .select('address')
+      .distinct()
+      .where('status', 'in', ['active', 'held'])
+      .where('source', 'in', [...DISCOVERED_SOURCES])
+      .orderBy('address')
+      .execute();
+    return rows.map((r) => r.address);
+  }
+
+  /**
+   * Check every active discovered key at the clock's now; an unusable one (expired, revoked, …) is dropped
+   * with its problem, so that it is neither used nor counted as the address's key. Returns how many.
+   */
+  async dropUnusable(address: string): Promise<number> {
+    const rows = await this.#deps.db
+      .selectFrom('recipient_keys')
+      .select(['id', 'fingerprint', 'public_key'])
+      .where('address', '=', normaliseAddress(address))
+      .where('status', '=', 'active')
+      .where('source', 'in', [...DISCOVERED_SOURCES])
+      .execute();
+    const now = this.#deps.clock.now();
+    let dropped = 0;
+    for (const row of rows) {
+      const check = await checkParsedKey((await parseEncryptionKey(row.public_key)).key, now);
+      if (check.usable) continue;
+      await this.#deps.db
+        .updateTable('recipient_keys')
+        .set({ status: 'dropped', problem: check.problem, last_checked_at: now.getTime() })
+        .where('id', '=', row.id)
+        .execute();
+      this.#publics.delete(row.fingerprint);
+      this.#checks.delete(row.fingerprint);
+      this.#deps.log.info('KD_KEY_DROPPED', {
+        rcpt: address,
+        fingerprint: row.fingerprint,
+        problem: check.problem,
+      });
+      dropped++;
+    }
+    return dropped;
   }
 
   async exportPublic(address: string): Promise<string | undefined> {
@@ -296,6 +622,7 @@ export class KeyStore {
       .selectFrom('recipient_keys')
       .select('public_key')
       .where('address', '=', addr)
+      .where('status', '=', 'active')
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
     return recipient?.public_key;
@@ -313,7 +640,7 @@ export class KeyStore {
       .execute();
     const recipients = await this.#deps.db
       .selectFrom('recipient_keys')
-      .select(['address', 'fingerprint', 'source', 'public_key'])
+      .select(['address', 'fingerprint', 'source', 'public_key', 'status'])
       .orderBy('address')
       .execute();
     const out: KeyListing[] = senders.map((s) => ({
@@ -331,7 +658,8 @@ export class KeyStore {
         address: r.address,
         fingerprint: r.fingerprint,
         source: r.source,
-        status: check.usable ? 'usable' : check.problem,
+        // 'usable' or the problem for a key in use; 'held', 'rejected', 'replaced', 'dropped' otherwise.
+        status: r.status !== 'active' ? r.status : check.usable ? 'usable' : check.problem,
       });
     }
     return out;
@@ -356,68 +684,44 @@ export class KeyStore {
 
   /**
    * Record a key seen in an Autocrypt header of inbound mail (validated and narrowed to the address by
-   * keys/autocrypt.ts). An address without a key gets it, source 'autocrypt'; the same key is only marked
-   * as seen; a different key is never swapped in: it is logged (IN_AUTOCRYPT_KEY_CHANGED) and audited with
-   * both fingerprints, for the admin (and the key-change policy of key discovery) to decide.
+   * keys/autocrypt.ts): an address without a key gets it, source 'autocrypt' (last in the lookup order);
+   * the same key is only marked as seen; a different key goes through the key-change policy like a
+   * discovered one (default 'hold': never swapped in silently), logged IN_AUTOCRYPT_KEY_CHANGED.
    */
   async recordAutocrypt(address: string, keyBytes: Uint8Array): Promise<'stored' | 'known' | 'changed'> {
     const addr = normaliseAddress(address);
-    const key = await readAnyKey(keyBytes);
-    if (key.isPrivate()) throw new KeyImportError('an Autocrypt key must be a public key');
-    const fingerprint = key.getFingerprint().toUpperCase();
-    const now = this.#deps.clock.now();
-    const ts = now.getTime();
-    const outcome = await this.#deps.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('recipient_keys')
-        .select(['id', 'fingerprint'])
-        .where('address', '=', addr)
-        .orderBy('created_at', 'desc')
-        .execute();
-      const same = rows.find((r) => r.fingerprint === fingerprint);
-      if (same) {
-        await tx
-          .updateTable('recipient_keys')
-          .set({ last_checked_at: ts })
-          .where('id', '=', same.id)
-          .execute();
-        return { result: 'known' as const };
-      }
-      if (rows[0]) {
-        const detail = `${rows[0].fingerprint} -> ${fingerprint}`;
-        await audit(
-          tx,
-          { actor: 'gateway', action: 'recipient-key.autocrypt-changed', subject: addr, detail },
-          now,
-        );
-        return { result: 'changed' as const };
-      }
-      await tx
-        .insertInto('recipient_keys')
-        .values({
-          id: newId(),
-          address: addr,
-          fingerprint,
-          public_key: armorPublic(key),
-          source: 'autocrypt',
-          source_url: null,
-          first_seen_at: ts,
-          last_checked_at: ts,
-          created_at: ts,
-        })
-        .execute();
-      await audit(
-        tx,
-        { actor: 'gateway', action: 'recipient-key.autocrypt', subject: addr, detail: fingerprint },
-        now,
-      );
-      return { result: 'stored' as const };
+    const { outcome, fingerprint } = await this.recordFetched({
+      address: addr,
+      key: keyBytes,
+      source: 'autocrypt',
+      sourceUrl: null,
     });
-    if (outcome.result === 'changed')
-      this.#deps.log.warn('IN_AUTOCRYPT_KEY_CHANGED', { from: addr, fingerprint });
-    if (outcome.result === 'stored') this.#deps.log.info('IN_AUTOCRYPT_STORED', { from: addr, fingerprint });
-    return outcome.result;
+    if (outcome === 'held' || outcome === 'replaced' || outcome === 'rejected') {
+      this.#deps.log.warn('IN_AUTOCRYPT_KEY_CHANGED', { from: addr, fingerprint, outcome });
+      return 'changed';
+    }
+    if (outcome === 'stored') this.#deps.log.info('IN_AUTOCRYPT_STORED', { from: addr, fingerprint });
+    return outcome;
   }
+}
+
+function rank(source: string): number {
+  return SOURCE_RANK[source] ?? 9;
+}
+
+function toKeyChange(row: Selectable<Database['key_changes']>): KeyChange {
+  return {
+    id: row.id,
+    address: row.address,
+    oldFingerprint: row.old_fingerprint,
+    newFingerprint: row.new_fingerprint,
+    source: row.source,
+    sourceUrl: row.source_url,
+    status: row.status,
+    createdAt: new Date(Number(row.created_at)),
+    decidedAt: row.decided_at === null ? null : new Date(Number(row.decided_at)),
+    decidedBy: row.decided_by,
+  };
 }
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {

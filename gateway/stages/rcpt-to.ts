@@ -3,7 +3,7 @@ import { smtpError } from '../../core/errors.ts';
 import { isAddress, normaliseAddress } from '../../core/ids.ts';
 import { errName } from '../../core/log.ts';
 import { answer, sessionState, type GatewayContext, type Transaction } from '../context.ts';
-import { evaluate, type KeyFact } from '../policy.ts';
+import { evaluate, type KeyFact } from '../../keys/index.ts';
 
 /**
  * Stage 3, RCPT TO: look the recipient's key up, apply the rules, keep the verdict on the session.
