@@ -6,7 +6,7 @@ import type { PolicyRule } from '../core/policy-rules.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
 import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
-import { buildPgpMime, ContactStore } from '../keys/index.ts';
+import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
 import { AuthLimiter } from './auth-limit.ts';
 import type { Verdict } from '../keys/index.ts';
 
@@ -19,6 +19,8 @@ export interface GatewayDeps extends CoreDeps {
   readonly enqueue: (outboundIds: string[]) => Promise<void>;
   /** Fault injection for tests; the real builder from keys/ otherwise. */
   readonly buildPgpMime?: typeof buildPgpMime;
+  /** Key discovery (WKD, VKS); undefined: stored keys only (as with `discovery.enabled: false`). */
+  readonly discovery?: Discoverer;
 }
 
 /** Everything the pipeline stages share; one per gateway (both ports). */
@@ -28,6 +30,7 @@ export interface GatewayContext {
   readonly rules: PolicyRuleStore;
   readonly limiter: AuthLimiter;
   readonly contacts: ContactStore;
+  readonly recipients: RecipientKeys;
   readonly buildPgpMime: typeof buildPgpMime;
   readonly sessions: WeakMap<SMTPServerSession, SessionState>;
 }
@@ -45,6 +48,12 @@ export function createContext(deps: GatewayDeps): GatewayContext {
       clock: deps.clock,
     }),
     contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock }),
+    recipients: new RecipientKeys({
+      keys: deps.keys,
+      discovery: deps.config.discovery.enabled ? deps.discovery : undefined,
+      log: deps.log,
+      clock: deps.clock,
+    }),
     buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
     sessions: new WeakMap(),
   };

@@ -56,3 +56,12 @@ export {
   type VerdictKind,
   type KeyFact,
 } from './policy.ts';
+export {
+  RecipientKeys,
+  decideRecipient,
+  type Discoverer,
+  type DiscoveryNote,
+  type LookupResult,
+  type RecipientDecision,
+  type Resolution,
+} from './recipient-keys.ts';

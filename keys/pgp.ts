@@ -573,3 +573,46 @@ export async function autocryptKey(input: {
   if (!check.usable) return { ok: false, problem: check.problem };
   return { ok: true, binary: narrowed.write(), fingerprint: check.facts.fingerprint };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Key discovery (WKD, VKS): a published key, reduced to what the lookup vouches for.
+
+export type NarrowedKeyResult =
+  | { ok: true; binary: Uint8Array; fingerprint: string; expires: Date | null }
+  | { ok: false; problem: KeyProblem | 'no-user-id' };
+
+const ARMOR_START = '-----BEGIN PGP';
+
+/**
+ * A published public key (binary, or ASCII-armored as text or bytes; a block may hold several keys),
+ * narrowed like an Autocrypt key (autocryptKey): only the User IDs whose address is `address`
+ * (case-insensitive), usable at `now`. The first key that passes wins; otherwise the first key's problem.
+ */
+export async function narrowKeyToAddress(input: {
+  data: Uint8Array | string;
+  address: string;
+  now: Date;
+}): Promise<NarrowedKeyResult> {
+  let data = input.data;
+  if (typeof data !== 'string') {
+    const head = Buffer.from(data.subarray(0, 64)).toString('latin1').trimStart();
+    if (head.startsWith(ARMOR_START)) data = Buffer.from(data).toString('utf8');
+  }
+  let keys: openpgp.Key[];
+  try {
+    keys = await readAllKeys(data);
+  } catch {
+    return { ok: false, problem: 'unreadable' };
+  }
+  const address = input.address.toLowerCase();
+  let first: NarrowedKeyResult | undefined;
+  for (const key of keys) {
+    const result = await autocryptKey({ keydata: key.write(), address, now: input.now });
+    if (result.ok) {
+      const facts = await keyFacts(await readAnyKey(result.binary));
+      return { ok: true, binary: result.binary, fingerprint: result.fingerprint, expires: facts.expires };
+    }
+    first ??= result;
+  }
+  return first ?? { ok: false, problem: 'unreadable' };
+}

@@ -500,6 +500,27 @@ export class KeyStore {
     return { ...result, fingerprint };
   }
 
+  /** The key-change policy this store applies (config `discovery.keyChange`). */
+  get keyChangePolicy(): KeyChangePolicy {
+    return this.#deps.keyChange ?? 'hold';
+  }
+
+  /** What `recordFetched` would make of this fingerprint, read-only: new address, same key, change, refused. */
+  async classifyFetched(
+    address: string,
+    fingerprint: string,
+  ): Promise<'new' | 'same' | 'change' | 'rejected'> {
+    const rows = await this.#deps.db
+      .selectFrom('recipient_keys')
+      .select(['fingerprint', 'status'])
+      .where('address', '=', normaliseAddress(address))
+      .execute();
+    const same = rows.filter((r) => r.fingerprint === fingerprint);
+    if (same.some((r) => r.status === 'rejected')) return 'rejected';
+    if (same.length > 0) return 'same';
+    return rows.some((r) => r.status !== 'rejected') ? 'change' : 'new';
+  }
+
   /** Key changes, newest first: those waiting for the admin, or all of them. */
   async listKeyChanges(filter: { status?: 'held' | 'all'; address?: string } = {}): Promise<KeyChange[]> {
     let query = this.#deps.db.selectFrom('key_changes').selectAll().orderBy('created_at', 'desc');

@@ -1,12 +1,13 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { isAddress, normaliseAddress } from '../../core/ids.ts';
-import { errName } from '../../core/log.ts';
 import { answer, sessionState, type GatewayContext, type Transaction } from '../context.ts';
-import { evaluate, type KeyFact } from '../../keys/index.ts';
+import { decideRecipient } from '../../keys/index.ts';
 
 /**
- * Stage 3, RCPT TO: look the recipient's key up, apply the rules, keep the verdict on the session.
+ * Stage 3, RCPT TO: look the recipient's key up (stored keys, then WKD and VKS unless a rule covers the
+ * recipient), apply the rules, keep the verdict on the session. Discovery awaits the network without
+ * blocking other sessions; its time is bounded by `discovery.budgetMs`.
  * A reject or defer is answered for this recipient alone, with the recipient in the reply, so that the
  * sender learns precisely who could not be written to securely and why.
  */
@@ -24,14 +25,22 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
   const others = tx.recipients.filter((r) => r.address !== rcpt);
   if (others.length >= config.limits.maxRecipients) throw smtpError('GW_TOO_MANY_RECIPIENTS');
 
-  const key = await lookUp(ctx, rcpt, session.id);
   tx.rules ??= await ctx.rules.list();
-  const verdict = evaluate({ recipient: rcpt, key, pickup: config.pickup.enabled }, tx.rules);
+  const { verdict, resolution } = await decideRecipient({
+    recipients: ctx.recipients,
+    rules: tx.rules,
+    config,
+    recipient: rcpt,
+    session: session.id,
+    log,
+  });
+  const key = resolution.fact;
   log.info('GW_RCPT_VERDICT', {
     session: session.id,
     rcpt,
     verdict: verdict.verdict,
     reason: verdict.reason,
+    ...(resolution.discovery === 'not-needed' ? {} : { source: `discovery:${resolution.discovery}` }),
   });
   if (verdict.verdict === 'reject' || verdict.verdict === 'defer') throw smtpError(verdict.code, rcpt);
 
@@ -47,16 +56,6 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pickup' }, contact }];
   } else {
     tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'plain' } }];
-  }
-}
-
-/** The recipient's key status; a failed lookup is a fact ('error') that the policy turns into a defer. */
-async function lookUp(ctx: GatewayContext, rcpt: string, session: string): Promise<KeyFact> {
-  try {
-    return await ctx.deps.keys.recipientKey(rcpt);
-  } catch (err) {
-    ctx.deps.log.warn('GW_KEY_LOOKUP_FAILED', { session, rcpt, errName: errName(err) });
-    return { state: 'error' };
   }
 }
 

@@ -42,6 +42,8 @@ export interface TestGatewayOptions {
   buildPgpMime?: GatewayDeps['buildPgpMime'];
   /** Give anna a sender key (default true). */
   senderKey?: boolean;
+  /** Key discovery (a KeyDiscovery against test/helpers/key-directory.ts); default none (stored keys only). */
+  discovery?: GatewayDeps['discovery'];
 }
 
 export interface TestGateway {
@@ -82,7 +84,13 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const sealer = new Sealer(randomBytes(32));
-  const keys = new KeyStore({ db: testDb.db.kysely, sealer, clock, log: capture.log });
+  const keys = new KeyStore({
+    db: testDb.db.kysely,
+    sealer,
+    clock,
+    log: capture.log,
+    keyChange: config.discovery.keyChange,
+  });
   const users = new UserStore(testDb.db.kysely);
   await users.add({ login: SENDER, password: SENDER_PASSWORD }, clock.now());
   if (options.senderKey ?? true) await keys.generateSenderKey(SENDER);
@@ -106,6 +114,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
         enqueued.push(...ids);
       }),
     ...(options.buildPgpMime ? { buildPgpMime: options.buildPgpMime } : {}),
+    ...(options.discovery ? { discovery: options.discovery } : {}),
   };
   const gateway = createGateway(deps);
   const ports = await gateway.listen();

@@ -64,7 +64,13 @@ export async function startTestInbound(options: TestInboundOptions): Promise<Tes
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const sealer = new Sealer(randomBytes(32));
-  const keys = new KeyStore({ db: testDb.db.kysely, sealer, clock, log: capture.log });
+  const keys = new KeyStore({
+    db: testDb.db.kysely,
+    sealer,
+    clock,
+    log: capture.log,
+    keyChange: config.discovery.keyChange,
+  });
   const users = new UserStore(testDb.db.kysely);
   const publicKeys: Record<string, string> = {};
   for (const address of [ANNA, BOB]) {

@@ -69,7 +69,7 @@ for (const kind of testDbKinds()) {
       assert.match(gw.logText(), /"code":"IN_AUTOCRYPT_STORED"/);
     });
 
-    it('never replaces a known key: logs IN_AUTOCRYPT_KEY_CHANGED and audits both fingerprints', async () => {
+    it('never swaps in a changed key: holds it for the admin, logs IN_AUTOCRYPT_KEY_CHANGED, audits both fingerprints', async () => {
       gw = await startTestInbound({ kind });
       const pinned = await keyFor([FROM]);
       await gw.keys.importKeys(pinned.armored);
@@ -78,13 +78,26 @@ for (const kind of testDbKinds()) {
       await gw.sink.waitFor(1);
       const rows = await recipientRows(FROM);
       assert.deepEqual(
-        rows.map((r) => [r.fingerprint, r.source]),
-        [[pinned.fingerprint, 'admin']],
+        rows.map((r) => [r.fingerprint, r.source, r.status]).sort(),
+        [
+          [pinned.fingerprint, 'admin', 'active'],
+          [other.fingerprint, 'autocrypt', 'held'],
+        ].sort(),
       );
+      const status = await gw.keys.recipientKey(FROM);
+      assert.equal(
+        status.state === 'usable' && status.fingerprint,
+        pinned.fingerprint,
+        'the pinned key stays',
+      );
+      const [change] = await gw.keys.listKeyChanges();
+      assert.equal(change?.oldFingerprint, pinned.fingerprint);
+      assert.equal(change?.newFingerprint, other.fingerprint);
+      assert.equal(change?.source, 'autocrypt');
       const audit = await gw.testDb.db.kysely
         .selectFrom('audit')
         .selectAll()
-        .where('action', '=', 'recipient-key.autocrypt-changed')
+        .where('action', '=', 'recipient-key.change-held')
         .execute();
       assert.equal(audit.length, 1);
       assert.equal(audit[0]!.subject, FROM);

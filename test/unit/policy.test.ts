@@ -220,6 +220,95 @@ describe('policy: evaluate (pure; every recipient gets a verdict, a code and a r
     }
   });
 
+  describe('key discovery facts', () => {
+    const NEW = 'B'.repeat(40);
+    const held: KeyFact = {
+      state: 'held',
+      fingerprint: NEW,
+      previous: FPR,
+      source: 'wkd-advanced',
+      changeId: 'c',
+    };
+    const timeout: KeyFact = { state: 'unavailable', reason: 'timeout' };
+    const failed: KeyFact = { state: 'unavailable', reason: 'error' };
+    const table: {
+      name: string;
+      key: KeyFact;
+      pickup: boolean;
+      onTimeout?: 'defer' | 'pickup';
+      rules?: PolicyRule[];
+      want: [string, string, string];
+    }[] = [
+      {
+        name: 'held key, pickup on → pickup, never the old key',
+        key: held,
+        pickup: true,
+        want: ['pickup', 'GW_ACCEPTED', `key-held:${NEW}`],
+      },
+      {
+        name: 'held key, pickup off → defer GW_KEY_HELD',
+        key: held,
+        pickup: false,
+        want: ['defer', 'GW_KEY_HELD', `key-held:${NEW}`],
+      },
+      {
+        name: 'held key under a reject rule → reject',
+        key: held,
+        pickup: true,
+        rules: [rule('r', 'x.org', 'reject')],
+        want: ['reject', 'GW_POLICY_REJECT', 'rule:r'],
+      },
+      {
+        name: 'timeout, policy defer → 451',
+        key: timeout,
+        pickup: true,
+        onTimeout: 'defer',
+        want: ['defer', 'GW_KEY_LOOKUP_TIMEOUT', 'lookup-timeout'],
+      },
+      {
+        name: 'timeout, no policy given → defer',
+        key: timeout,
+        pickup: true,
+        want: ['defer', 'GW_KEY_LOOKUP_TIMEOUT', 'lookup-timeout'],
+      },
+      {
+        name: 'timeout, policy pickup → pickup',
+        key: timeout,
+        pickup: true,
+        onTimeout: 'pickup',
+        want: ['pickup', 'GW_ACCEPTED', 'lookup-timeout'],
+      },
+      {
+        name: 'timeout, policy pickup but pickup off → defer',
+        key: timeout,
+        pickup: false,
+        onTimeout: 'pickup',
+        want: ['defer', 'GW_KEY_LOOKUP_TIMEOUT', 'lookup-timeout'],
+      },
+      {
+        name: 'source failed, policy pickup → pickup',
+        key: failed,
+        pickup: true,
+        onTimeout: 'pickup',
+        want: ['pickup', 'GW_ACCEPTED', 'lookup-unavailable'],
+      },
+    ];
+    for (const c of table) {
+      it(c.name, () => {
+        const v = evaluate(
+          {
+            recipient: 'bob@x.org',
+            key: c.key,
+            pickup: c.pickup,
+            ...(c.onTimeout ? { onTimeout: c.onTimeout } : {}),
+          },
+          c.rules ?? [],
+        );
+        assert.deepEqual([v.verdict, v.code, v.reason], c.want);
+      });
+    }
+  });
+
   it('matchRule picks the most specific of equal-action rules', () => {
     const rules = [rule('1', '*', 'plain'), rule('2', '.org', 'plain'), rule('3', '.x.org', 'plain')];
     assert.equal(matchRule('bob@x.org', rules)?.id, '3');

@@ -1,0 +1,178 @@
+import type { Config } from '../core/config.ts';
+import { normaliseAddress } from '../core/ids.ts';
+import { errName, type Log } from '../core/log.ts';
+import { matchRule, evaluate, type KeyFact, type Verdict } from './policy.ts';
+import type { PolicyRule } from '../core/policy-rules.ts';
+import { readAnyKey, toEncryptionKey, checkParsedKey } from './pgp.ts';
+import type { KeyStore } from './store.ts';
+
+/** What a network lookup answers (keys/discovery/ implements it; tests and explain may pass another). */
+export type LookupResult =
+  | {
+      state: 'found';
+      via: 'wkd-advanced' | 'wkd-direct' | 'vks';
+      url: string;
+      binary: Uint8Array;
+      fingerprint: string;
+      expires: Date | null;
+    }
+  | { state: 'not-found' }
+  | { state: 'unavailable'; reason: 'timeout' | 'error' };
+
+export interface Discoverer {
+  lookup(address: string, options?: { fresh?: boolean; session?: string }): Promise<LookupResult>;
+}
+
+/** What the network lookup did for one recipient, for logs and `sealpost explain`. */
+export type DiscoveryNote =
+  | 'not-needed' // a stored key decided it
+  | 'not-asked-rule' // a policy rule covers the recipient: no lookup (never for a `plain` rule)
+  | 'off' // discovery is switched off
+  | 'found'
+  | 'not-found'
+  | 'unavailable';
+
+export interface Resolution {
+  fact: KeyFact;
+  discovery: DiscoveryNote;
+}
+
+export interface RecipientKeysDeps {
+  keys: KeyStore;
+  /** Undefined: no network lookup (discovery switched off, or a test without a key directory). */
+  discovery?: Discoverer | undefined;
+  log: Log;
+  clock: { now(): Date };
+}
+
+/**
+ * The recipient half of DESIGN.md's lookup order: stored keys (admin-pinned, pickup-registered, discovered,
+ * Autocrypt) through the key store, then WKD and VKS through the discoverer, recording what it finds under
+ * the key-change policy. `record: false` (for explain) answers what would happen without writing anything.
+ */
+export class RecipientKeys {
+  readonly #deps: RecipientKeysDeps;
+
+  constructor(deps: RecipientKeysDeps) {
+    this.#deps = deps;
+  }
+
+  get discovers(): boolean {
+    return !!this.#deps.discovery;
+  }
+
+  async resolve(
+    address: string,
+    options: { discover: boolean; record?: boolean; session?: string } = { discover: true },
+  ): Promise<Resolution> {
+    const addr = normaliseAddress(address);
+    const { keys, discovery, log } = this.#deps;
+    const stored = await keys.recipientKey(addr);
+    // A usable key outranks the network, except one only seen in an Autocrypt header (last in the order).
+    if (stored.state === 'usable' && stored.source !== 'autocrypt')
+      return { fact: stored, discovery: 'not-needed' };
+    if (stored.state === 'held') return { fact: stored, discovery: 'not-needed' };
+    if (!options.discover) return { fact: stored, discovery: 'not-asked-rule' };
+    if (!discovery) return { fact: stored, discovery: 'off' };
+
+    const found = await discovery.lookup(addr, options.session ? { session: options.session } : {});
+    if (found.state === 'not-found') return { fact: stored, discovery: 'not-found' };
+    if (found.state === 'unavailable') {
+      // A usable Autocrypt key still serves; otherwise we do not know whether a key exists.
+      if (stored.state === 'usable') return { fact: stored, discovery: 'unavailable' };
+      return { fact: { state: 'unavailable', reason: found.reason }, discovery: 'unavailable' };
+    }
+    if (options.record === false)
+      return { fact: await this.#wouldRecord(addr, found, stored), discovery: 'found' };
+    try {
+      await keys.recordFetched({ address: addr, key: found.binary, source: found.via, sourceUrl: found.url });
+    } catch (err) {
+      log.warn('KD_RECORD_FAILED', { rcpt: addr, errName: errName(err) });
+      return { fact: { state: 'error' }, discovery: 'found' };
+    }
+    return { fact: await keys.recipientKey(addr), discovery: 'found' };
+  }
+
+  /** The fact `recordFetched` would lead to, read-only (explain). */
+  async #wouldRecord(
+    addr: string,
+    found: Extract<LookupResult, { state: 'found' }>,
+    stored: KeyFact,
+  ): Promise<KeyFact> {
+    const change = await this.#deps.keys.classifyFetched(addr, found.fingerprint);
+    if (change === 'change' && this.#deps.keys.keyChangePolicy === 'hold') {
+      const previous = 'fingerprint' in stored ? stored.fingerprint : '';
+      return { state: 'held', fingerprint: found.fingerprint, previous, source: found.via, changeId: '' };
+    }
+    if (change === 'rejected') return stored;
+    const key = await readAnyKey(found.binary);
+    const check = await checkParsedKey(key, this.#deps.clock.now());
+    if (!check.usable)
+      return { state: 'unusable', problem: check.problem, fingerprint: found.fingerprint, source: found.via };
+    return {
+      state: 'usable',
+      key: toEncryptionKey(key),
+      fingerprint: found.fingerprint,
+      source: found.via,
+      expires: check.facts.expires,
+      sourceUrl: found.url,
+      lastCheckedAt: this.#deps.clock.now(),
+    };
+  }
+}
+
+/** One recipient's decision: the rule that covers it, the key fact, the verdict, what discovery did. */
+export interface RecipientDecision {
+  recipient: string;
+  rule: PolicyRule | undefined;
+  resolution: Resolution;
+  verdict: Verdict;
+}
+
+/**
+ * RCPT's decision for one recipient, shared by the gateway and explain so that both answer alike. A
+ * `reject` rule is decided without any lookup; under a `plain` rule the stored keys are consulted (a
+ * known key still wins) but the network never is. A lookup that throws is the fact 'error' (451).
+ */
+export async function decideRecipient(input: {
+  recipients: RecipientKeys;
+  rules: readonly PolicyRule[];
+  config: Pick<Config, 'pickup' | 'discovery'>;
+  recipient: string;
+  record?: boolean;
+  session?: string;
+  log: Log;
+}): Promise<RecipientDecision> {
+  const recipient = normaliseAddress(input.recipient);
+  const rule = matchRule(recipient, input.rules);
+  let resolution: Resolution;
+  if (rule?.action === 'reject') {
+    resolution = { fact: { state: 'none' }, discovery: 'not-asked-rule' };
+  } else {
+    try {
+      resolution = await input.recipients.resolve(recipient, {
+        discover: !rule && input.config.discovery.enabled,
+        ...(input.record === false ? { record: false } : {}),
+        ...(input.session ? { session: input.session } : {}),
+      });
+      if (resolution.discovery === 'not-asked-rule' && !rule) resolution.discovery = 'off';
+    } catch (err) {
+      input.log.warn('GW_KEY_LOOKUP_FAILED', {
+        ...(input.session ? { session: input.session } : {}),
+        rcpt: recipient,
+        errName: errName(err),
+      });
+      resolution = { fact: { state: 'error' }, discovery: 'not-needed' };
+    }
+  }
+  const verdict = evaluate(
+    {
+      recipient,
+      key: resolution.fact,
+      pickup: input.config.pickup.enabled,
+      onTimeout: input.config.discovery.onTimeout,
+    },
+    input.rules,
+  );
+  return { recipient, rule, resolution, verdict };
+}
