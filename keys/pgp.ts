@@ -616,3 +616,20 @@ export async function narrowKeyToAddress(input: {
   }
   return first ?? { ok: false, problem: 'unreadable' };
 }
+
+/**
+ * Merge the signatures of `update` (the same key, fetched again: new subkeys, a later expiry, a revocation)
+ * into the stored armored key. Returns the merged armored public key, or undefined when `update` is not
+ * the same key or unreadable. openpgp's update keeps only signatures that verify.
+ */
+export async function mergeKeys(stored: string, update: Uint8Array): Promise<string | undefined> {
+  try {
+    const base = await openpgp.readKey({ armoredKey: stored, config: CONFIG });
+    const fresh = await openpgp.readKey({ binaryKey: update, config: CONFIG });
+    if (fresh.isPrivate() || fresh.getFingerprint() !== base.getFingerprint()) return undefined;
+    const merged = await base.update(fresh, undefined, KEY_CONFIG);
+    return merged.toPublic().armor();
+  } catch {
+    return undefined;
+  }
+}
