@@ -10,7 +10,7 @@ import { readPassword, readStdin, UsageError } from './io.ts';
 /** Admin commands: each validates its arguments with zod, opens the context, prints for a person. */
 export interface ParsedArgs {
   positionals: string[];
-  flags: Record<string, string | boolean | undefined>;
+  flags: Record<string, string | string[] | boolean | undefined>;
 }
 
 const address = z

@@ -40,7 +40,7 @@ export async function openContext(options: { logToStderr?: boolean } = {}): Prom
     clock,
     sealer,
     users: new UserStore(db.kysely),
-    keys: new KeyStore({ db: db.kysely, sealer, clock, log }),
+    keys: new KeyStore({ db: db.kysely, sealer, clock, log, keyChange: config.discovery.keyChange }),
     rules: new PolicyRuleStore(db.kysely),
     close: () => db.close(),
   };

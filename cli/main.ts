@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
 import * as admin from './admin.ts';
 import * as contact from './contact.ts';
+import * as keys from './keys.ts';
 import { UsageError } from './io.ts';
 import { SERVICES, start, type Service } from './start.ts';
 
@@ -19,6 +20,13 @@ const USAGE = `usage: sealpost <command>
   key import FILE|-                   import keys: private = sender key, public = recipient key
   key export EMAIL                    print the public key of EMAIL (armored)
   key list
+  key changes [--all]                 key changes waiting for a decision (--all: the whole history)
+  key approve ID                      use the changed key (ID from key changes)
+  key reject ID                       never use the changed key; the earlier key stays
+
+  explain --from EMAIL --to EMAIL [--to EMAIL ...] [--json]
+                                      per recipient: the verdict Sealpost would take now, and why
+                                      (key, source, validity, rule); sends and records nothing
 
   policy set MATCH plain|reject [--note TEXT]
                                       MATCH: user@domain, domain, .domain (with subdomains) or *
@@ -45,6 +53,10 @@ const COMMANDS: Record<string, Handler> = {
   'key import': admin.keyImport,
   'key export': admin.keyExport,
   'key list': admin.keyList,
+  'key changes': keys.keyChanges,
+  'key approve': keys.keyApprove,
+  'key reject': keys.keyReject,
+  explain: keys.explainCommand,
   'policy set': admin.policySet,
   'policy remove': admin.policyRemove,
   'policy list': admin.policyList,
@@ -63,6 +75,10 @@ async function main(argv: string[]): Promise<number> {
       admin: { type: 'boolean' },
       name: { type: 'string' },
       note: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -15,6 +15,7 @@ import { loadOrCreateTls } from '../core/tls.ts';
 import { createInbound, type InboundDeps } from '../gateway/inbound/index.ts';
 import { createGateway } from '../gateway/server.ts';
 import { KeyStore } from '../keys/index.ts';
+import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { createApp } from '../webmail/app.ts';
 import { pickupPages } from '../webmail/pages.ts';
 import { createWorkers } from '../worker/index.ts';
@@ -72,7 +73,17 @@ async function startServices(
   running.push({ name: 'database', close: () => db.close() });
   const redis = await redisTarget(config, log, running);
   const deps: CoreDeps = { config, db, log, clock: systemClock, sealer, redis };
-  const keys = new KeyStore({ db: db.kysely, sealer, clock: systemClock, log });
+  const keys = new KeyStore({
+    db: db.kysely,
+    sealer,
+    clock: systemClock,
+    log,
+    keyChange: config.discovery.keyChange,
+  });
+  // One discoverer per process: the gateway's RCPT stage and the admin API's explain share its caches.
+  const discovery = config.discovery.enabled
+    ? new KeyDiscovery({ settings: discoverySettings(config.discovery), clock: systemClock, log })
+    : undefined;
 
   if (services.includes('worker')) {
     const workers = createWorkers(deps);
@@ -95,7 +106,7 @@ async function startServices(
       keyFile: config.tlsKey,
     });
     if (tls.selfSigned) log.warn('CFG_TLS_SELF_SIGNED', { path: path.join(config.dataDir, 'tls') });
-    const gateway = createGateway({ ...deps, keys, tls, enqueue });
+    const gateway = createGateway({ ...deps, keys, tls, enqueue, ...(discovery ? { discovery } : {}) });
     const ports = await gateway.listen();
     running.push({ name: 'gateway', close: () => gateway.close() });
     log.info('SYS_GATEWAY_LISTENING', { service: 'gateway', port: ports.submissionPort });

@@ -11,7 +11,7 @@ export interface DeliverJob {
   outboundId: string;
 }
 
-export type MaintenanceJob = { task: 'reconcile' } | { task: 'expire-pickups' };
+export type MaintenanceJob = { task: 'reconcile' } | { task: 'expire-pickups' } | { task: 'refresh-keys' };
 
 export function deliverJobId(outboundId: string): string {
   return `dlv-${outboundId}`;

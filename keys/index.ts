@@ -63,5 +63,14 @@ export {
   type DiscoveryNote,
   type LookupResult,
   type RecipientDecision,
+  type RefreshResult,
   type Resolution,
 } from './recipient-keys.ts';
+export {
+  explain,
+  formatExplanation,
+  ExplainInputError,
+  type Explanation,
+  type ExplainDeps,
+  type RecipientExplanation,
+} from './explain.ts';

@@ -16,11 +16,23 @@ export type LookupResult =
       fingerprint: string;
       expires: Date | null;
     }
-  | { state: 'not-found' }
+  | {
+      state: 'not-found';
+      /** Keys a source served but that were refused (revoked, expired, …); the refresh merges these. */
+      rejected?: { via: string; url: string; binary: Uint8Array; fingerprint: string; problem: string }[];
+    }
   | { state: 'unavailable'; reason: 'timeout' | 'error' };
 
 export interface Discoverer {
   lookup(address: string, options?: { fresh?: boolean; session?: string }): Promise<LookupResult>;
+}
+
+export interface RefreshResult {
+  addresses: number;
+  confirmed: number; // the same key again (material refreshed)
+  changed: number; // a different key: held or accepted per policy
+  dropped: number; // no longer usable (expired, revoked, …)
+  unanswered: number; // not found or source unavailable: the stored key serves until it expires
 }
 
 /** What the network lookup did for one recipient, for logs and `sealpost explain`. */
@@ -91,6 +103,51 @@ export class RecipientKeys {
       return { fact: { state: 'error' }, discovery: 'found' };
     }
     return { fact: await keys.recipientKey(addr), discovery: 'found' };
+  }
+
+  /**
+   * The daily refresh (worker job): every address with a discovered or Autocrypt key is looked up again,
+   * bypassing the caches. The same key refreshes its stored copy (new subkeys, later expiry, a revocation
+   * its source now serves); a different key goes through the key-change policy; then every stored
+   * discovered key is checked at the clock's now and dropped when unusable. A source that does not answer
+   * changes nothing: the stored key serves until it expires.
+   */
+  async refreshAll(): Promise<RefreshResult> {
+    const { keys, discovery, log } = this.#deps;
+    const addresses = await keys.discoveredAddresses();
+    const result: RefreshResult = {
+      addresses: addresses.length,
+      confirmed: 0,
+      changed: 0,
+      dropped: 0,
+      unanswered: 0,
+    };
+    for (const address of addresses) {
+      try {
+        const found = discovery ? await discovery.lookup(address, { fresh: true }) : undefined;
+        if (found?.state === 'found') {
+          const { outcome } = await keys.recordFetched({
+            address,
+            key: found.binary,
+            source: found.via,
+            sourceUrl: found.url,
+          });
+          if (outcome === 'known') result.confirmed++;
+          else if (outcome !== 'stored') result.changed++;
+        } else {
+          result.unanswered++;
+          // A revoked (or expired) copy of a key we hold: take its signatures, so the check below drops it.
+          for (const r of found?.state === 'not-found' ? (found.rejected ?? []) : []) {
+            await keys.mergeRefused(address, r.fingerprint, r.binary);
+          }
+        }
+        result.dropped += await keys.dropUnusable(address);
+      } catch (err) {
+        log.warn('KD_REFRESH_FAILED', { rcpt: address, errName: errName(err) });
+      }
+    }
+    log.info('KD_REFRESHED', { count: result.addresses, outcome: JSON.stringify(result) });
+    return result;
   }
 
   /** The fact `recordFetched` would lead to, read-only (explain). */

@@ -10,6 +10,7 @@ import {
   checkParsedKey,
   generateKeyPair,
   keyFacts,
+  mergeKeys,
   parseEncryptionKey,
   parseSigningKey,
   readAllKeys,
@@ -581,6 +582,33 @@ export class KeyStore {
       fingerprint: row.new_fingerprint,
     });
     return toKeyChange(row);
+  }
+
+  /**
+   * A key's source now serves a copy we refused (revoked, expired): when we hold the same key, merge that
+   * copy's signatures into ours (openpgp's update keeps every valid self- and revocation signature), so
+   * that `dropUnusable` sees what the source says. A different key is ignored.
+   */
+  async mergeRefused(address: string, fingerprint: string, binary: Uint8Array): Promise<boolean> {
+    const row = await this.#deps.db
+      .selectFrom('recipient_keys')
+      .select(['id', 'public_key'])
+      .where('address', '=', normaliseAddress(address))
+      .where('fingerprint', '=', fingerprint)
+      .where('status', '=', 'active')
+      .where('source', 'in', [...DISCOVERED_SOURCES])
+      .executeTakeFirst();
+    if (!row) return false;
+    const merged = await mergeKeys(row.public_key, binary);
+    if (!merged) return false;
+    await this.#deps.db
+      .updateTable('recipient_keys')
+      .set({ public_key: merged, last_checked_at: this.#deps.clock.now().getTime() })
+      .where('id', '=', row.id)
+      .execute();
+    this.#publics.delete(fingerprint);
+    this.#checks.delete(fingerprint);
+    return true;
   }
 
   /** Addresses with an active discovered or Autocrypt key: what the daily refresh looks up again. */

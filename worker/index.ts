@@ -3,15 +3,18 @@ import type { CoreDeps } from '../core/deps.ts';
 import { errName } from '../core/log.ts';
 import { QUEUES, type DeliverJob, type MaintenanceJob } from '../core/queue.ts';
 import { bullConnection, createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
-import { KeyStore } from '../keys/index.ts';
+import { KeyStore, type Discoverer } from '../keys/index.ts';
+import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { deliverOne, type DeliverContext } from './deliver.ts';
 import { expirePickups, type ExpireResult } from './expire.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
+import { refreshKeys } from './refresh-keys.ts';
+import type { RefreshResult } from '../keys/index.ts';
 import { mtaRetryDelay, type RetryDelay } from './schedule.ts';
 import { createTransport, type Transport } from './transport.ts';
 
 /**
- * The worker service: BullMQ workers for 'deliver' and 'maintenance' (reconcile). Built here, started by
+ * The worker service: BullMQ workers for 'deliver' and 'maintenance' (reconcile, pickup expiry, key refresh). Built here, started by
  * `start()`; only main/the CLI handles signals and calls `close()`, which waits for running jobs.
  */
 export interface WorkerDeps extends CoreDeps {
@@ -19,6 +22,8 @@ export interface WorkerDeps extends CoreDeps {
   readonly transport?: Transport;
   /** Default: the MTA schedule (5 min … 4 h). Tests pass a short one instead of sleeping. */
   readonly retryDelay?: RetryDelay;
+  /** Default: WKD and VKS per config.discovery (none when it is off). Tests pass one with a test network. */
+  readonly discovery?: Discoverer;
 }
 
 export interface Workers {
@@ -32,10 +37,13 @@ export interface Workers {
   reconcile(): Promise<ReconcileResult>;
   /** Delete expired pickups now (also what the scheduled job does). */
   expire(): Promise<ExpireResult>;
+  /** Re-check every discovered key now (also what the scheduled job does). */
+  refreshKeys(): Promise<RefreshResult>;
 }
 
 export const RECONCILE_SCHEDULER_ID = 'reconcile';
 export const EXPIRE_SCHEDULER_ID = 'expire-pickups';
+export const REFRESH_KEYS_SCHEDULER_ID = 'refresh-keys';
 /** Pickups are deleted within this long after their expiry (the API refuses them from the minute itself). */
 const EXPIRE_EVERY_MS = 15 * 60_000;
 
@@ -49,9 +57,20 @@ export function createWorkers(deps: WorkerDeps): Workers {
     prefix: config.queuePrefix,
   });
   maintenanceQueue.on('error', (err) => log.error('DLV_QUEUE_ERROR', { errName: errName(err) }));
+  const keys = new KeyStore({
+    db: deps.db.kysely,
+    sealer: deps.sealer,
+    clock: deps.clock,
+    log,
+    keyChange: config.discovery.keyChange,
+  });
+  const discovery = !config.discovery.enabled
+    ? undefined
+    : (deps.discovery ??
+      new KeyDiscovery({ settings: discoverySettings(config.discovery), clock: deps.clock, log }));
   const ctx: DeliverContext = {
     deps,
-    keys: new KeyStore({ db: deps.db.kysely, sealer: deps.sealer, clock: deps.clock, log }),
+    keys,
     transport,
     queue: deliverQueue,
     retryDelay: deps.retryDelay ?? mtaRetryDelay,
@@ -79,6 +98,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
   async function processMaintenance(job: Job<MaintenanceJob>): Promise<void> {
     if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
     if (job.data.task === 'expire-pickups') await expirePickups(deps);
+    if (job.data.task === 'refresh-keys') await refreshKeys(deps, keys, discovery);
   }
 
   function addWorker<T>(
@@ -124,6 +144,19 @@ export function createWorkers(deps: WorkerDeps): Workers {
           opts: { removeOnComplete: true, removeOnFail: 100 },
         },
       );
+      if (discovery) {
+        await maintenanceQueue.upsertJobScheduler(
+          REFRESH_KEYS_SCHEDULER_ID,
+          { every: config.discovery.refreshEveryHours * 3600_000 },
+          {
+            name: 'refresh-keys',
+            data: { task: 'refresh-keys' },
+            opts: { removeOnComplete: true, removeOnFail: 100 },
+          },
+        );
+      } else {
+        await maintenanceQueue.removeJobScheduler(REFRESH_KEYS_SCHEDULER_ID);
+      }
       log.info('DLV_STARTED', { count: config.delivery.concurrency });
     },
     async close() {
@@ -135,5 +168,6 @@ export function createWorkers(deps: WorkerDeps): Workers {
     enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
     reconcile: () => reconcile(deps, deliverQueue),
     expire: () => expirePickups(deps),
+    refreshKeys: () => refreshKeys(deps, keys, discovery),
   };
 }
