@@ -53,6 +53,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
       discovery: deps.config.discovery.enabled ? deps.discovery : undefined,
       log: deps.log,
       clock: deps.clock,
+      recheckAfterMs: deps.config.discovery.positiveTtlSeconds * 1000,
     }),
     buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
     sessions: new WeakMap(),

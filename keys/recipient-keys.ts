@@ -55,7 +55,15 @@ export interface RecipientKeysDeps {
   discovery?: Discoverer | undefined;
   log: Log;
   clock: { now(): Date };
+  /**
+   * A stored discovered key older than this (since its source last confirmed it) is looked up again at
+   * RCPT, so that a key replaced at its source is noticed with the next message, not only by the daily
+   * refresh (config `discovery.positiveTtlSeconds`). Default: never at RCPT.
+   */
+  recheckAfterMs?: number;
 }
+
+const RECHECKED_SOURCES = new Set(['wkd-advanced', 'wkd-direct', 'vks']);
 
 /**
  * The recipient half of DESIGN.md's lookup order: stored keys (admin-pinned, pickup-registered, discovered,
@@ -80,8 +88,9 @@ export class RecipientKeys {
     const addr = normaliseAddress(address);
     const { keys, discovery, log } = this.#deps;
     const stored = await keys.recipientKey(addr);
-    // A usable key outranks the network, except one only seen in an Autocrypt header (last in the order).
-    if (stored.state === 'usable' && stored.source !== 'autocrypt')
+    // A usable key outranks the network, except one only seen in an Autocrypt header (last in the order)
+    // and a discovered one its source has not confirmed for a while.
+    if (stored.state === 'usable' && stored.source !== 'autocrypt' && !this.#due(stored))
       return { fact: stored, discovery: 'not-needed' };
     if (stored.state === 'held') return { fact: stored, discovery: 'not-needed' };
     if (!options.discover) return { fact: stored, discovery: 'not-asked-rule' };
@@ -103,6 +112,13 @@ export class RecipientKeys {
       return { fact: { state: 'error' }, discovery: 'found' };
     }
     return { fact: await keys.recipientKey(addr), discovery: 'found' };
+  }
+
+  #due(stored: Extract<KeyFact, { state: 'usable' }>): boolean {
+    const after = this.#deps.recheckAfterMs;
+    if (after === undefined || !this.#deps.discovery || !RECHECKED_SOURCES.has(stored.source)) return false;
+    const checked = stored.lastCheckedAt?.getTime() ?? 0;
+    return this.#deps.clock.now().getTime() - checked >= after;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { ConfigInput } from '../../core/config.ts';
 import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
 import type { RedisTarget } from '../../core/redis.ts';
+import type { Discoverer } from '../../keys/index.ts';
 import { createApp } from '../../webmail/app.ts';
 import { createWorkers, type Workers } from '../../worker/index.ts';
 import type { TestDbKind } from './db.ts';
@@ -40,6 +41,8 @@ export async function startStack(options: {
   pages?: Router;
   /** Default: the shared test redis-server. */
   redis?: RedisTarget;
+  /** Key discovery for the gateway and the worker's refresh (test/helpers/key-directory.ts); default none. */
+  discovery?: Discoverer;
 }): Promise<Stack> {
   const sink = await startSink();
   const server = http.createServer();
@@ -54,10 +57,14 @@ export async function startStack(options: {
     ...(options.clock ? { clock: options.clock } : {}),
     config: { ...options.config, relay: sink.relayUrl, publicUrl: web, queuePrefix: uniquePrefix() },
     enqueue: (ids) => holder.enqueue!(ids),
+    ...(options.discovery ? { discovery: options.discovery } : {}),
   });
   const queue = createDeliverQueue(gw.deps);
   holder.enqueue = (ids) => enqueueDeliveries(queue, ids);
-  const workers = createWorkers(gw.deps);
+  const workers = createWorkers({
+    ...gw.deps,
+    ...(options.discovery ? { discovery: options.discovery } : {}),
+  });
   await workers.start();
   const app = createApp(
     { ...gw.deps, keys: gw.keys, enqueue: holder.enqueue },
