@@ -143,14 +143,14 @@ export class KeyDiscovery {
     try {
       wkdAddress(address);
     } catch {
-      log.info('KD_NOT_FOUND', { rcpt: address, reason: 'bad-address' });
+      log.info('KD_NOT_FOUND', { rcpt: address, problem: 'bad-address' });
       return { state: 'not-found' };
     }
     const outcomes: StepOutcome[] = [];
     for (const step of this.steps(address)) {
       const remaining = budgetMs - (performance.now() - started);
       if (remaining <= 0) {
-        log.warn('KD_SOURCE_ERROR', { rcpt: address, category: step.via, reason: 'budget' });
+        log.warn('KD_SOURCE_ERROR', { rcpt: address, source: step.via, problem: 'budget' });
         outcomes.push('timeout');
         continue;
       }
@@ -162,7 +162,13 @@ export class KeyDiscovery {
       );
       if (typeof result !== 'string') {
         const ms = Math.round(performance.now() - started);
-        log.info('KD_FOUND', { rcpt: address, category: step.via, fingerprint: result.fingerprint, ms });
+        log.info('KD_FOUND', {
+          rcpt: address,
+          source: step.via,
+          url: result.url,
+          fingerprint: result.fingerprint,
+          ms,
+        });
         const now = this.clock.now().getTime();
         const until = Math.min(
           now + this.settings.positiveTtlSeconds * 1000,
@@ -176,7 +182,7 @@ export class KeyDiscovery {
     const ms = Math.round(performance.now() - started);
     if (outcomes.includes('timeout') || outcomes.includes('error')) {
       const reason = outcomes.includes('timeout') ? 'timeout' : 'error';
-      log.warn('KD_UNAVAILABLE', { rcpt: address, reason, ms });
+      log.warn('KD_UNAVAILABLE', { rcpt: address, problem: reason, ms });
       return { state: 'unavailable', reason };
     }
     log.info('KD_NOT_FOUND', { rcpt: address, ms });
@@ -191,10 +197,10 @@ export class KeyDiscovery {
     timeoutMs: number,
     log: Log,
   ): Promise<Found | StepOutcome> {
-    const fields = { rcpt: address, category: step.via };
+    const fields = { rcpt: address, source: step.via };
     if (step.via === 'vks' && this.vks.isBlocked()) {
       // Backing off after a 429: the keyserver is not asked, and cannot say "no key" either.
-      log.debug('KD_SOURCE_ERROR', { ...fields, reason: 'rate-limited' });
+      log.debug('KD_SOURCE_ERROR', { ...fields, problem: 'rate-limited' });
       return 'error';
     }
     const outcome = await this.fetchStep(step, timeoutMs);
@@ -204,15 +210,14 @@ export class KeyDiscovery {
       case 'absent': {
         // 404/410 and a missing host are the normal "no key here"; other answers are worth a look.
         const unexpected = outcome.status !== undefined && outcome.status !== 404 && outcome.status !== 410;
-        if (unexpected) log.info('KD_SOURCE_ERROR', { ...fields, reason: `http-${outcome.status}` });
+        if (unexpected) log.info('KD_SOURCE_ERROR', { ...fields, problem: 'absent', status: outcome.status });
         return 'absent';
       }
       case 'unavailable': {
-        const status = outcome.status === undefined ? 'error' : `http-${outcome.status}`;
-        const reason = outcome.reason === 'timeout' ? 'timeout' : status;
         log.warn('KD_SOURCE_ERROR', {
           ...fields,
-          reason,
+          problem: outcome.reason,
+          ...(outcome.status !== undefined ? { status: outcome.status } : {}),
           ...(outcome.errName ? { errName: outcome.errName } : {}),
         });
         return outcome.reason;
@@ -228,7 +233,7 @@ export class KeyDiscovery {
     }
     const narrowed = await narrowKeyToAddress({ data: outcome.body, address, now: this.clock.now() });
     if (!narrowed.ok) {
-      log.info('KD_KEY_REJECTED', { ...fields, reason: narrowed.problem });
+      log.info('KD_KEY_REJECTED', { ...fields, problem: narrowed.problem });
       return 'absent';
     }
     return {

@@ -229,7 +229,8 @@ describe('key discovery (WKD, VKS)', function () {
     s.dir.setBehaviour(BOB, 'wkd-advanced', { status: 503 });
     assert.deepEqual(await s.kd.lookup(BOB), { state: 'unavailable', reason: 'error' });
     const event = s.events().find((e) => e.code === 'KD_SOURCE_ERROR');
-    assert.equal(event?.reason, 'http-503');
+    assert.equal(event?.status, 503);
+    assert.equal(event?.problem, 'error');
     const key = await keyFor([BOB]);
     s.dir.publishWkd(BOB, key.binary, { method: 'direct' });
     assertFound(await s.kd.lookup(BOB), 'wkd-direct', key.fingerprint);
@@ -244,7 +245,7 @@ describe('key discovery (WKD, VKS)', function () {
     assertFound(await s.kd.lookup(BOB), 'vks', real.fingerprint);
     const rejected = s.events().filter((e) => e.code === 'KD_KEY_REJECTED');
     assert.deepEqual(
-      rejected.map((e) => [e.category, e.reason]),
+      rejected.map((e) => [e.source, e.problem]),
       [
         ['wkd-advanced', 'no-user-id'],
         ['wkd-direct', 'no-user-id'],
@@ -269,7 +270,7 @@ describe('key discovery (WKD, VKS)', function () {
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
-      .map((e) => e.reason);
+      .map((e) => e.problem);
     assert.deepEqual(reasons, ['expired', 'expired']);
   });
 
@@ -305,7 +306,7 @@ describe('key discovery (WKD, VKS)', function () {
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
-      .map((e) => e.reason);
+      .map((e) => e.problem);
     assert.deepEqual(reasons, ['revoked', 'revoked', 'revoked']);
   });
 
@@ -325,7 +326,7 @@ describe('key discovery (WKD, VKS)', function () {
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
-      .map((e) => e.reason);
+      .map((e) => e.problem);
     assert.deepEqual(reasons, ['weak', 'weak', 'private-key', 'private-key']);
   });
 
@@ -355,7 +356,7 @@ describe('key discovery (WKD, VKS)', function () {
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
-      .map((e) => e.reason);
+      .map((e) => e.problem);
     assert.deepEqual(reasons, ['unreadable', 'unreadable', 'unreadable']);
   });
 
