@@ -582,6 +582,8 @@ export type NarrowedKeyResult =
   | { ok: false; problem: KeyProblem | 'no-user-id' };
 
 const ARMOR_START = '-----BEGIN PGP';
+/** A directory serves one key, at times a few (old and new); checking thousands would only burn CPU. */
+const MAX_KEYS_PER_BLOCK = 16;
 
 /**
  * A published public key (binary, or ASCII-armored as text or bytes; a block may hold several keys),
@@ -606,7 +608,7 @@ export async function narrowKeyToAddress(input: {
   }
   const address = input.address.toLowerCase();
   let first: NarrowedKeyResult | undefined;
-  for (const key of keys) {
+  for (const key of keys.slice(0, MAX_KEYS_PER_BLOCK)) {
     const result = await autocryptKey({ keydata: key.write(), address, now: input.now });
     if (result.ok) {
       const facts = await keyFacts(await readAnyKey(result.binary));

@@ -262,6 +262,14 @@ describe('key discovery (WKD, VKS)', function () {
     assert.deepEqual(facts.emails, [BOB]);
   });
 
+  it('takes the first usable key of a block that holds several', async () => {
+    const s = await setup();
+    const foreign = await keyFor(['mallory@evil.example']);
+    const real = await keyFor([BOB]);
+    s.dir.publishWkd(BOB, Buffer.concat([foreign.binary, real.binary]));
+    assertFound(await s.kd.lookup(BOB), 'wkd-advanced', real.fingerprint);
+  });
+
   it('ignores an expired key', async () => {
     const s = await setup();
     const address = 'expired@example.org';
