@@ -492,6 +492,9 @@ export class KeyStore {
       );
       return { outcome: hold ? ('held' as const) : ('replaced' as const), changeId };
     });
+    // The stored copy may have changed (new subkeys, expiry, revocation): parse and check it afresh.
+    this.#publics.delete(fingerprint);
+    this.#checks.delete(fingerprint);
     if (result.outcome === 'held' && result.changeId)
       this.#deps.log.warn('KD_KEY_CHANGE_HELD', { rcpt: addr, fingerprint, source: input.source });
     if (result.outcome === 'replaced')
