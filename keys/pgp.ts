@@ -579,16 +579,47 @@ export async function autocryptKey(input: {
 
 export type NarrowedKeyResult =
   | { ok: true; binary: Uint8Array; fingerprint: string; expires: Date | null }
-  | { ok: false; problem: KeyProblem | 'no-user-id' };
+  | {
+      ok: false;
+      problem: KeyProblem | 'no-user-id';
+      /**
+       * Set when a public key with a User ID of the address was served but is not usable (revoked, expired,
+       * weak, no encryption key): that key, narrowed the same way, so that a refresh can merge a revocation
+       * or an expiry into the copy it holds. Never a key to encrypt to.
+       */
+      refused?: { binary: Uint8Array; fingerprint: string };
+    };
 
 const ARMOR_START = '-----BEGIN PGP';
 /** A directory serves one key, at times a few (old and new); checking thousands would only burn CPU. */
 const MAX_KEYS_PER_BLOCK = 16;
 
 /**
+ * The key with only the User IDs whose address is `address` (lower case), their signatures, and every
+ * subkey with its bindings; no user attributes. The same reduction as autocryptKey's; null when no User ID
+ * is left or the rest is no key.
+ */
+function narrowedToAddress(key: openpgp.Key, address: string): openpgp.PublicKey | null {
+  const kept = new openpgp.PacketList<openpgp.AnyPacket>();
+  let keep = true;
+  for (const packet of key.toPacketList()) {
+    if (packet instanceof openpgp.UserIDPacket) keep = emailOf(packet.userID) === address;
+    else if (packet instanceof openpgp.UserAttributePacket) keep = false;
+    else if (!(packet instanceof openpgp.SignaturePacket)) keep = true; // the primary key, a subkey
+    if (keep) kept.push(packet);
+  }
+  try {
+    const narrowed = new openpgp.PublicKey(kept);
+    return narrowed.users.length > 0 ? narrowed : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A published public key (binary, or ASCII-armored as text or bytes; a block may hold several keys),
- * narrowed like an Autocrypt key (autocryptKey): only the User IDs whose address is `address`
- * (case-insensitive), usable at `now`. The first key that passes wins; otherwise the first key's problem.
+ * narrowed like an Autocrypt key: only the User IDs whose address is `address` (case-insensitive), usable
+ * at `now`. The first usable key wins; otherwise the first key's problem (and the first refused key).
  */
 export async function narrowKeyToAddress(input: {
   data: Uint8Array | string;
@@ -607,16 +638,27 @@ export async function narrowKeyToAddress(input: {
     return { ok: false, problem: 'unreadable' };
   }
   const address = input.address.toLowerCase();
-  let first: NarrowedKeyResult | undefined;
+  let problem: KeyProblem | 'no-user-id' | undefined;
+  let refused: { binary: Uint8Array; fingerprint: string } | undefined;
   for (const key of keys.slice(0, MAX_KEYS_PER_BLOCK)) {
-    const result = await autocryptKey({ keydata: key.write(), address, now: input.now });
-    if (result.ok) {
-      const facts = await keyFacts(await readAnyKey(result.binary));
-      return { ok: true, binary: result.binary, fingerprint: result.fingerprint, expires: facts.expires };
+    if (key.isPrivate()) {
+      problem ??= 'private-key';
+      continue;
     }
-    first ??= result;
+    const narrowed = narrowedToAddress(key, address);
+    if (!narrowed) {
+      problem ??= 'no-user-id';
+      continue;
+    }
+    const check = await checkParsedKey(narrowed, input.now);
+    const binary = narrowed.write();
+    if (check.usable) {
+      return { ok: true, binary, fingerprint: check.facts.fingerprint, expires: check.facts.expires };
+    }
+    problem ??= check.problem;
+    refused ??= { binary, fingerprint: narrowed.getFingerprint().toUpperCase() };
   }
-  return first ?? { ok: false, problem: 'unreadable' };
+  return { ok: false, problem: problem ?? 'unreadable', ...(refused ? { refused } : {}) };
 }
 
 /**

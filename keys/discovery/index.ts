@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Log } from '../../core/log.ts';
-import { narrowKeyToAddress } from '../pgp.ts';
+import { narrowKeyToAddress, type KeyProblem } from '../pgp.ts';
 import { TtlCache } from './cache.ts';
 import { fetchKey, type FetchOutcome } from './fetch.ts';
 import { VksGate } from './vks-gate.ts';
@@ -45,8 +45,21 @@ export type DiscoveryResult =
       fingerprint: string;
       expires: Date | null;
     }
-  | { state: 'not-found' }
-  | { state: 'unavailable'; reason: 'timeout' | 'error' };
+  | { state: 'not-found'; rejected?: RefusedKey[] }
+  | { state: 'unavailable'; reason: 'timeout' | 'error'; rejected?: RefusedKey[] };
+
+/**
+ * A key a source served for the address (narrowed to its User IDs) that is not usable: revoked, expired,
+ * weak, without an encryption key. Never to encrypt to; the refresh merges it into the copy it holds so
+ * that a published revocation or expiry takes effect.
+ */
+export interface RefusedKey {
+  via: DiscoveredVia;
+  url: string;
+  binary: Uint8Array;
+  fingerprint: string;
+  problem: KeyProblem | 'no-user-id';
+}
 
 export interface LookupOptions {
   /** Bypass the caches (the worker's refresh); the result is cached again. */
@@ -84,13 +97,14 @@ interface Step {
 type StepOutcome = 'absent' | 'timeout' | 'error';
 
 type Found = Extract<DiscoveryResult, { state: 'found' }>;
+type NotFound = Extract<DiscoveryResult, { state: 'not-found' }>;
 
 export class KeyDiscovery {
   private readonly settings: DiscoverySettings;
   private readonly clock: Clock;
   private readonly log: Log;
   private readonly net: DiscoveryNet;
-  private readonly cache = new TtlCache<Found | { state: 'not-found' }>(MAX_CACHE_ENTRIES);
+  private readonly cache = new TtlCache<Found | NotFound>(MAX_CACHE_ENTRIES);
   private readonly inflight = new Map<string, Promise<DiscoveryResult>>();
   private readonly vks: VksGate;
 
@@ -147,6 +161,7 @@ export class KeyDiscovery {
       return { state: 'not-found' };
     }
     const outcomes: StepOutcome[] = [];
+    const rejected: RefusedKey[] = [];
     for (const step of this.steps(address)) {
       const remaining = budgetMs - (performance.now() - started);
       if (remaining <= 0) {
@@ -159,6 +174,7 @@ export class KeyDiscovery {
         address,
         Math.min(this.settings.sourceTimeoutMs, remaining),
         log,
+        rejected,
       );
       if (typeof result !== 'string') {
         const ms = Math.round(performance.now() - started);
@@ -179,15 +195,26 @@ export class KeyDiscovery {
       }
       outcomes.push(result);
     }
-    const ms = Math.round(performance.now() - started);
+    return this.nothingFound(address, outcomes, rejected, Math.round(performance.now() - started), log);
+  }
+
+  private nothingFound(
+    address: string,
+    outcomes: StepOutcome[],
+    rejected: RefusedKey[],
+    ms: number,
+    log: Log,
+  ): DiscoveryResult {
+    const extra = rejected.length > 0 ? { rejected } : {};
     if (outcomes.includes('timeout') || outcomes.includes('error')) {
       const reason = outcomes.includes('timeout') ? 'timeout' : 'error';
       log.warn('KD_UNAVAILABLE', { rcpt: address, problem: reason, ms });
-      return { state: 'unavailable', reason };
+      return { state: 'unavailable', reason, ...extra };
     }
     log.info('KD_NOT_FOUND', { rcpt: address, ms });
-    const notFound = { state: 'not-found' } as const;
-    this.cache.set(key, notFound, this.clock.now().getTime() + this.settings.negativeTtlSeconds * 1000);
+    const notFound: NotFound = { state: 'not-found', ...extra };
+    const until = this.clock.now().getTime() + this.settings.negativeTtlSeconds * 1000;
+    this.cache.set(address.toLowerCase(), notFound, until);
     return notFound;
   }
 
@@ -196,6 +223,7 @@ export class KeyDiscovery {
     address: string,
     timeoutMs: number,
     log: Log,
+    rejected: RefusedKey[],
   ): Promise<Found | StepOutcome> {
     const fields = { rcpt: address, source: step.via };
     if (step.via === 'vks' && this.vks.isBlocked()) {
@@ -234,6 +262,9 @@ export class KeyDiscovery {
     const narrowed = await narrowKeyToAddress({ data: outcome.body, address, now: this.clock.now() });
     if (!narrowed.ok) {
       log.info('KD_KEY_REJECTED', { ...fields, problem: narrowed.problem });
+      if (narrowed.refused) {
+        rejected.push({ via: step.via, url: step.url.href, ...narrowed.refused, problem: narrowed.problem });
+      }
       return 'absent';
     }
     return {

@@ -9,7 +9,7 @@ import {
 } from '../../keys/discovery/index.ts';
 import { retryAfterMs } from '../../keys/discovery/vks-gate.ts';
 import { parseConfig } from '../../core/config.ts';
-import { binaryPublic, keyFacts, readAnyKey } from '../../keys/pgp.ts';
+import { binaryPublic, checkParsedKey, keyFacts, readAnyKey } from '../../keys/pgp.ts';
 import { generateTestCa, startKeyDirectory, type KeyDirectory } from '../helpers/key-directory.ts';
 import { FIXTURE_NOW, fixturePublicKey } from '../helpers/keys.ts';
 import { captureLog } from '../helpers/log.ts';
@@ -104,6 +104,20 @@ describe('key discovery (WKD, VKS)', function () {
       codes: () => events().map((e) => String(e.code)),
       logText: capture.text,
     };
+  }
+
+  /** not-found, with the refused keys' (source, problem, fingerprint) */
+  function assertRefused(result: DiscoveryResult, expected: [string, string][], fingerprint?: string): void {
+    assert.equal(result.state, 'not-found', JSON.stringify(result));
+    assert.ok(result.state === 'not-found');
+    assert.deepEqual(
+      (result.rejected ?? []).map((r) => [r.via, r.problem]),
+      expected,
+    );
+    for (const r of result.rejected ?? []) {
+      if (fingerprint) assert.equal(r.fingerprint, fingerprint);
+      assert.ok(r.binary.length > 0);
+    }
   }
 
   function assertFound(result: DiscoveryResult, via: string, fingerprint: string): Uint8Array {
@@ -273,8 +287,17 @@ describe('key discovery (WKD, VKS)', function () {
   it('ignores an expired key', async () => {
     const s = await setup();
     const address = 'expired@example.org';
-    s.dir.publishWkd(address, await binaryOf(fixturePublicKey('expired')));
-    assert.deepEqual(await s.kd.lookup(address), { state: 'not-found' });
+    const armored = fixturePublicKey('expired');
+    s.dir.publishWkd(address, await binaryOf(armored));
+    const fingerprint = (await keyFacts(await readAnyKey(armored))).fingerprint;
+    assertRefused(
+      await s.kd.lookup(address),
+      [
+        ['wkd-advanced', 'expired'],
+        ['wkd-direct', 'expired'],
+      ],
+      fingerprint,
+    );
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
@@ -301,7 +324,10 @@ describe('key discovery (WKD, VKS)', function () {
     assert.equal((await s.kd.lookup(BOB)).state, 'found');
     assert.equal(s.dir.count('wkd-advanced'), 1, 'cached');
     s.clock.advance(7200);
-    assert.deepEqual(await s.kd.lookup(BOB), { state: 'not-found' });
+    assertRefused(await s.kd.lookup(BOB), [
+      ['wkd-advanced', 'expired'],
+      ['wkd-direct', 'expired'],
+    ]);
     assert.equal(s.dir.count('wkd-advanced'), 2, 'an expired key is not served from the cache');
   });
 
@@ -310,7 +336,17 @@ describe('key discovery (WKD, VKS)', function () {
     const address = 'revoked@example.org';
     s.dir.publishWkd(address, await binaryOf(fixturePublicKey('revoked')));
     s.dir.setVks(address, fixturePublicKey('revoked'));
-    assert.deepEqual(await s.kd.lookup(address), { state: 'not-found' });
+    const result = await s.kd.lookup(address);
+    assertRefused(result, [
+      ['wkd-advanced', 'revoked'],
+      ['wkd-direct', 'revoked'],
+      ['vks', 'revoked'],
+    ]);
+    // The refused copy carries the revocation (a refresh merges it) and only the address's User ID.
+    assert.ok(result.state === 'not-found');
+    const refused = await readAnyKey(result.rejected![0]!.binary);
+    assert.deepEqual((await keyFacts(refused)).emails, [address]);
+    assert.equal((await checkParsedKey(refused, FIXTURE_NOW)).usable, false);
     const reasons = s
       .events()
       .filter((e) => e.code === 'KD_KEY_REJECTED')
@@ -321,7 +357,10 @@ describe('key discovery (WKD, VKS)', function () {
   it('ignores a weak key and a private key', async () => {
     const s = await setup();
     s.dir.publishWkd('weak@example.org', await binaryOf(fixturePublicKey('weak')));
-    assert.deepEqual(await s.kd.lookup('weak@example.org'), { state: 'not-found' });
+    assertRefused(await s.kd.lookup('weak@example.org'), [
+      ['wkd-advanced', 'weak'],
+      ['wkd-direct', 'weak'],
+    ]);
     const { privateKey } = await openpgp.generateKey({
       type: 'ecc',
       curve: 'curve25519Legacy',
