@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { inboundBench, printInbound } from './inbound.ts';
 import { BenchClient } from './smtp-client.ts';
-import { PASSWORD, RECIPIENT, SENDER } from './stack.ts';
+import { COLD_COUNT, coldAddress, PASSWORD, RECIPIENT, SENDER, type StackMode } from './stack.ts';
 import { startSink, type Sink } from '../test/helpers/sink.ts';
 
 /**
@@ -16,7 +16,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
  * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
  * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
- * bench/inbound.ts, with its own baseline).
+ * bench/inbound.ts, with its own baseline; `discovery`: RCPT latency of a cold WKD lookup against a warm
+ * one, and gateway throughput with the recipient's key discovered (warm) against admin-pinned, discovery off).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -40,10 +41,7 @@ function message(size: number, n: number): Buffer {
   return Buffer.from(head + lines.join('\r\n'), 'latin1');
 }
 
-async function startSealpost(
-  mode: 'pgp' | 'plain' | 'pickup',
-  relay: string,
-): Promise<{ child: ChildProcess; port: number }> {
+async function startSealpost(mode: StackMode, relay: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
     process.execPath,
     [
@@ -85,7 +83,7 @@ interface Result {
   p99: number;
 }
 
-async function throughput(mode: 'pgp' | 'plain' | 'pickup'): Promise<Result> {
+async function throughput(mode: StackMode): Promise<Result> {
   const sink: Sink = await startSink();
   const { child, port } = await startSealpost(mode, sink.relayUrl);
   try {
@@ -173,6 +171,32 @@ async function pickupLatency(count: number): Promise<{ first: number; known: num
   }
 }
 
+/**
+ * RCPT alone, one connection, against the loopback WKD (mode 'wkd'): each cold address once (a lookup:
+ * the advanced WKD request, narrowing, validation, recording), then the same addresses again (the stored
+ * key: the warm case).
+ */
+async function rcptLatency(): Promise<{ cold: number[]; warm: number[] }> {
+  const sink = await startSink();
+  const { child, port } = await startSealpost('wkd', sink.relayUrl);
+  try {
+    const client = await BenchClient.connect(port, SENDER, PASSWORD);
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < COLD_COUNT; i++) {
+      const r = await client.probeRcpt(SENDER, coldAddress(i));
+      if (r.code !== '250') throw new Error(`RCPT ${coldAddress(i)}: ${r.code}`);
+      cold.push(r.ms);
+    }
+    for (let i = 0; i < COLD_COUNT; i++) warm.push((await client.probeRcpt(SENDER, coldAddress(i))).ms);
+    client.close();
+    return { cold: cold.sort((a, b) => a - b), warm: warm.sort((a, b) => a - b) };
+  } finally {
+    await stopSealpost(child);
+    await sink.close();
+  }
+}
+
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
 if (only === 'pickup') {
@@ -201,6 +225,24 @@ if (only === 'big') {
   const r = await bigMessageRss();
   console.log(
     `one ${mb(BIG)} MB message: idle ${mb(r.idle)} MB, peak ${mb(r.peak)} MB, +${mb(r.peak - r.idle)} MB`,
+  );
+  process.exit(0);
+}
+if (only === 'discovery') {
+  const lat = await rcptLatency();
+  const pinned = await throughput('pgp');
+  const discovered = await throughput('wkd');
+  const ms = (xs: number[], p: number) => percentile(xs, p).toFixed(1);
+  console.log(`RCPT latency, ${COLD_COUNT} addresses, one connection, loopback WKD (HTTPS):`);
+  console.log(`  cold lookup: p50 ${ms(lat.cold, 50)} ms, p99 ${ms(lat.cold, 99)} ms`);
+  console.log(`  warm (stored key): p50 ${ms(lat.warm, 50)} ms, p99 ${ms(lat.warm, 99)} ms`);
+  console.log(`\n${MESSAGES} messages of ${SIZE / 1024} KB, ${CONNECTIONS} connections:`);
+  for (const r of [pinned, discovered])
+    console.log(
+      `  ${r.mode === 'wkd' ? 'discovered key, discovery on' : 'pinned key, discovery off'}: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+    );
+  console.log(
+    `discovery-on/off throughput ratio: ${(discovered.msgsPerSec / pinned.msgsPerSec).toFixed(3)} (goal ≥ 0.95)`,
   );
   process.exit(0);
 }

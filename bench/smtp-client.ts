@@ -87,6 +87,18 @@ export class BenchClient {
     return ms;
   }
 
+  /** One RCPT alone (MAIL FROM, RCPT TO, RSET); resolves with the milliseconds RCPT took and its reply code. */
+  async probeRcpt(from: string, to: string): Promise<{ ms: number; code: string }> {
+    await this.#command(`MAIL FROM:<${from}>`, '250');
+    const reply = this.#reply();
+    const started = process.hrtime.bigint();
+    this.#socket.write(`RCPT TO:<${to}>\r\n`);
+    const text = await reply;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    await this.#command('RSET', '250');
+    return { ms, code: text.split('\n').pop()!.slice(0, 3) };
+  }
+
   close(): void {
     this.#socket.end('QUIT\r\n');
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../core/clock.ts';
-import { parseConfig } from '../core/config.ts';
+import { parseConfig, type Config } from '../core/config.ts';
 import { openDb } from '../core/db/index.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { createLog } from '../core/log.ts';
@@ -12,9 +12,11 @@ import { selfSigned } from '../core/tls.ts';
 import { UserStore } from '../core/users.ts';
 import { createGateway } from '../gateway/server.ts';
 import { KeyStore } from '../keys/index.ts';
+import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { generateKeyPair } from '../keys/pgp.ts';
 import { createWorkers } from '../worker/index.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
+import { startKeyDirectory, type KeyDirectory } from '../test/helpers/key-directory.ts';
 import pino from 'pino';
 
 export const SENDER = 'anna@praxis.example';
@@ -30,7 +32,13 @@ export interface Stack {
  * The production composition (as `sealpost start` builds it) on temp folders and port 0: SQLite, a local
  * redis-server with AOF, gateway and worker in this process, delivering to `relay` (the bench's sink).
  */
-export async function startStack(mode: 'pgp' | 'plain' | 'pickup', relay: string): Promise<Stack> {
+export type StackMode = 'pgp' | 'plain' | 'pickup' | 'wkd';
+/** Addresses whose keys only the loopback WKD has (mode 'wkd'): cold lookups for the RCPT latency. */
+export const COLD_DOMAIN = 'kollege.example';
+export const COLD_COUNT = Number(process.env.BENCH_COLD ?? 100);
+export const coldAddress = (i: number) => `cold${i}@${COLD_DOMAIN}`;
+
+export async function startStack(mode: StackMode, relay: string): Promise<Stack> {
   const tmp = tmpDir('sealpost-bench-');
   const redisServer = await startLocalRedis({ dir: `${tmp.dir}/redis` });
   const config = parseConfig({
@@ -55,11 +63,32 @@ export async function startStack(mode: 'pgp' | 'plain' | 'pickup', relay: string
   else if (mode === 'plain')
     await new PolicyRuleStore(db.kysely).set({ match: 'klinik.example', action: 'plain' }, clock.now());
   // 'pickup': no key and no rule, so every recipient gets a pickup.
+  // 'wkd': the recipient's key only in a loopback Web Key Directory (test CA, injected resolver); discovery
+  // finds it at the first RCPT and stores it, later RCPTs use the stored key (the warm case).
+  let directory: KeyDirectory | undefined;
+  let discovery: KeyDiscovery | undefined;
+  if (mode === 'wkd') {
+    directory = await startKeyDirectory({ domains: ['klinik.example', COLD_DOMAIN] });
+    const publish = async (address: string) =>
+      directory!.publishWkd(address, (await generateKeyPair({ address, now: clock.now() })).publicKey);
+    await publish(RECIPIENT);
+    for (let i = 0; i < COLD_COUNT; i++) await publish(coldAddress(i));
+    const settings = discoverySettings(
+      parseConfig({ discovery: { vksUrl: directory.vksUrl, sources: ['wkd'] } }).discovery,
+    );
+    discovery = new KeyDiscovery({ settings, clock, log, net: directory.net });
+  }
   const queue = createDeliverQueue(deps);
-  const workers = createWorkers(deps);
+  const workers = createWorkers(
+    mode === 'wkd'
+      ? { ...deps, ...(discovery ? { discovery } : {}) }
+      : { ...deps, config: noDiscovery(config) },
+  );
   await workers.start();
   const gateway = createGateway({
     ...deps,
+    ...(mode === 'wkd' ? {} : { config: noDiscovery(config) }),
+    ...(discovery ? { discovery } : {}),
     keys,
     tls: await selfSigned('sealpost.bench'),
     enqueue: (ids) => enqueueDeliveries(queue, ids),
@@ -73,7 +102,13 @@ export async function startStack(mode: 'pgp' | 'plain' | 'pickup', relay: string
       await queue.close();
       await db.close();
       await redisServer.stop();
+      await directory?.close();
       tmp.cleanup();
     },
   };
+}
+
+/** The modes other than 'wkd' run as before discovery existed: no network lookups at all. */
+function noDiscovery(config: Config): Config {
+  return parseConfig({ ...config, discovery: { ...config.discovery, enabled: false } });
 }

@@ -21,7 +21,11 @@ export type LookupResult =
       /** Keys a source served but that were refused (revoked, expired, …); the refresh merges these. */
       rejected?: { via: string; url: string; binary: Uint8Array; fingerprint: string; problem: string }[];
     }
-  | { state: 'unavailable'; reason: 'timeout' | 'error' };
+  | {
+      state: 'unavailable';
+      reason: 'timeout' | 'error';
+      rejected?: { via: string; url: string; binary: Uint8Array; fingerprint: string; problem: string }[];
+    };
 
 export interface Discoverer {
   lookup(address: string, options?: { fresh?: boolean; session?: string }): Promise<LookupResult>;
@@ -153,7 +157,7 @@ export class RecipientKeys {
         } else {
           result.unanswered++;
           // A revoked (or expired) copy of a key we hold: take its signatures, so the check below drops it.
-          for (const r of found?.state === 'not-found' ? (found.rejected ?? []) : []) {
+          for (const r of found?.rejected ?? []) {
             await keys.mergeRefused(address, r.fingerprint, r.binary);
           }
         }
