@@ -677,3 +677,27 @@ export async function mergeKeys(stored: string, update: Uint8Array): Promise<str
     return undefined;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// WKD publishing: a sender's public key as Sealpost's Web Key Directory serves it.
+
+/**
+ * The binary public key to publish for `address`: only the User IDs of that address (and their
+ * signatures), every subkey, no user attributes — the reduction narrowKeyToAddress applies to a fetched
+ * key. No usability check: it is our own sender key, served as it is. Undefined when no User ID carries
+ * the address or the input is no key.
+ */
+export async function publishedKey(input: {
+  armored: string;
+  address: string;
+}): Promise<{ binary: Uint8Array; fingerprint: string } | undefined> {
+  let key: openpgp.Key;
+  try {
+    key = await readAnyKey(input.armored);
+  } catch {
+    return undefined;
+  }
+  const narrowed = narrowedToAddress(key.isPrivate() ? key.toPublic() : key, input.address.toLowerCase());
+  if (!narrowed) return undefined;
+  return { binary: narrowed.write(), fingerprint: narrowed.getFingerprint().toUpperCase() };
+}
