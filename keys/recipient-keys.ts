@@ -126,15 +126,17 @@ export class RecipientKeys {
   }
 
   /**
-   * The daily refresh (worker job): every address with a discovered or Autocrypt key is looked up again,
-   * bypassing the caches. The same key refreshes its stored copy (new subkeys, later expiry, a revocation
+   * The refresh (worker job): every address with a discovered or Autocrypt key that was not refreshed in
+   * the last `olderThanMs` (default: every address) is looked up again, bypassing the caches. The same key refreshes its stored copy (new subkeys, later expiry, a revocation
    * its source now serves); a different key goes through the key-change policy; then every stored
    * discovered key is checked at the clock's now and dropped when unusable. A source that does not answer
    * changes nothing: the stored key serves until it expires.
    */
-  async refreshAll(): Promise<RefreshResult> {
-    const { keys, discovery, log } = this.#deps;
-    const addresses = await keys.discoveredAddresses();
+  async refreshAll(options: { olderThanMs?: number } = {}): Promise<RefreshResult> {
+    const { keys, discovery, log, clock } = this.#deps;
+    const addresses = await keys.discoveredAddresses(
+      options.olderThanMs === undefined ? undefined : clock.now().getTime() - options.olderThanMs,
+    );
     const result: RefreshResult = {
       addresses: addresses.length,
       confirmed: 0,
@@ -162,6 +164,7 @@ export class RecipientKeys {
           }
         }
         result.dropped += await keys.dropUnusable(address);
+        await keys.markRefreshed(address);
       } catch (err) {
         log.warn('KD_REFRESH_FAILED', { rcpt: address, errName: errName(err) });
       }

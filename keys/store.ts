@@ -614,17 +614,31 @@ export class KeyStore {
     return true;
   }
 
-  /** Addresses with an active discovered or Autocrypt key: what the daily refresh looks up again. */
-  async discoveredAddresses(): Promise<string[]> {
+  /**
+   * Addresses with an active (or held) discovered or Autocrypt key that the refresh has not asked about
+   * since `dueBefore` (epoch ms; default: all of them).
+   */
+  async discoveredAddresses(dueBefore = Number.MAX_SAFE_INTEGER): Promise<string[]> {
     const rows = await this.#deps.db
       .selectFrom('recipient_keys')
       .select('address')
       .distinct()
       .where('status', 'in', ['active', 'held'])
       .where('source', 'in', [...DISCOVERED_SOURCES])
+      .where((eb) => eb(eb.fn.coalesce('refreshed_at', 'last_checked_at'), '<', dueBefore))
       .orderBy('address')
       .execute();
     return rows.map((r) => r.address);
+  }
+
+  /** The refresh asked the sources about `address` now (whatever they answered). */
+  async markRefreshed(address: string): Promise<void> {
+    await this.#deps.db
+      .updateTable('recipient_keys')
+      .set({ refreshed_at: this.#deps.clock.now().getTime() })
+      .where('address', '=', normaliseAddress(address))
+      .where('source', 'in', [...DISCOVERED_SOURCES])
+      .execute();
   }
 
   /**

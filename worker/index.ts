@@ -44,6 +44,12 @@ export interface Workers {
 export const RECONCILE_SCHEDULER_ID = 'reconcile';
 export const EXPIRE_SCHEDULER_ID = 'expire-pickups';
 export const REFRESH_KEYS_SCHEDULER_ID = 'refresh-keys';
+/**
+ * The refresh job runs this often and refreshes the keys that are due (`discovery.refreshEveryHours`). A
+ * BullMQ scheduler a whole day apart slowed deliveries by a fifth in the bench (BENCH_ONLY=discovery); a
+ * short tick with due-ness kept in the database does not.
+ */
+const REFRESH_TICK_MS = 15 * 60_000;
 /** Pickups are deleted within this long after their expiry (the API refuses them from the minute itself). */
 const EXPIRE_EVERY_MS = 15 * 60_000;
 
@@ -147,7 +153,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
       if (discovery) {
         await maintenanceQueue.upsertJobScheduler(
           REFRESH_KEYS_SCHEDULER_ID,
-          { every: config.discovery.refreshEveryHours * 3600_000 },
+          { every: REFRESH_TICK_MS },
           {
             name: 'refresh-keys',
             data: { task: 'refresh-keys' },

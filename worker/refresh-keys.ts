@@ -3,8 +3,9 @@ import { KeyStore, RecipientKeys, type Discoverer, type RefreshResult } from '..
 
 /**
  * The key-lifecycle job (DESIGN.md "Keys"; docs/discovery.md "Lifecycle"): a repeatable maintenance job,
- * every `discovery.refreshEveryHours`, that looks every discovered key up again at its source and drops
- * the ones that became unusable. The work itself is RecipientKeys.refreshAll (keys/); this is the shell.
+ * every 15 minutes, that looks each discovered key not refreshed for `discovery.refreshEveryHours` up
+ * again at its source and drops the ones that became unusable (so the load spreads over the day, and a
+ * restart neither skips nor repeats a refresh). The work itself is RecipientKeys.refreshAll (keys/); this is the shell.
  */
 export async function refreshKeys(
   deps: CoreDeps,
@@ -12,5 +13,5 @@ export async function refreshKeys(
   discovery: Discoverer | undefined,
 ): Promise<RefreshResult> {
   const recipients = new RecipientKeys({ keys, discovery, log: deps.log, clock: deps.clock });
-  return recipients.refreshAll();
+  return recipients.refreshAll({ olderThanMs: deps.config.discovery.refreshEveryHours * 3600_000 });
 }

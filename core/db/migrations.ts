@@ -157,6 +157,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
           .execute();
         await db.schema.alterTable('recipient_keys').addColumn('problem', 'text').execute();
+        // When the refresh job last asked the key's source (answered or not); last_checked_at is when the
+        // source last confirmed the key.
+        await db.schema.alterTable('recipient_keys').addColumn('refreshed_at', 'bigint').execute();
         await db.schema
           .createIndex('recipient_keys_address')
           .on('recipient_keys')

@@ -44,6 +44,7 @@ export interface RecipientKeysTable {
   created_at: number;
   status: Generated<RecipientKeyRowStatus>;
   problem: string | null; // why a dropped key was dropped (a KeyProblem)
+  refreshed_at: number | null; // when the refresh job last asked the key's source
 }
 
 export type RecipientKeyRowStatus = 'active' | 'held' | 'rejected' | 'replaced' | 'dropped';

@@ -91,7 +91,16 @@ for (const kind of testDbKinds()) {
       dir.publishWkd(ADDR, extended.publicKey.write());
       clock.offset = 60_000; // the new self-signature is a second younger than the key
       const result = await recipients.refreshAll();
-      assert.equal(result.confirmed, 1, JSON.stringify(result) + gw.logText().split('\n').filter((l) => l.includes('KD_')).join('\n'));
+      assert.equal(
+        result.confirmed,
+        1,
+        JSON.stringify(result) +
+          gw
+            .logText()
+            .split('\n')
+            .filter((l) => l.includes('KD_'))
+            .join('\n'),
+      );
       clock.offset = 3 * DAY;
       const stored = await gw.keys.recipientKey(ADDR);
       assert.equal(stored.state, 'usable', 'the extended key is still valid after the first expiry');
@@ -127,6 +136,24 @@ for (const kind of testDbKinds()) {
       const status = await gw.keys.recipientKey(ADDR);
       assert.equal(status.state, 'held');
       assert.equal(status.state === 'held' && status.previous, k.fingerprint);
+    });
+
+    it('refreshes each address once per interval (what the 15-minute worker tick relies on)', async () => {
+      const k = await keyPair(0, clock.now());
+      dir.publishWkd(ADDR, k.publicKey.write());
+      await recipients.resolve(ADDR);
+      assert.equal((await recipients.refreshAll({ olderThanMs: DAY })).addresses, 0, 'just found: not due');
+      clock.offset = DAY + 60_000;
+      assert.equal((await recipients.refreshAll({ olderThanMs: DAY })).addresses, 1);
+      assert.equal((await recipients.refreshAll({ olderThanMs: DAY })).addresses, 0, 'refreshed: not due');
+      dir.setBehaviour('*', 'all', { status: 500 });
+      clock.offset = 2 * DAY + 120_000;
+      assert.equal((await recipients.refreshAll({ olderThanMs: DAY })).unanswered, 1);
+      assert.equal(
+        (await recipients.refreshAll({ olderThanMs: DAY })).addresses,
+        0,
+        'asked, even unanswered',
+      );
     });
 
     it('a source that does not answer changes nothing: the stored key serves until it expires', async () => {
