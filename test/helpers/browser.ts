@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { simpleParser } from 'mailparser';
-import { build } from 'vite';
+import { execFile } from 'node:child_process';
 import { pickupPages } from '../../webmail/pages.ts';
 
 /**
@@ -18,12 +18,27 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let built: Promise<void> | undefined;
 
-/** The pickup bundle, built once per run when webmail/pickup/dist has none. */
+/**
+ * The pickup bundle, built once per run when webmail/pickup/dist has none (`npm test` builds it first).
+ * Built by the Vite CLI in a child process: inside mocha, tsx's loader hooks break Svelte's `.svelte.ts`.
+ */
 export function ensureBundle(): Promise<void> {
   if (existsSync(path.join(PICKUP_DIST, 'index.html'))) return Promise.resolve();
-  built ??= build({ configFile: path.join(ROOT, 'webmail/pickup/vite.config.ts'), logLevel: 'error' }).then(
-    () => undefined,
-  );
+  built ??= new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'webmail/pickup/vite.config.ts',
+        '--logLevel',
+        'error',
+      ],
+      { cwd: ROOT, timeout: 300_000 },
+      (err, _stdout, stderr) => (err ? reject(new Error(`vite build failed: ${stderr}`)) : resolve()),
+    );
+  });
   return built;
 }
 
