@@ -14,7 +14,8 @@ import { Sealer } from '../core/seal.ts';
 import { loadOrCreateTls } from '../core/tls.ts';
 import { createInbound, type InboundDeps } from '../gateway/inbound/index.ts';
 import { createGateway } from '../gateway/server.ts';
-import { KeyStore } from '../keys/index.ts';
+import { explain, KeyStore, RecipientKeys } from '../keys/index.ts';
+import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { createApp } from '../webmail/app.ts';
 import { pickupPages } from '../webmail/pages.ts';
@@ -116,10 +117,15 @@ async function startServices(
   if (services.includes('webmail')) {
     // The pickup app's bundle, built by `npm run build:web` (npm start does it first).
     const distDir = fileURLToPath(new URL('../webmail/pickup/dist', import.meta.url));
-    const server: Server = createApp({ ...deps, keys, enqueue }, { pages: pickupPages({ distDir }) }).listen(
-      config.httpPort,
-      config.listenHost,
-    );
+    // The admin API's explain asks the same decideRecipient as the gateway, with this process's discoverer.
+    const recipients = new RecipientKeys({ keys, discovery, log, clock: systemClock });
+    const rules = new PolicyRuleStore(db.kysely);
+    const explainNow = (input: { from: string; to: string[] }) =>
+      explain({ keys, recipients, rules, config, log }, input);
+    const server: Server = createApp(
+      { ...deps, keys, enqueue, explain: explainNow },
+      { pages: pickupPages({ distDir }) },
+    ).listen(config.httpPort, config.listenHost);
     await once(server, 'listening');
     running.push({
       name: 'webmail',
