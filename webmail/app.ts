@@ -3,12 +3,14 @@ import { errName } from '../core/log.ts';
 import { pickupApi } from './api/pickup.ts';
 import type { PickupApiDeps } from './api/deps.ts';
 import { send } from './api/http.ts';
+import { adminApi } from './admin.ts';
 import { wkdRouter } from './wkd.ts';
 
 /**
- * The webmail service: the pickup API (docs/pickup.md), the senders' Web Key Directory (webmail/wkd.ts)
- * and, from `pages`, the pickup app's pages. Security headers are those of DESIGN.md on every response:
- * strict CSP, no referrer, no sniffing, no framing; HSTS when the public URL is https.
+ * The webmail service: the pickup API (docs/pickup.md), the admin API (docs/admin-api.md), the senders'
+ * Web Key Directory (webmail/wkd.ts) and, from `pages`, the pickup app's pages. Security headers are those
+ * of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing; HSTS when the public
+ * URL is https.
  */
 export type WebmailDeps = PickupApiDeps;
 
@@ -43,6 +45,7 @@ export function createApp(deps: WebmailDeps, options: { pages?: express.Router }
     }
   });
   app.use('/api/pickup', pickupApi(deps));
+  app.use('/api/admin', adminApi(deps));
   app.use('/.well-known/openpgpkey', wkdRouter(deps));
   if (options.pages) app.use(options.pages);
   app.use((_req, res) => {

@@ -24,7 +24,7 @@ describe('codes', () => {
     for (const dir of ['core', 'keys', 'gateway', 'worker', 'webmail', 'cli']) {
       for (const file of sources(dir)) {
         for (const m of readFileSync(file, 'utf8').matchAll(
-          /'((?:GW|DLV|SYS|CFG|KEY|WEB|PU|IN|KD)_[A-Z_]+)'/g,
+          /'((?:GW|DLV|SYS|CFG|KEY|WEB|PU|IN|KD|ADM)_[A-Z_]+)'/g,
         ))
           used.add(m[1]!);
       }

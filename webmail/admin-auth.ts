@@ -1,0 +1,177 @@
+import { isIPv4 } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
+import type { Clock } from '../core/clock.ts';
+import type { CoreDeps } from '../core/deps.ts';
+import { normaliseAddress } from '../core/ids.ts';
+import { errName } from '../core/log.ts';
+import { UserStore } from '../core/users.ts';
+import { sendAdmin } from './admin-http.ts';
+
+/**
+ * Who may use the admin API (docs/admin-api.md "Access"): a Sealpost user with `is_admin`, by HTTP Basic
+ * on every request. In this order:
+ *
+ * 1. The transport: a password goes over TLS, or never leaves the machine. Sealpost's webmail speaks plain
+ *    HTTP behind a TLS proxy; a proxy on the same machine connects from loopback. Anything else: 403.
+ * 2. The failure limit per IP, asked before the password is checked, so that a limited address cannot
+ *    probe at all (429, even with the right password).
+ * 3. The password: UserStore.authenticate, which checks an unknown login against a dummy hash, so that an
+ *    unknown login costs what a wrong password costs and answers the same 401.
+ * 4. The role: a valid non-admin login is 403.
+ */
+
+/** SMTP logins are addresses (≤ 254); a password longer than this is no password of ours. */
+const MAX_LOGIN = 254;
+const MAX_PASSWORD = 1024;
+
+/** 127.0.0.0/8, ::1, and IPv4 loopback written as IPv6 (::ffff:127.x.y.z). */
+export function isLoopback(ip: string | undefined): boolean {
+  if (!ip) return false;
+  if (ip === '::1') return true;
+  const v4 = ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;
+  return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/**
+ * May this request carry an admin password? Over TLS (`req.secure`; no proxy header is trusted) or from
+ * loopback (`req.ip` is the socket's peer while `trust proxy` is off). A request without a peer address
+ * (e.g. a Unix socket) is refused: we cannot tell where it came from.
+ */
+export function adminTransportAllowed(req: { secure: boolean; ip?: string | undefined }): boolean {
+  return req.secure || isLoopback(req.ip);
+}
+
+/**
+ * Failed logins per IP in a sliding window, in memory, per webmail process (N processes: N × limit). The
+ * map holds at most `maxEntries` addresses; when full, expired ones go first, then the least recently
+ * failed: a flood of fresh addresses makes it forget, not grow.
+ */
+export class FailureWindow {
+  readonly #fails = new Map<string, number[]>();
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #clock: Clock;
+  readonly #maxEntries: number;
+
+  constructor(options: { limit: number; windowSeconds: number; clock: Clock; maxEntries?: number }) {
+    this.#limit = options.limit;
+    this.#windowMs = options.windowSeconds * 1000;
+    this.#clock = options.clock;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  #recent(key: string, now: number): number[] {
+    return (this.#fails.get(key) ?? []).filter((t) => now - t < this.#windowMs);
+  }
+
+  limited(key: string): boolean {
+    return this.#recent(key, this.#clock.now().getTime()).length >= this.#limit;
+  }
+
+  fail(key: string): void {
+    const now = this.#clock.now().getTime();
+    const recent = [...this.#recent(key, now), now].slice(-this.#limit);
+    this.#fails.delete(key); // re-insert: the Map's order is "least recently failed first"
+    if (this.#fails.size >= this.#maxEntries) this.#evict(now);
+    this.#fails.set(key, recent);
+  }
+
+  #evict(now: number): void {
+    for (const [key, times] of this.#fails) {
+      if (times.every((t) => now - t >= this.#windowMs)) this.#fails.delete(key);
+    }
+    while (this.#fails.size >= this.#maxEntries) {
+      const oldest = this.#fails.keys().next();
+      if (oldest.done) break;
+      this.#fails.delete(oldest.value);
+    }
+  }
+}
+
+/** `Authorization: Basic base64(login:password)` (RFC 7617, UTF-8), or undefined when absent or malformed. */
+export function basicCredentials(
+  header: string | undefined,
+): { login: string; password: string } | undefined {
+  const match = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  const login = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  if (login.length > MAX_LOGIN || password.length > MAX_PASSWORD) return undefined;
+  return { login: normaliseAddress(login), password };
+}
+
+export interface AdminIdentity {
+  login: string;
+}
+
+/** The admin of an authenticated request (set by requireAdmin). */
+const identities = new WeakMap<Request, AdminIdentity>();
+
+export function adminOf(req: Request): AdminIdentity {
+  const who = identities.get(req);
+  if (!who) throw new Error('requireAdmin did not run for this request');
+  return who;
+}
+
+/** Express middleware: steps 1–4 above; on success the request carries its admin (adminOf). */
+export function requireAdmin(deps: Pick<CoreDeps, 'config' | 'db' | 'log' | 'clock'>) {
+  const users = new UserStore(deps.db.kysely);
+  const failures = new FailureWindow({
+    limit: deps.config.limits.authFailuresPerIp,
+    windowSeconds: deps.config.limits.authFailureWindowSeconds,
+    clock: deps.clock,
+  });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const remote = req.ip ?? 'unknown';
+    if (!adminTransportAllowed(req)) {
+      deps.log.warn('ADM_TLS_REQUIRED', { remote });
+      return sendAdmin(res, 'ADM_TLS_REQUIRED');
+    }
+    if (failures.limited(remote)) {
+      deps.log.warn('ADM_RATE_LIMITED', { remote });
+      return sendAdmin(res, 'ADM_RATE_LIMITED');
+    }
+    const credentials = basicCredentials(req.headers.authorization);
+    if (!credentials) return sendAdmin(res, 'ADM_AUTH_REQUIRED');
+    check(users, credentials).then(
+      (outcome) => {
+        if (outcome.result === 'failed') {
+          failures.fail(remote);
+          deps.log.warn('ADM_AUTH_FAILED', { user: credentials.login, remote, reason: outcome.reason });
+          return sendAdmin(res, 'ADM_AUTH_FAILED');
+        }
+        if (outcome.result === 'not-admin') {
+          deps.log.warn('ADM_FORBIDDEN', { user: credentials.login, remote });
+          return sendAdmin(res, 'ADM_FORBIDDEN');
+        }
+        identities.set(req, { login: credentials.login });
+        deps.log.debug('ADM_AUTH_OK', { user: credentials.login, remote });
+        next();
+      },
+      (err: unknown) => {
+        deps.log.error('ADM_INTERNAL_ERROR', { errName: errName(err) });
+        sendAdmin(res, 'ADM_UNAVAILABLE');
+      },
+    );
+  };
+}
+
+type CheckOutcome =
+  | { result: 'ok' }
+  | { result: 'not-admin' }
+  | { result: 'failed'; reason: 'unknown-user' | 'bad-password' | 'disabled' };
+
+async function check(
+  users: UserStore,
+  credentials: { login: string; password: string },
+): Promise<CheckOutcome> {
+  // Same work for every login: a missing one is verified against the dummy hash inside authenticate.
+  const user = await users.authenticate(credentials.login, credentials.password);
+  if (user) return user.isAdmin ? { result: 'ok' } : { result: 'not-admin' };
+  // Only after the answer is fixed (and for the log alone): which of the failures it was.
+  const known = await users.find(credentials.login);
+  return { result: 'failed', reason: !known ? 'unknown-user' : known.disabled ? 'disabled' : 'bad-password' };
+}
