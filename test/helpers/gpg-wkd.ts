@@ -195,17 +195,23 @@ export async function gpgLocateKeys(
   return { keys: parseColons(list!.stdout), locate: locate! };
 }
 
-/** `gpg-wks-client --supported DOMAIN`: asks dirmngr for the domain's WKD policy file. */
-export async function gpgWksSupported(front: WkdFront, domain: string): Promise<GpgCommandResult> {
+/**
+ * `gpg-wks-client -v --check ADDRESS`: fetches the key through dirmngr like gpg, but imports nothing and
+ * filters nothing: it reports the fingerprint and every User ID of the key as served.
+ */
+export async function gpgWksCheck(
+  front: WkdFront,
+  options: { address: string; method: 'advanced' | 'direct' },
+): Promise<{ result: GpgCommandResult; fingerprint: string | undefined; userIds: string[] }> {
   const libexec = execFileSync('gpgconf', ['--list-dirs', 'libexecdir'], { encoding: 'utf8' }).trim();
   const [result] = await runInWkdNamespace(front, {
-    method: 'advanced',
-    commands: [
-      [path.join(libexec, 'gpg-wks-client'), '-v', '--supported', domain],
-      [path.join(libexec, 'gpg-wks-client'), '-v', '--check', 'anna@praxis.example'],
-    ],
+    method: options.method,
+    commands: [[path.join(libexec, 'gpg-wks-client'), '-v', '--check', options.address]],
   });
-  return result!;
+  // Lines like "gpg-wks-client: fingerprint: 0123…" and "gpg-wks-client:     user-id: Anna <anna@…>" (LC_ALL=C).
+  const field = (name: string) =>
+    [...result!.stderr.matchAll(new RegExp(`^gpg-wks-client: +${name}: (.*)$`, 'gm'))].map((m) => m[1]!);
+  return { result: result!, fingerprint: field('fingerprint')[0], userIds: field('user-id') };
 }
 
 /** Keys from `--with-colons` output: each `pub` with the fingerprint of its `fpr` line and its `uid`s. */

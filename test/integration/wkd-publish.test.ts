@@ -11,7 +11,13 @@ import { wkdHash } from '../../keys/discovery/wkd.ts';
 import { KeyStore } from '../../keys/index.ts';
 import { createApp } from '../../webmail/app.ts';
 import { openTestDb, testDbKinds, type TestDb, type TestDbKind } from '../helpers/db.ts';
-import { gpgLocateKeys, gpgWkdUnavailable, startWkdFront, type WkdFront } from '../helpers/gpg-wkd.ts';
+import {
+  gpgLocateKeys,
+  gpgWkdUnavailable,
+  gpgWksCheck,
+  startWkdFront,
+  type WkdFront,
+} from '../helpers/gpg-wkd.ts';
 import { FIXTURE_NOW } from '../helpers/keys.ts';
 import { captureLog } from '../helpers/log.ts';
 import { tmpDir } from '../helpers/tmp.ts';
@@ -228,7 +234,7 @@ for (const kind of testDbKinds()) {
           this.currentTest!.title += ` — skipped: ${unavailable}`;
           this.skip();
         }
-        front = await startWkdFront(s.app, ['praxis.example']);
+        front = await startWkdFront(s.app, ['praxis.example', 'elsewhere.example']);
       });
       afterEach(async () => {
         await front?.close();
@@ -254,6 +260,19 @@ for (const kind of testDbKinds()) {
           );
         });
       }
+
+      it('gpg-wks-client --check sees each address with only its own User ID (it filters nothing)', async () => {
+        const cases = [
+          { address: ANNA, method: 'advanced', userId: `Anna Praxis <${ANNA}>` },
+          { address: PRIVATE, method: 'direct', userId: `Anna Privat <${PRIVATE}>` },
+        ] as const;
+        for (const c of cases) {
+          const check = await gpgWksCheck(front!, { address: c.address, method: c.method });
+          assert.equal(check.result.code, 0, check.result.stderr);
+          assert.equal(check.fingerprint, s.fingerprints.anna, check.result.stderr);
+          assert.deepEqual(check.userIds, [c.userId], check.result.stderr);
+        }
+      });
     });
   });
 }
