@@ -4,7 +4,7 @@ import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
 import { audit } from '../core/audit.ts';
 import { KeyImportError } from '../keys/index.ts';
-import { openContext, type CliContext } from './context.ts';
+import { withContext } from './context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
 /** Admin commands: each validates its arguments with zod, opens the context, prints for a person. */
@@ -22,15 +22,6 @@ function arg<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
   const result = schema.safeParse(value);
   if (!result.success) throw new UsageError(`${name}: ${result.error.issues[0]?.message ?? 'invalid'}`);
   return result.data;
-}
-
-async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = await openContext();
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.close();
-  }
 }
 
 export async function userAdd(args: ParsedArgs): Promise<void> {

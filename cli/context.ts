@@ -45,3 +45,13 @@ export async function openContext(options: { logToStderr?: boolean } = {}): Prom
     close: () => db.close(),
   };
 }
+
+/** Run an admin command in a fresh context and close it afterwards, whatever happens. */
+export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext();
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -9,7 +9,7 @@ import {
 } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import type { ParsedArgs } from './admin.ts';
-import { openContext, type CliContext } from './context.ts';
+import { withContext } from './context.ts';
 import { UsageError } from './io.ts';
 
 /**
@@ -21,15 +21,6 @@ const address = z
   .transform(normaliseAddress)
   .refine(isAddress, 'expected an e-mail address like anna@praxis.example');
 const explainArgs = z.object({ from: address, to: z.array(address).min(1).max(100) });
-
-async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = await openContext();
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.close();
-  }
-}
 
 export async function explainCommand(args: ParsedArgs): Promise<void> {
   const to = args.flags.to;

@@ -7,7 +7,7 @@ import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
 import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
 import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
-import { AuthLimiter } from './auth-limit.ts';
+import { AuthLimiter } from '../core/auth-limit.ts';
 import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
-import type { Clock } from '../core/clock.ts';
+import { FailureWindow } from '../core/auth-limit.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
@@ -41,53 +41,6 @@ export function adminTransportAllowed(req: { secure: boolean; ip?: string | unde
   return req.secure || isLoopback(req.ip);
 }
 
-/**
- * Failed logins per IP in a sliding window, in memory, per webmail process (N processes: N × limit). The
- * map holds at most `maxEntries` addresses; when full, expired ones go first, then the least recently
- * failed: a flood of fresh addresses makes it forget, not grow.
- */
-export class FailureWindow {
-  readonly #fails = new Map<string, number[]>();
-  readonly #limit: number;
-  readonly #windowMs: number;
-  readonly #clock: Clock;
-  readonly #maxEntries: number;
-
-  constructor(options: { limit: number; windowSeconds: number; clock: Clock; maxEntries?: number }) {
-    this.#limit = options.limit;
-    this.#windowMs = options.windowSeconds * 1000;
-    this.#clock = options.clock;
-    this.#maxEntries = options.maxEntries ?? 10_000;
-  }
-
-  #recent(key: string, now: number): number[] {
-    return (this.#fails.get(key) ?? []).filter((t) => now - t < this.#windowMs);
-  }
-
-  limited(key: string): boolean {
-    return this.#recent(key, this.#clock.now().getTime()).length >= this.#limit;
-  }
-
-  fail(key: string): void {
-    const now = this.#clock.now().getTime();
-    const recent = [...this.#recent(key, now), now].slice(-this.#limit);
-    this.#fails.delete(key); // re-insert: the Map's order is "least recently failed first"
-    if (this.#fails.size >= this.#maxEntries) this.#evict(now);
-    this.#fails.set(key, recent);
-  }
-
-  #evict(now: number): void {
-    for (const [key, times] of this.#fails) {
-      if (times.every((t) => now - t >= this.#windowMs)) this.#fails.delete(key);
-    }
-    while (this.#fails.size >= this.#maxEntries) {
-      const oldest = this.#fails.keys().next();
-      if (oldest.done) break;
-      this.#fails.delete(oldest.value);
-    }
-  }
-}
-
 /** `Authorization: Basic base64(login:password)` (RFC 7617, UTF-8), or undefined when absent or malformed. */
 export function basicCredentials(
   header: string | undefined,
@@ -119,18 +72,20 @@ export function adminOf(req: Request): AdminIdentity {
 /** Express middleware: steps 1–4 above; on success the request carries its admin (adminOf). */
 export function requireAdmin(deps: Pick<CoreDeps, 'config' | 'db' | 'log' | 'clock'>) {
   const users = new UserStore(deps.db.kysely);
-  const failures = new FailureWindow({
-    limit: deps.config.limits.authFailuresPerIp,
-    windowSeconds: deps.config.limits.authFailureWindowSeconds,
-    clock: deps.clock,
-  });
+  // Failed logins per IP (the same sliding window as SMTP AUTH), in memory, per webmail process.
+  const failures = new FailureWindow(
+    deps.config.limits.authFailuresPerIp,
+    deps.config.limits.authFailureWindowSeconds * 1000,
+    10_000,
+  );
+  const now = () => deps.clock.now().getTime();
   return (req: Request, res: Response, next: NextFunction): void => {
     const remote = req.ip ?? 'unknown';
     if (!adminTransportAllowed(req)) {
       deps.log.warn('ADM_TLS_REQUIRED', { remote });
       return sendAdmin(res, 'ADM_TLS_REQUIRED');
     }
-    if (failures.limited(remote)) {
+    if (failures.limited(remote, now())) {
       deps.log.warn('ADM_RATE_LIMITED', { remote });
       return sendAdmin(res, 'ADM_RATE_LIMITED');
     }
@@ -139,7 +94,7 @@ export function requireAdmin(deps: Pick<CoreDeps, 'config' | 'db' | 'log' | 'clo
     check(users, credentials).then(
       (outcome) => {
         if (outcome.result === 'failed') {
-          failures.fail(remote);
+          failures.hit(remote, now());
           deps.log.warn('ADM_AUTH_FAILED', { user: credentials.login, remote, reason: outcome.reason });
           return sendAdmin(res, 'ADM_AUTH_FAILED');
         }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Clock } from '../../core/clock.ts';
-import { AuthLimiter } from '../../gateway/auth-limit.ts';
+import { AuthLimiter } from '../../core/auth-limit.ts';
 
 /** A clock the test moves by hand (no sleeps). */
 function manualClock(start = Date.UTC(2026, 0, 1)): Clock & { advance(seconds: number): void } {

@@ -1,5 +1,5 @@
-import type { Clock } from '../core/clock.ts';
-import { normaliseAddress } from '../core/ids.ts';
+import type { Clock } from './clock.ts';
+import { normaliseAddress } from './ids.ts';
 
 /**
  * Failed-login limiter per account and per remote IP (DESIGN.md "The gateway pipeline", step 1): a sliding
@@ -20,7 +20,8 @@ export interface AuthLimitOptions {
 
 const DEFAULT_MAX_ENTRIES = 10_000;
 
-class Window {
+/** A sliding window of failure times per key (an account, an IP); shared by SMTP AUTH and the admin API. */
+export class FailureWindow {
   readonly #hits = new Map<string, number[]>();
   constructor(
     private readonly limit: number,
@@ -72,15 +73,15 @@ class Window {
 }
 
 export class AuthLimiter {
-  readonly #accounts: Window;
-  readonly #ips: Window;
+  readonly #accounts: FailureWindow;
+  readonly #ips: FailureWindow;
   readonly #clock: Clock;
 
   constructor(options: AuthLimitOptions) {
     const windowMs = options.windowSeconds * 1000;
     const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    this.#accounts = new Window(options.perAccount, windowMs, max);
-    this.#ips = new Window(options.perIp, windowMs, max);
+    this.#accounts = new FailureWindow(options.perAccount, windowMs, max);
+    this.#ips = new FailureWindow(options.perIp, windowMs, max);
     this.#clock = options.clock;
   }
 
