@@ -1,13 +1,13 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../core/deps.ts';
-import { isSealpostError, smtpError, type SealpostError } from '../core/errors.ts';
-import { errName } from '../core/log.ts';
+import type { SealpostError } from '../core/errors.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
 import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
 import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
 import { AuthLimiter } from '../core/auth-limit.ts';
+import { answerWith, toSmtpReply, type ReplyCodes } from './reply.ts';
 import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
@@ -89,26 +89,23 @@ export function sessionState(ctx: GatewayContext, session: SMTPServerSession): S
   return state;
 }
 
-/**
- * The reply for an error thrown inside a stage: our own SealpostError as it is; anything else (a database
- * or library failure) is logged by class name only and answered 451 GW_TEMP_FAILURE — never a 5xx that
- * would make the client give up, never the foreign message (it may quote content).
- */
+/** The codes of the submission listener's unexpected failures (gateway/reply.ts). */
+export const GATEWAY_REPLY_CODES: ReplyCodes = {
+  internal: 'GW_INTERNAL_ERROR',
+  temporary: 'GW_TEMP_FAILURE',
+};
+
+/** The reply for an error thrown inside a stage (gateway/reply.ts). */
 export function toReply(ctx: GatewayContext, session: SMTPServerSession, err: unknown): SealpostError {
-  if (isSealpostError(err)) return err;
-  ctx.deps.log.error('GW_INTERNAL_ERROR', { session: session.id, errName: errName(err) });
-  return smtpError('GW_TEMP_FAILURE');
+  return toSmtpReply(ctx.deps.log, session, err, GATEWAY_REPLY_CODES);
 }
 
-/** Run an async stage and answer smtp-server's callback exactly once. */
+/** Run an async stage and answer smtp-server's callback exactly once (gateway/reply.ts). */
 export function answer(
   ctx: GatewayContext,
   session: SMTPServerSession,
   run: () => Promise<void>,
   callback: (err?: Error | null) => void,
 ): void {
-  run().then(
-    () => callback(),
-    (err: unknown) => callback(toReply(ctx, session, err)),
-  );
+  answerWith(ctx.deps.log, GATEWAY_REPLY_CODES, session, run, callback);
 }

@@ -1,8 +1,7 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../../core/deps.ts';
-import { isSealpostError, smtpError, type SealpostError } from '../../core/errors.ts';
-import { errName } from '../../core/log.ts';
 import type { KeyStore } from '../../keys/index.ts';
+import { answerWith, type ReplyCodes } from '../reply.ts';
 import { createRelay, type Relay } from './relay.ts';
 
 /** What the inbound listener is built from; only main (or a test) binds its port. */
@@ -35,15 +34,11 @@ export function createInboundContext(deps: InboundDeps): InboundContext {
   };
 }
 
-/**
- * The reply for an error thrown while handling a command: our own SealpostError as it is; anything else
- * is logged by class name only and answered 451 (the sending MTA keeps the message and retries).
- */
-export function toReply(ctx: InboundContext, session: SMTPServerSession, err: unknown): SealpostError {
-  if (isSealpostError(err)) return err;
-  ctx.deps.log.error('IN_INTERNAL_ERROR', { session: session.id, errName: errName(err) });
-  return smtpError('IN_TEMP_FAILURE');
-}
+/** The codes of the inbound listener's unexpected failures: 451, the sending MTA keeps the message. */
+export const INBOUND_REPLY_CODES: ReplyCodes = {
+  internal: 'IN_INTERNAL_ERROR',
+  temporary: 'IN_TEMP_FAILURE',
+};
 
 export function answer(
   ctx: InboundContext,
@@ -51,8 +46,5 @@ export function answer(
   run: () => Promise<void>,
   callback: (err?: Error | null) => void,
 ): void {
-  run().then(
-    () => callback(),
-    (err: unknown) => callback(toReply(ctx, session, err)),
-  );
+  answerWith(ctx.deps.log, INBOUND_REPLY_CODES, session, run, callback);
 }

@@ -2,7 +2,8 @@ import { pipeline } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
-import { toReply, type InboundContext } from './context.ts';
+import { INBOUND_REPLY_CODES, type InboundContext } from './context.ts';
+import { answerData } from '../reply.ts';
 import { variantsOf, type Variant } from './message.ts';
 import { relayFailureCode } from './relay.ts';
 
@@ -18,10 +19,7 @@ export function onData(ctx: InboundContext) {
     session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
   ): void => {
-    data(ctx, stream, session).then(
-      (reply) => callback(null, reply),
-      (err: unknown) => callback(toReply(ctx, session, err)),
-    );
+    answerData(ctx.deps.log, INBOUND_REPLY_CODES, session, () => data(ctx, stream, session), callback);
   };
 }
 

@@ -3,7 +3,8 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
 import { MimeError } from '../../keys/index.ts';
-import { sessionState, toReply, type GatewayContext, type Transaction } from '../context.ts';
+import { GATEWAY_REPLY_CODES, sessionState, type GatewayContext, type Transaction } from '../context.ts';
+import { answerData } from '../reply.ts';
 import type { PreparedMessage } from '../../keys/index.ts';
 import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
 import { buildPickup, type PickupCopy } from '../pickup.ts';
@@ -40,10 +41,7 @@ export function onData(ctx: GatewayContext) {
     session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
   ): void => {
-    data(ctx, stream, session).then(
-      (reply) => callback(null, reply),
-      (err: unknown) => callback(toReply(ctx, session, err)),
-    );
+    answerData(ctx.deps.log, GATEWAY_REPLY_CODES, session, () => data(ctx, stream, session), callback);
   };
 }
 
