@@ -1,6 +1,7 @@
+import { outboundRow } from '../core/outbound.ts';
 import { z } from 'zod';
 import { audit } from '../core/audit.ts';
-import { isAddress, newId, newMessageId, normaliseAddress } from '../core/ids.ts';
+import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
 import { receiptMail } from '../gateway/notices.ts';
 import { ContactStore, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
@@ -77,32 +78,20 @@ async function queueReceipts(ctx: CliContext, email: string, code: string, stale
         .filter((s) => s.senderAddress === sender)
         .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
     });
-    const id = newId();
-    const ts = now.getTime();
-    await db.kysely
-      .insertInto('outbound')
-      .values({
-        id,
-        batch_id: id,
+    const row = outboundRow(
+      { sealer, config },
+      {
         kind: 'receipt',
-        user_id: null,
-        envelope_from: '',
+        userId: null,
+        envelopeFrom: '',
         recipient: sender,
-        message_id: messageId,
-        body: sealer.seal('spool', bytes, id),
-        size: bytes.length,
-        status: 'queued',
-        attempts: 0,
-        next_attempt_at: ts,
-        expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
-        last_code: null,
-        last_smtp_code: null,
-        created_at: ts,
-        updated_at: ts,
-        done_at: null,
-        contact_id: contact.id,
-      })
-      .execute();
+        messageId,
+        parts: bytes,
+        contactId: contact.id,
+      },
+      now.getTime(),
+    );
+    await db.kysely.insertInto('outbound').values(row).execute();
   }
   return senders;
 }

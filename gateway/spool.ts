@@ -1,5 +1,6 @@
-import type { Insertable, Transaction } from 'kysely';
-import type { Database, OutboundTable } from '../core/db/schema.ts';
+import { outboundRow } from '../core/outbound.ts';
+import type { Transaction } from 'kysely';
+import type { Database } from '../core/db/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { GatewayContext } from './context.ts';
 import type { Copy } from './output.ts';
@@ -23,33 +24,23 @@ export async function spool(
     now: Date;
   },
 ): Promise<{ batchId: string; ids: string[] }> {
-  const { db, sealer, config } = ctx.deps;
+  const { db } = ctx.deps;
   const batchId = newId();
   const ts = input.now.getTime();
-  const row = (copy: OutgoingCopy): Insertable<OutboundTable> => {
-    const id = newId();
-    return {
-      id,
-      batch_id: batchId,
-      kind: copy.kind,
-      user_id: input.userId,
-      envelope_from: copy.envelopeFrom ?? input.envelopeFrom,
-      recipient: copy.recipient,
-      message_id: copy.messageId ?? input.messageId,
-      // The row id is the associated data: a body moved to another row (another recipient) fails to open.
-      body: sealer.seal('spool', copy.parts, id),
-      size: copy.parts.reduce((n, p) => n + p.length, 0),
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: ts,
-      expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
-      last_code: null,
-      last_smtp_code: null,
-      created_at: ts,
-      updated_at: ts,
-      done_at: null,
-    };
-  };
+  const row = (copy: OutgoingCopy) =>
+    outboundRow(
+      ctx.deps,
+      {
+        batchId,
+        kind: copy.kind,
+        userId: input.userId,
+        envelopeFrom: copy.envelopeFrom ?? input.envelopeFrom,
+        recipient: copy.recipient,
+        messageId: copy.messageId ?? input.messageId,
+        parts: copy.parts,
+      },
+      ts,
+    );
   const rows = input.copies.map(row);
   const pickups = input.pickups ?? [];
   for (const p of pickups) {
@@ -83,7 +74,7 @@ export async function spool(
         .execute();
     }
   });
-  return { batchId, ids: rows.map((r) => r.id as string) };
+  return { batchId, ids: rows.map((r) => r.id) };
 }
 
 interface OutgoingCopy {

@@ -1,14 +1,15 @@
+import { outboundRow } from '../core/outbound.ts';
 import { audit } from '../core/audit.ts';
 import type { DeliverQueue } from '../core/queue-client.ts';
 import { enqueueDeliveries } from '../core/queue-client.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
-import { newId, newMessageId } from '../core/ids.ts';
+import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
 import type { OutboundTable } from '../core/db/schema.ts';
 import { classify, type Classification } from './classify.ts';
 import { buildDsn } from './dsn.ts';
-import { expiresAt, nextAttempt, type RetryDelay } from './schedule.ts';
+import { nextAttempt, type RetryDelay } from './schedule.ts';
 import type { Transport } from './transport.ts';
 import { replyForDelivery } from './reply.ts';
 import type { KeyStore } from '../keys/index.ts';
@@ -205,11 +206,16 @@ async function bounce(
   return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
 }
 
-function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer | null, verdict: Classification, date: Date): Row {
-  const { config, sealer } = ctx.deps;
+function dsnRow(
+  ctx: DeliverContext,
+  row: Row,
+  raw: Buffer | null,
+  verdict: Classification,
+  date: Date,
+): ReturnType<typeof outboundRow> {
+  const { config } = ctx.deps;
   const now = date.getTime();
   const messageId = newMessageId(config.hostname);
-  const id = newId();
   const bytes = buildDsn({
     hostname: config.hostname,
     messageId,
@@ -221,25 +227,17 @@ function dsnRow(ctx: DeliverContext, row: Row, raw: Buffer | null, verdict: Clas
     enhanced: verdict.enhanced,
     original: raw,
   });
-  return {
-    id,
-    batch_id: row.batch_id,
-    kind: 'dsn',
-    user_id: row.user_id,
-    envelope_from: '',
-    recipient: row.envelope_from,
-    message_id: messageId,
-    body: sealer.seal('spool', bytes, id),
-    size: bytes.length,
-    status: 'queued',
-    attempts: 0,
-    next_attempt_at: now,
-    expires_at: expiresAt(now, config.delivery.giveUpAfterSeconds),
-    last_code: null,
-    last_smtp_code: null,
-    created_at: now,
-    updated_at: now,
-    done_at: null,
-    contact_id: null,
-  };
+  return outboundRow(
+    ctx.deps,
+    {
+      batchId: row.batch_id,
+      kind: 'dsn',
+      userId: row.user_id,
+      envelopeFrom: '',
+      recipient: row.envelope_from,
+      messageId,
+      parts: bytes,
+    },
+    now,
+  );
 }

@@ -44,8 +44,3 @@ export function nextAttempt(input: {
   const at = Math.min(now + wanted, expiresAt);
   return { giveUp: false, at, delayMs: at - now };
 }
-
-/** When a message accepted at `createdAt` expires. */
-export function expiresAt(createdAt: number, giveUpAfterSeconds: number): number {
-  return createdAt + giveUpAfterSeconds * 1000;
-}

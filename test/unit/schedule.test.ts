@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { expiresAt, mtaRetryDelay, nextAttempt } from '../../worker/schedule.ts';
+import { expiresAt } from '../../core/outbound.ts';
+import { mtaRetryDelay, nextAttempt } from '../../worker/schedule.ts';
 
 const MIN = 60_000;
 

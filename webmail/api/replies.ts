@@ -1,5 +1,6 @@
+import { outboundRow } from '../../core/outbound.ts';
 import { z } from 'zod';
-import { newId, newMessageId } from '../../core/ids.ts';
+import { newMessageId } from '../../core/ids.ts';
 import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
@@ -22,7 +23,7 @@ export async function acceptReply(
   deps: PickupApiDeps,
   input: { contactId: string; contactAddress: string; inReplyTo: string; message: string },
 ): Promise<string> {
-  const { db, config, clock, sealer, log } = deps;
+  const { db, config, clock, log } = deps;
   const now = clock.now();
   if (Buffer.byteLength(input.message, 'utf8') > config.pickup.maxReplyBytes)
     throw new HttpError('PU_REPLY_TOO_BIG');
@@ -55,33 +56,22 @@ export async function acceptReply(
   ].map((f) => Buffer.from(`${f}\r\n`, 'latin1'));
   const armor = Buffer.from(input.message.replace(/\r/g, '').replace(/\n/g, '\r\n'), 'latin1');
   const parts = wrapEncrypted(outer, [armor]);
-  const id = newId();
-  const ts = now.getTime();
-  await db.kysely
-    .insertInto('outbound')
-    .values({
-      id,
-      batch_id: id,
+  const row = outboundRow(
+    deps,
+    {
       kind: 'reply',
-      user_id: null,
+      userId: null,
       // The null sender: a failed reply cannot be bounced to the contact's mailbox without revealing it.
-      envelope_from: '',
+      envelopeFrom: '',
       recipient: pickup.sender_address,
-      message_id: messageId,
-      body: sealer.seal('spool', parts, id),
-      size: parts.reduce((n, p) => n + p.length, 0),
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: ts,
-      expires_at: ts + config.delivery.giveUpAfterSeconds * 1000,
-      last_code: null,
-      last_smtp_code: null,
-      created_at: ts,
-      updated_at: ts,
-      done_at: null,
-      contact_id: input.contactId,
-    })
-    .execute();
+      messageId,
+      parts,
+      contactId: input.contactId,
+    },
+    now.getTime(),
+  );
+  const id = row.id;
+  await db.kysely.insertInto('outbound').values(row).execute();
   log.info('PU_REPLY_ACCEPTED', { id, contact: input.contactId, rcpt: pickup.sender_address });
   await deps.enqueue([id]).catch(() => log.warn('PU_ENQUEUE_FAILED', { id })); // reconcile picks it up
   return id;
