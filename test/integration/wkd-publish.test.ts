@@ -229,6 +229,8 @@ for (const kind of testDbKinds()) {
       let front: WkdFront | undefined;
       beforeEach(async function () {
         const unavailable = gpgWkdUnavailable();
+        // In CI (root, .ci/run installs the tools) the read-back is required: missing tools fail, not skip.
+        if (unavailable && process.env.CI) throw new Error(`gpg WKD read-back impossible: ${unavailable}`);
         if (unavailable) {
           // mocha's skip takes no reason: the title carries it into the report.
           this.currentTest!.title += ` — skipped: ${unavailable}`;
