@@ -1,3 +1,5 @@
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+
 /**
  * The relay URL rules shared by outbound delivery (SEALPOST_RELAY) and the inbound relay to the practice's
  * own mail server (SEALPOST_INBOUND_RELAY): TLS is required unless the URL says `?tls=none`.
@@ -40,5 +42,34 @@ export function parseRelayUrl(relay: string, name = 'SEALPOST_RELAY'): RelayOpti
     auth: url.username
       ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
       : null,
+  };
+}
+
+/**
+ * nodemailer's pooled SMTP client for a parsed relay URL, as both relays use it: pooled (one TLS handshake
+ * serves many messages), TLS per the URL, at least TLS 1.2, no nodemailer logging (it would print
+ * addresses and replies). `socketTimeoutMs` bounds idle time; connecting and the greeting get `timeoutMs`.
+ */
+export function relayPoolOptions(
+  options: RelayOptions,
+  input: { hostname: string; maxConnections: number; timeoutMs: number; socketTimeoutMs: number },
+): SMTPPool.Options {
+  return {
+    pool: true,
+    maxConnections: input.maxConnections,
+    maxMessages: 100,
+    host: options.host,
+    port: options.port,
+    secure: options.implicitTls,
+    requireTLS: options.requireTls,
+    ignoreTLS: !options.implicitTls && !options.requireTls,
+    name: input.hostname,
+    ...(options.auth ? { auth: options.auth } : {}),
+    tls: { rejectUnauthorized: options.verifyCertificate, minVersion: 'TLSv1.2' },
+    connectionTimeout: input.timeoutMs,
+    greetingTimeout: input.timeoutMs,
+    socketTimeout: input.socketTimeoutMs,
+    logger: false,
+    debug: false,
   };
 }

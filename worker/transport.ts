@@ -4,7 +4,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../core/config.ts';
-import { parseRelayUrl } from '../core/relay-url.ts';
+import { parseRelayUrl, relayPoolOptions } from '../core/relay-url.ts';
 
 /**
  * How the worker hands bytes on: to the relay named by SEALPOST_RELAY, or, with no relay, into
@@ -33,26 +33,15 @@ export { parseRelayUrl, type RelayOptions } from '../core/relay-url.ts';
 export function createRelayTransport(config: Config, relay: string): Transport {
   const options = parseRelayUrl(relay);
   const timeoutMs = config.delivery.connectionTimeoutSeconds * 1000;
-  const transporter = nodemailer.createTransport({
-    // Pooled: one TLS handshake serves many messages (a handshake costs more than a 50 KB message).
-    pool: true,
-    maxConnections: config.delivery.concurrency,
-    maxMessages: 100,
-    host: options.host,
-    port: options.port,
-    secure: options.implicitTls,
-    requireTLS: options.requireTls,
-    ignoreTLS: !options.implicitTls && !options.requireTls,
-    name: config.hostname,
-    ...(options.auth ? { auth: options.auth } : {}),
-    tls: { rejectUnauthorized: options.verifyCertificate, minVersion: 'TLSv1.2' },
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    // A whole DATA phase of a large message may legitimately take a while; idle time is what we bound.
-    socketTimeout: timeoutMs * 4,
-    logger: false,
-    debug: false,
-  });
+  const transporter = nodemailer.createTransport(
+    relayPoolOptions(options, {
+      hostname: config.hostname,
+      maxConnections: config.delivery.concurrency,
+      timeoutMs,
+      // A whole DATA phase of a large message may legitimately take a while; idle time is what we bound.
+      socketTimeoutMs: timeoutMs * 4,
+    }),
+  );
   return {
     async send(message) {
       await transporter.sendMail({

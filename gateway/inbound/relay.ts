@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../../core/config.ts';
 import type { Code } from '../../core/errors.ts';
-import { parseRelayUrl } from '../../core/relay-url.ts';
+import { parseRelayUrl, relayPoolOptions } from '../../core/relay-url.ts';
 
 /**
  * The client to the practice's own mail server (SEALPOST_INBOUND_RELAY): the same URL rules as outbound
@@ -27,24 +27,14 @@ class PartlyRejected extends Error {
 export function createRelay(config: Config, url: string): Relay {
   const options = parseRelayUrl(url, 'SEALPOST_INBOUND_RELAY');
   const timeoutMs = config.inbound.relayTimeoutSeconds * 1000;
-  const transporter = nodemailer.createTransport({
-    pool: true,
-    maxConnections: RELAY_CONNECTIONS,
-    maxMessages: 100,
-    host: options.host,
-    port: options.port,
-    secure: options.implicitTls,
-    requireTLS: options.requireTls,
-    ignoreTLS: !options.implicitTls && !options.requireTls,
-    name: config.hostname,
-    ...(options.auth ? { auth: options.auth } : {}),
-    tls: { rejectUnauthorized: options.verifyCertificate, minVersion: 'TLSv1.2' },
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-    logger: false,
-    debug: false,
-  });
+  const transporter = nodemailer.createTransport(
+    relayPoolOptions(options, {
+      hostname: config.hostname,
+      maxConnections: RELAY_CONNECTIONS,
+      timeoutMs,
+      socketTimeoutMs: timeoutMs,
+    }),
+  );
   return {
     async send(envelope, message) {
       const info = await transporter.sendMail({
