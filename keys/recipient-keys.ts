@@ -231,11 +231,12 @@ export async function decideRecipient(input: {
   } else {
     try {
       resolution = await input.recipients.resolve(recipient, {
-        discover: !rule && input.config.discovery.enabled,
+        // Whether discovery is on at all is the discoverer's presence (every composition root leaves it
+        // out when `discovery.enabled` is false): resolve then says 'off'.
+        discover: !rule,
         ...(input.record === false ? { record: false } : {}),
         ...(input.session ? { session: input.session } : {}),
       });
-      if (resolution.discovery === 'not-asked-rule' && !rule) resolution.discovery = 'off';
     } catch (err) {
       input.log.warn('GW_KEY_LOOKUP_FAILED', {
         ...(input.session ? { session: input.session } : {}),
