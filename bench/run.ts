@@ -16,7 +16,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
  * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
  * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
- * bench/inbound.ts, with its own baseline; `discovery`: RCPT latency of a cold WKD lookup against a warm
+ * bench/inbound.ts, with its own baseline; `new-contacts`: one message to 20 and to 100 new pickup contacts,
+ * with their key work on the event loop against the crypto pool, bench/new-contacts.ts; `discovery`: RCPT latency of a cold WKD lookup against a warm
  * one, and gateway throughput with the recipient's key discovered (warm) against admin-pinned, discovery off).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
@@ -253,6 +254,10 @@ if (only === 'discovery') {
   console.log(
     `discovery-on/off throughput ratio: ${(discovered.msgsPerSec / pinned.msgsPerSec).toFixed(3)} (goal ≥ 0.95)`,
   );
+  process.exit(0);
+}
+if (only === 'new-contacts') {
+  await (await import('./new-contacts.ts')).newContactsBench();
   process.exit(0);
 }
 if (only === 'inbound') {

@@ -73,9 +73,9 @@ export class BenchClient {
   }
 
   /** Send one message; resolves with the milliseconds from end of DATA to the 250. */
-  async send(from: string, to: string, body: Buffer): Promise<number> {
+  async send(from: string, to: string | readonly string[], body: Buffer): Promise<number> {
     await this.#command(`MAIL FROM:<${from}>`, '250');
-    await this.#command(`RCPT TO:<${to}>`, '250');
+    for (const rcpt of typeof to === 'string' ? [to] : to) await this.#command(`RCPT TO:<${rcpt}>`, '250');
     await this.#command('DATA', '354');
     const reply = this.#reply();
     this.#socket.write(body);

@@ -3,6 +3,7 @@ import { systemClock } from '../core/clock.ts';
 import { parseConfig, type Config } from '../core/config.ts';
 import { openDb } from '../core/db/index.ts';
 import type { CoreDeps } from '../core/deps.ts';
+import { LimitStore, limitPrefix } from '../core/limit-store.ts';
 import { createLog } from '../core/log.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
@@ -11,7 +12,7 @@ import { Sealer } from '../core/seal.ts';
 import { selfSigned } from '../core/tls.ts';
 import { UserStore } from '../core/users.ts';
 import { createGateway } from '../gateway/server.ts';
-import { KeyStore } from '../keys/index.ts';
+import { createCryptoPool, inThreadCrypto, KeyStore } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { generateKeyPair } from '../keys/pgp.ts';
 import { createWorkers } from '../worker/index.ts';
@@ -78,7 +79,10 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     );
     discovery = new KeyDiscovery({ settings, clock, log, net: directory.net });
   }
+  const limitStore = await LimitStore.open(deps.redis, limitPrefix(config.queuePrefix));
   const queue = createDeliverQueue(deps);
+  // BENCH_CRYPTO=inline measures the code as it was before the pool (every new contact on the event loop).
+  const crypto = process.env.BENCH_CRYPTO === 'inline' ? inThreadCrypto() : createCryptoPool();
   const workers = createWorkers(
     mode === 'wkd'
       ? { ...deps, ...(discovery ? { discovery } : {}) }
@@ -90,6 +94,8 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     ...(mode === 'wkd' ? {} : { config: noDiscovery(config) }),
     ...(discovery ? { discovery } : {}),
     keys,
+    limitStore,
+    crypto,
     tls: await selfSigned('sealpost.bench'),
     enqueue: (ids) => enqueueDeliveries(queue, ids),
   });
@@ -98,8 +104,10 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     port: submissionPort,
     async close() {
       await gateway.close();
+      await crypto.close();
       await workers.close();
       await queue.close();
+      await limitStore.close();
       await db.close();
       await redisServer.stop();
       await directory?.close();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { audit } from '../core/audit.ts';
 import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
 import { receiptMail } from '../gateway/notices.ts';
-import { ContactStore, type StalePickup } from '../keys/index.ts';
+import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
 import { openContext, type CliContext } from './context.ts';
 import { UsageError } from './io.ts';
@@ -23,9 +23,12 @@ function emailArg(args: ParsedArgs): string {
 
 async function withContacts<T>(fn: (ctx: CliContext, contacts: ContactStore) => Promise<T>): Promise<T> {
   const ctx = await openContext();
+  // The same crypto pool as the server's (one thread is enough for one contact): one code path for a code.
+  const crypto = createCryptoPool({ threads: 1 });
   try {
-    return await fn(ctx, new ContactStore({ db: ctx.db.kysely, clock: ctx.clock }));
+    return await fn(ctx, new ContactStore({ db: ctx.db.kysely, clock: ctx.clock, crypto }));
   } finally {
+    await crypto.close();
     await ctx.close();
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
+import { privateUmask } from '../core/data-dir.ts';
 import * as admin from './admin.ts';
 import * as contact from './contact.ts';
 import * as keys from './keys.ts';
@@ -103,6 +104,8 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 
+// Every file Sealpost (and the redis-server it starts) creates is for this user alone: 0600, folders 0700.
+privateUmask();
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { httpProxiesFromEnv, trustProxySchema } from './trust-proxy.ts';
 
 /**
  * Configuration: validated once at start (zod), deeply frozen, passed down. Sources, later wins:
@@ -26,7 +27,14 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./data'),
     databaseUrl: z.string().optional(),
     redisUrl: z.string().optional(),
-    hostname: z.string().min(1).default('localhost'),
+    // Goes into every header Sealpost writes (Message-ID, Received, DSN From): a DNS name, nothing else.
+    hostname: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/,
+        'a host name (letters, digits, dots, hyphens)',
+      )
+      .default('localhost'),
     listenHost: z.string().min(1).default('0.0.0.0'),
     smtpPort: port.default(2587),
     smtpsPort: port.default(2465),
@@ -48,20 +56,43 @@ export const configSchema = z
           .positive()
           .default(35 * 1024 * 1024),
         maxRecipients: z.coerce.number().int().positive().default(100),
-        authFailuresPerAccount: z.coerce.number().int().positive().default(5),
+        // Failed logins (SMTP AUTH and the admin API, counted together in Redis; docs/gateway.md "Login limits").
+        // From one address for one account: this many are free, then each further one waits a growing delay.
+        authFailuresPerAccountIp: z.coerce.number().int().positive().default(5),
+        authDelaySeconds: seconds.default(15), // the first delay; it doubles with every further failure
+        authMaxDelaySeconds: seconds.default(900),
+        // From one address, over all accounts, per window: then the address is refused until the window ends.
         authFailuresPerIp: z.coerce.number().int().positive().default(20),
+        // For one account, from all addresses, per window: then only addresses it logged in from lately get in.
+        authFailuresPerAccount: z.coerce.number().int().positive().default(50),
         authFailureWindowSeconds: seconds.default(900),
+        // Concurrent SMTP connections per listener, and from one address (an IPv6 /64) per listener.
         maxConnections: z.coerce.number().int().positive().default(200),
+        maxConnectionsPerIp: z.coerce.number().int().positive().default(20),
       })
       .strict()
+      .refine((l) => l.maxConnectionsPerIp <= l.maxConnections, {
+        message: 'maxConnectionsPerIp must not exceed maxConnections',
+        path: ['maxConnectionsPerIp'],
+      })
+      .refine((l) => l.authDelaySeconds <= l.authMaxDelaySeconds, {
+        message: 'authDelaySeconds must not exceed authMaxDelaySeconds',
+        path: ['authDelaySeconds'],
+      })
       .default({
         maxMessageBytes: 35 * 1024 * 1024,
         maxRecipients: 100,
-        authFailuresPerAccount: 5,
+        authFailuresPerAccountIp: 5,
+        authDelaySeconds: 15,
+        authMaxDelaySeconds: 900,
         authFailuresPerIp: 20,
+        authFailuresPerAccount: 50,
         authFailureWindowSeconds: 900,
         maxConnections: 200,
+        maxConnectionsPerIp: 20,
       }),
+    // Reverse proxies whose word on the client's address is taken (off by default: nobody's).
+    trustProxy: trustProxySchema,
     delivery: z
       .object({
         giveUpAfterSeconds: seconds.default(5 * 24 * 3600),
@@ -99,7 +130,8 @@ export const configSchema = z
         maxRepliesPerDay: z.coerce.number().int().positive().default(50),
         // A session after unlock ends after this many minutes without a request (and after 12 hours).
         sessionIdleMinutes: z.coerce.number().int().positive().default(15),
-        // Unlock attempts per IP address per 15 minutes, over all contacts (the per-contact lock is 5).
+        // Wrong codes per address (IPv6: /64) per 15 minutes, over all contacts; then every unlock from that
+        // address waits until the 15 minutes have passed (the per-contact lock after 5 wrong codes is separate).
         unlockAttemptsPerIp: z.coerce.number().int().positive().default(30),
         // The envelope sender of notifications and replies; default noreply@<hostname>.
         fromAddress: z.string().email().optional(),
@@ -157,6 +189,9 @@ export const configSchema = z
         refreshEveryHours: 24,
       }),
     queuePrefix: z.string().min(1).default('sealpost'),
+    // Worker threads for CPU-heavy crypto (a new pickup contact's key and Argon2id, 64 MiB each); unset: the
+    // cores, at most 4. Never more than the cores.
+    cryptoThreads: z.coerce.number().int().positive().max(64).optional(),
     inbound: z
       .object({
         // Mail is accepted for these domains only (and there only for known addresses); unset: the domains
@@ -203,9 +238,13 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_LOG_LEVEL: (c, v) => (c.logLevel = v),
   SEALPOST_MAX_MESSAGE_BYTES: (c, v) => (sub(c, 'limits').maxMessageBytes = v),
   SEALPOST_MAX_RECIPIENTS: (c, v) => (sub(c, 'limits').maxRecipients = v),
+  SEALPOST_MAX_CONNECTIONS_PER_IP: (c, v) => (sub(c, 'limits').maxConnectionsPerIp = v),
+  SEALPOST_TRUST_PROXY: (c, v) => (sub(c, 'trustProxy').http = httpProxiesFromEnv(v)),
+  SEALPOST_TRUST_PROXY_SMTP: (c, v) => (sub(c, 'trustProxy').smtp = list(v)),
   SEALPOST_DELIVERY_GIVE_UP_SECONDS: (c, v) => (sub(c, 'delivery').giveUpAfterSeconds = v),
   SEALPOST_DELIVERY_CONCURRENCY: (c, v) => (sub(c, 'delivery').concurrency = v),
   SEALPOST_QUEUE_PREFIX: (c, v) => (c.queuePrefix = v),
+  SEALPOST_CRYPTO_THREADS: (c, v) => (c.cryptoThreads = v),
   SEALPOST_PICKUP: (c, v) => (sub(c, 'pickup').enabled = v !== 'off' && v !== 'false' && v !== '0'),
   SEALPOST_PICKUP_RETENTION_DAYS: (c, v) => (sub(c, 'pickup').retentionDays = v),
   SEALPOST_PICKUP_LANGUAGE: (c, v) => (sub(c, 'pickup').language = v),
@@ -227,6 +266,13 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_INBOUND_DECOMPRESS_LIMIT_BYTES: (c, v) => (sub(c, 'inbound').decompressLimitBytes = v),
   SEALPOST_INBOUND_LANGUAGE: (c, v) => (sub(c, 'inbound').language = v),
 };
+
+function list(v: string): string[] {
+  return v
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+}
 
 function sub(c: Record<string, unknown>, key: string): Record<string, unknown> {
   const existing = c[key];

@@ -9,6 +9,16 @@ export const CODES = {
   GW_AUTH_FAILED: { smtp: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
   GW_AUTH_RATE_LIMITED: { smtp: 454, enhanced: '4.7.0', text: 'Too many failed logins, try again later' },
   GW_AUTH_REQUIRED: { smtp: 530, enhanced: '5.7.0', text: 'Authentication required' },
+  GW_AUTH_LIMIT_UNAVAILABLE: {
+    smtp: 454,
+    enhanced: '4.7.0',
+    text: 'Temporary authentication failure (login limits cannot be checked), try again later',
+  },
+  GW_TOO_MANY_CONNECTIONS: {
+    smtp: 421,
+    enhanced: '4.7.0',
+    text: 'Too many connections from your address, try again later',
+  },
   // gateway: envelope
   GW_SENDER_NOT_ALLOWED: { smtp: 553, enhanced: '5.7.1', text: 'You may not send as this address' },
   GW_TOO_MANY_RECIPIENTS: { smtp: 452, enhanced: '4.5.3', text: 'Too many recipients in one message' },
@@ -48,12 +58,33 @@ export const CODES = {
   // gateway: data
   GW_SIZE_EXCEEDED: { smtp: 552, enhanced: '5.3.4', text: 'Message too big for Sealpost' },
   GW_MESSAGE_INVALID: { smtp: 550, enhanced: '5.6.0', text: 'Message has no valid header section' },
+  // gateway: data, one reading of a message (keys/edge.ts; the detail names the problem)
+  GW_MESSAGE_AMBIGUOUS: {
+    smtp: 550,
+    enhanced: '5.6.0',
+    text: 'Message refused: its header could be read in more than one way',
+  },
+  GW_HEADER_TOO_BIG: {
+    smtp: 552,
+    enhanced: '5.3.4',
+    text: 'Header section too big (256 KiB or 1000 fields)',
+  },
+  GW_FROM_NOT_ALLOWED: {
+    smtp: 553,
+    enhanced: '5.7.1',
+    text: 'The From and Sender headers must each be one of your own addresses',
+  },
   GW_TEMP_FAILURE: {
     smtp: 451,
     enhanced: '4.3.0',
     text: 'Temporary failure; nothing was sent, please try again later',
   },
-  GW_ACCEPTED: { smtp: 250, enhanced: '2.0.0', text: 'Accepted, encrypted and queued' },
+  GW_ACCEPTED: { smtp: 250, enhanced: '2.0.0', text: 'Accepted and queued; nothing leaves in clear' },
+  GW_ACCEPTED_PLAIN: {
+    smtp: 250,
+    enhanced: '2.0.0',
+    text: 'Accepted and queued; a policy rule lets some copies go in clear, over TLS only',
+  },
   // delivery
   DLV_DELIVERED: { smtp: 250, enhanced: '2.0.0', text: 'Delivered' },
   DLV_DEFER_NETWORK: { smtp: 451, enhanced: '4.4.1', text: 'Remote server unreachable' },
@@ -116,6 +147,16 @@ export const CODES = {
   IN_TOO_MANY_RECIPIENTS: { smtp: 452, enhanced: '4.5.3', text: 'Too many recipients in one message' },
   IN_SIZE_EXCEEDED: { smtp: 552, enhanced: '5.3.4', text: 'Message too big' },
   IN_MESSAGE_INVALID: { smtp: 550, enhanced: '5.6.0', text: 'Message has no valid header section' },
+  IN_MESSAGE_AMBIGUOUS: {
+    smtp: 550,
+    enhanced: '5.6.0',
+    text: 'Message refused: its header could be read in more than one way',
+  },
+  IN_HEADER_TOO_BIG: {
+    smtp: 552,
+    enhanced: '5.3.4',
+    text: 'Header section too big (256 KiB or 1000 fields)',
+  },
   IN_DECOMPRESSION_LIMIT: {
     smtp: 552,
     enhanced: '5.3.4',
@@ -141,6 +182,11 @@ export const CODES = {
     enhanced: '4.3.0',
     text: 'Temporary failure; nothing was stored, please try again later',
   },
+  IN_TOO_MANY_CONNECTIONS: {
+    smtp: 421,
+    enhanced: '4.7.0',
+    text: 'Too many connections from your address, try again later',
+  },
   IN_RELAYED: { smtp: 250, enhanced: '2.0.0', text: 'Delivered to the mail server behind this gateway' },
 } as const;
 
@@ -163,8 +209,36 @@ export function smtpError(code: Code, detail?: string): SealpostError {
   return new SealpostError(code, detail);
 }
 
+/** A whole reply line (`421 4.7.0 … [CODE]`), for a socket that never reaches smtp-server's session. */
+export function smtpReplyLine(code: Code): string {
+  return `${CODES[code].smtp} ${new SealpostError(code).message}\r\n`;
+}
+
 export function isSealpostError(err: unknown): err is SealpostError {
   return err instanceof SealpostError;
+}
+
+/** What happens to the copies of one verdict group, for the 250 to DATA (finding 6c of issue 11). */
+export const ACCEPTED_GROUPS = {
+  pgp: 'encrypted with OpenPGP',
+  pickup: 'encrypted for secure pickup (the recipient gets a link)',
+  plain: 'in clear over TLS under a policy rule',
+} as const;
+
+/**
+ * The 250 to DATA: GW_ACCEPTED when every copy is encrypted, GW_ACCEPTED_PLAIN when a rule lets some go in
+ * clear, with how many copies go which way, e.g. `(1 encrypted with OpenPGP, 1 in clear over TLS under a
+ * policy rule, batch …)`.
+ */
+export function acceptedReply(
+  counts: Readonly<Record<keyof typeof ACCEPTED_GROUPS, number>>,
+  batchId: string,
+): SealpostError {
+  const groups = (Object.keys(ACCEPTED_GROUPS) as (keyof typeof ACCEPTED_GROUPS)[])
+    .filter((g) => counts[g] > 0)
+    .map((g) => `${counts[g]} ${ACCEPTED_GROUPS[g]}`);
+  const code = counts.plain > 0 ? 'GW_ACCEPTED_PLAIN' : 'GW_ACCEPTED';
+  return smtpError(code, [...groups, `batch ${batchId}`].join(', '));
 }
 
 export function isTemporary(code: Code): boolean {

@@ -29,6 +29,8 @@ export interface LogFields {
   errName?: string; // error class name only; messages of foreign errors may quote content
   service?: string;
   path?: string; // filesystem path of our own files (data dir, outbox), never of user content
+  pid?: number; // a process id of our own (the local redis-server)
+  mode?: string; // a file mode change of our own files, e.g. 0644->0600
   contact?: string; // a pickup contact's id (UUID), never its code or key
   source?: string; // where a recipient key came from or was looked for: admin, wkd-advanced, vks, …
   url?: string; // a key directory URL we fetched (WKD, VKS); never a pickup link

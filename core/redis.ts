@@ -49,7 +49,7 @@ export interface LocalRedisOptions {
 
 /** Start `redis-server` on a unix socket in `dir` and wait until it answers PING. */
 export async function startLocalRedis(options: LocalRedisOptions): Promise<LocalRedis> {
-  mkdirSync(options.dir, { recursive: true });
+  mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const socketPath = path.join(options.dir, 'redis.sock');
   const persistence = options.persistence ?? true;
   const args = [
@@ -74,7 +74,12 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
     '--logfile',
     '',
   ];
-  const child = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches Sealpost, which stops it in order.
+  const child = spawn(options.binary ?? 'redis-server', args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  child.stderr?.resume(); // never let a full pipe block the server
   const failed = once(child, 'error').then(([err]) => {
     throw new Error(
       `cannot start redis-server (${(err as Error).message}); install it (apt-get install -y redis-server) or set REDIS_URL`,
@@ -89,13 +94,31 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
   return {
     socketPath,
     process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const done = once(child, 'exit');
-      child.kill('SIGTERM');
-      await done;
-    },
+    stop: () => stopChild(child),
   };
+}
+
+/** How long a redis-server may take to write its AOF and exit on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 3_000;
+
+/**
+ * SIGTERM (AOF flushed, socket removed), and SIGCONT in case it was stopped (SIGSTOP): a paused process
+ * handles no signal until it runs again. One that has not exited after STOP_GRACE_MS is killed.
+ */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = once(child, 'exit');
+  child.kill('SIGTERM');
+  child.kill('SIGCONT');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+  });
+  if ((await Promise.race([done, late])) === 'late') {
+    child.kill('SIGKILL');
+    await done;
+  }
+  clearTimeout(timer);
 }
 
 async function waitForPing(socketPath: string): Promise<void> {
@@ -106,22 +129,38 @@ async function waitForPing(socketPath: string): Promise<void> {
   }
 }
 
-/** Whether a Redis answers PING on this unix socket now (one try). */
-export async function answers(socketPath: string): Promise<boolean> {
+/** Whether a Redis answers PING on this unix socket now (one try, at most `timeoutMs`). */
+export async function answers(socketPath: string, timeoutMs = 1_000): Promise<boolean> {
+  return ping({ socketPath }, timeoutMs).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * One PING on a fresh connection, which rejects after `timeoutMs`: a Redis that was paused (SIGSTOP) or
+ * whose host is gone accepts the connection, or not, and never answers — a probe must not wait for it.
+ */
+export async function ping(target: RedisTarget, timeoutMs: number): Promise<void> {
   const client = new Redis({
-    path: socketPath,
+    ...redisOptions(target),
     lazyConnect: true,
     maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
     retryStrategy: () => null,
-    connectTimeout: 1_000,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
   });
   client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('redis ping timed out')), timeoutMs);
+  });
   try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
+    const answer = await Promise.race([client.connect().then(() => client.ping()), late]);
+    if (answer !== 'PONG') throw new Error('redis answered no PONG');
   } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }

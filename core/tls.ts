@@ -32,7 +32,7 @@ export async function loadOrCreateTls(input: {
   const pems = await selfSigned(input.hostname);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(keyFile, pems.key, { mode: 0o600 });
-  writeFileSync(certFile, pems.cert, { mode: 0o644 });
+  writeFileSync(certFile, pems.cert, { mode: 0o600 }); // public, but the data folder is private throughout
   return { cert: Buffer.from(pems.cert), key: Buffer.from(pems.key), selfSigned: true };
 }
 

@@ -4,16 +4,22 @@ import type { SealpostError } from '../core/errors.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
 import { PolicyRuleStore } from '../core/policy-rules.ts';
 import { UserStore } from '../core/users.ts';
-import type { Contact, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
+import type { Contact, CryptoPool, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
 import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
-import { AuthLimiter } from '../core/auth-limit.ts';
+import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
+import type { LimitStore } from '../core/limit-store.ts';
+import type { EdgeCodes } from './edge.ts';
 import { answerWith, toSmtpReply, type ReplyCodes } from './reply.ts';
 import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
 export interface GatewayDeps extends CoreDeps {
   readonly keys: KeyStore;
+  /** The process's crypto pool (keys/crypto-pool.ts): new contacts' key generation and Argon2id. */
+  readonly crypto: CryptoPool;
   readonly tls: { key: string | Buffer; cert: string | Buffer };
+  /** Where the failed-login limits count (Redis; one per process, shared with the webmail's admin API). */
+  readonly limitStore: LimitStore;
   /** Schedule delivery of committed outbound rows (BullMQ in production). May throw: the rows are
    * committed and the worker's reconcile job finds them. */
   readonly enqueue: (outboundIds: string[]) => Promise<void>;
@@ -41,13 +47,8 @@ export function createContext(deps: GatewayDeps): GatewayContext {
     deps,
     users: new UserStore(deps.db.kysely),
     rules: new PolicyRuleStore(deps.db.kysely),
-    limiter: new AuthLimiter({
-      perAccount: limits.authFailuresPerAccount,
-      perIp: limits.authFailuresPerIp,
-      windowSeconds: limits.authFailureWindowSeconds,
-      clock: deps.clock,
-    }),
-    contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock }),
+    limiter: new AuthLimiter(deps.limitStore, authLimitSettings(limits)),
+    contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock, crypto: deps.crypto }),
     recipients: new RecipientKeys({
       keys: deps.keys,
       discovery: deps.config.discovery.enabled ? deps.discovery : undefined,
@@ -88,6 +89,13 @@ export function sessionState(ctx: GatewayContext, session: SMTPServerSession): S
   }
   return state;
 }
+
+/** The submission listener's refusals at the edge (gateway/edge.ts). */
+export const GATEWAY_EDGE_CODES: EdgeCodes = {
+  invalid: 'GW_MESSAGE_INVALID',
+  ambiguous: 'GW_MESSAGE_AMBIGUOUS',
+  headerTooBig: 'GW_HEADER_TOO_BIG',
+};
 
 /** The codes of the submission listener's unexpected failures (gateway/reply.ts). */
 export const GATEWAY_REPLY_CODES: ReplyCodes = {

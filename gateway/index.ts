@@ -1,2 +1,2 @@
 export { createGateway, type Gateway, type GatewayDeps } from './server.ts';
-export { AuthLimiter, type AuthLimitOptions } from '../core/auth-limit.ts';
+export { AuthLimiter, type AuthLimitSettings } from '../core/auth-limit.ts';

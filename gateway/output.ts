@@ -1,5 +1,11 @@
 import { newMessageId } from '../core/ids.ts';
-import { plainCopy, prepare, splitMessage, type PreparedMessage, type SigningKey } from '../keys/index.ts';
+import {
+  plainCopy,
+  prepare,
+  type PreparedMessage,
+  type SigningKey,
+  type SplitMessage,
+} from '../keys/index.ts';
 import type { AcceptedRecipient, GatewayContext } from './context.ts';
 
 /**
@@ -18,9 +24,14 @@ export interface Copy {
 /** Encryption is CPU-bound; a few at a time keep one big message from starving every other session. */
 export const BUILD_CONCURRENCY = 4;
 
-export function prepareMessage(ctx: GatewayContext, raw: Buffer, now: Date): PreparedMessage {
+/** `author`: the From field's value to add when the message has none (the envelope sender). */
+export function prepareMessage(
+  ctx: GatewayContext,
+  split: SplitMessage,
+  input: { now: Date; author: string },
+): PreparedMessage {
   const hostname = ctx.deps.config.hostname;
-  return prepare(splitMessage(raw), { now, newMessageId: () => newMessageId(hostname) });
+  return prepare(split, { ...input, newMessageId: () => newMessageId(hostname) });
 }
 
 export async function buildCopies(

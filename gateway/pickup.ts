@@ -57,7 +57,7 @@ export async function buildPickup(
 ): Promise<PickupCopy> {
   const { config } = ctx.deps;
   const { now, sender } = input;
-  const created = input.contact ? undefined : await newContactRecord(input.recipient, now);
+  const created = input.contact ? undefined : await newContactRecord(input.recipient, now, ctx.deps.crypto);
   const contact = input.contact ?? created!.contact;
   const ciphertext = await buildPickupCiphertext({
     message: input.message,

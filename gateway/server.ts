@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../core/errors.ts';
 import { errName } from '../core/log.ts';
+import { connectionLimit, type ConnectionLimit } from './connection-limit.ts';
 import { createContext, type GatewayContext, type GatewayDeps } from './context.ts';
 import { onAuth } from './stages/auth.ts';
 import { onData } from './stages/data.ts';
@@ -19,6 +20,11 @@ export interface Gateway {
 
 /** An idle client is dropped after this long (ms): a slowloris must not hold one of `maxClients`. */
 const SOCKET_TIMEOUT_MS = 5 * 60 * 1000;
+/**
+ * On close (SIGTERM), sessions get this long (ms) to finish; then smtp-server answers 421 and closes them.
+ * An idle client must not hold the process for the socket timeout above (docs/configuration.md "Stopping").
+ */
+export const SMTP_DRAIN_MS = 5_000;
 
 /**
  * The submission gateway: two smtp-server instances sharing one pipeline — 587-style STARTTLS (AUTH only
@@ -26,8 +32,8 @@ const SOCKET_TIMEOUT_MS = 5 * 60 * 1000;
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const ctx = createContext(deps);
-  const submission = new SMTPServer(serverOptions(ctx, false));
-  const smtps = new SMTPServer(serverOptions(ctx, true));
+  const submission = buildServer(ctx, false);
+  const smtps = buildServer(ctx, true);
   for (const [server, port] of [
     [submission, deps.config.smtpPort],
     [smtps, deps.config.smtpsPort],
@@ -52,9 +58,26 @@ const ALWAYS_DISABLED = ['VRFY', 'EXPN', 'XCLIENT', 'XFORWARD'];
 /** smtp-server reads a per-session `disabledCommands` that replaces the server-wide list. */
 type SessionWithCommands = SMTPServerSession & { disabledCommands?: string[] };
 
+/** Build one listener: its options, and the per-address connection limit in front of it. */
+function buildServer(ctx: GatewayContext, secure: boolean): SMTPServer {
+  const { config, log } = ctx.deps;
+  const limit = connectionLimit({
+    perIp: config.limits.maxConnectionsPerIp,
+    proxies: config.trustProxy.smtp,
+    implicitTls: secure,
+    code: 'GW_TOO_MANY_CONNECTIONS',
+    log,
+    port: secure ? config.smtpsPort : config.smtpPort,
+  });
+  const server = new SMTPServer(serverOptions(ctx, secure, limit));
+  limit.attach(server);
+  return server;
+}
+
 function serverOptions(
   ctx: GatewayContext,
   secure: boolean,
+  limit: ConnectionLimit,
 ): SMTPServerOptions & { authRequiredMessage: string } {
   const { config, tls } = ctx.deps;
   const disabled = secure ? [...ALWAYS_DISABLED, 'STARTTLS'] : ALWAYS_DISABLED;
@@ -74,16 +97,22 @@ function serverOptions(
     authRequiredMessage: smtpError('GW_AUTH_REQUIRED').message,
     useXClient: false,
     useXForward: false,
+    // PROXY protocol v1 from the configured proxies only (trustProxy.smtp), never from anyone else.
+    useProxy: config.trustProxy.smtp.length ? [...config.trustProxy.smtp] : false,
     disableReverseLookup: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
+    closeTimeout: SMTP_DRAIN_MS,
     // smtp-server's own logger would print addresses and commands as free text; we log codes ourselves.
     logger: false,
     // Before STARTTLS, AUTH is neither offered nor accepted (RFC 4954 §4: no password in clear), so that a
     // client never tries; after the handshake the server-wide list applies again.
-    onConnect: (session: SessionWithCommands, callback) => {
-      if (!session.secure) session.disabledCommands = [...disabled, 'AUTH'];
-      callback();
-    },
+    onConnect: (session: SessionWithCommands, callback) =>
+      limit.onConnect(session, (err) => {
+        if (err) return callback(err);
+        if (!session.secure) session.disabledCommands = [...disabled, 'AUTH'];
+        callback();
+      }),
+    onClose: (session) => limit.onClose(session),
     onSecure: (_socket, session: SessionWithCommands, callback) => {
       session.disabledCommands = disabled;
       callback();

@@ -40,8 +40,10 @@ export type AutocryptFinding =
   | { found: true; address: string; ok: false; problem: KeyProblem | 'no-user-id' | 'ambiguous' };
 
 /**
- * The Autocrypt key a message offers for its From address, validated at `now` (usable, public, the
- * algorithm floor) and reduced to the User IDs of that address.
+ * The Autocrypt key a message offers for its From address (`fromAddress`: unambiguous, or none), validated
+ * at `now` (usable, public, the algorithm floor) and reduced to the User IDs of that address. Whether the
+ * key may be learned is not decided here: that needs proof that the From domain sent the message (DKIM)
+ * and that the message is signed by this key (gateway/inbound/autocrypt.ts, DESIGN.md invariant 7).
  */
 export async function autocryptFinding(fields: readonly HeaderField[], now: Date): Promise<AutocryptFinding> {
   const from = fromAddress(fields);

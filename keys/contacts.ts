@@ -3,15 +3,8 @@ import { audit } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ContactsTable, Database } from '../core/db/schema.ts';
 import { newId, normaliseAddress } from '../core/ids.ts';
-import {
-  authHash,
-  deriveKeys,
-  formatAccessCode,
-  lockPrivateKey,
-  newAccessCode,
-  newKdf,
-} from './access-code.ts';
-import { generateContactKeyPair, parseEncryptionKey, type EncryptionKey } from './pgp.ts';
+import type { CryptoPool } from './crypto-pool.ts';
+import { parseEncryptionKey, type EncryptionKey } from './pgp.ts';
 
 /**
  * Pickup contacts (DESIGN.md "Pickup crypto"). A new contact's code exists only in memory here and in the
@@ -38,10 +31,18 @@ export interface StalePickup {
   createdAt: number;
 }
 
-/** Key pair, salt and code for `address`, ready to insert (in the caller's transaction). */
-export async function newContactRecord(address: string, now: Date, id = newId()): Promise<NewContact> {
+/**
+ * Key pair, salt and code for `address`, ready to insert (in the caller's transaction). The key generation
+ * and Argon2id run in the crypto pool, off the event loop.
+ */
+export async function newContactRecord(
+  address: string,
+  now: Date,
+  crypto: CryptoPool,
+  id = newId(),
+): Promise<NewContact> {
   const addr = normaliseAddress(address);
-  const material = await secretMaterial(addr, id, now);
+  const material = await secretMaterial(crypto, addr, id, now);
   const ts = now.getTime();
   return {
     contact: { id, address: addr, fingerprint: material.fingerprint, key: material.key },
@@ -51,7 +52,7 @@ export async function newContactRecord(address: string, now: Date, id = newId())
       address: addr,
       fingerprint: material.fingerprint,
       public_key: material.publicKey,
-      locked_private_key: material.locked,
+      locked_private_key: Buffer.from(material.locked),
       kdf: material.kdf,
       secret_kind: 'code',
       auth_hash: material.authHash,
@@ -64,33 +65,23 @@ export async function newContactRecord(address: string, now: Date, id = newId())
   };
 }
 
-async function secretMaterial(address: string, contactId: string, now: Date) {
-  const pair = await generateContactKeyPair({ address, now });
-  const code = newAccessCode();
-  const kdf = newKdf();
-  const { authKey, lockKey } = await deriveKeys(code, kdf);
-  const locked = lockPrivateKey(pair.privateKey, lockKey, contactId);
-  pair.privateKey.fill(0);
-  lockKey.fill(0);
-  return {
-    code: formatAccessCode(code),
-    fingerprint: pair.fingerprint,
-    publicKey: pair.publicKey,
-    key: await parseEncryptionKey(pair.publicKey),
-    locked,
-    kdf: JSON.stringify(kdf),
-    authHash: authHash(authKey),
-  };
+async function secretMaterial(crypto: CryptoPool, address: string, contactId: string, now: Date) {
+  const secret = await crypto.run('contactSecret', { address, contactId, nowMs: now.getTime() });
+  // Parsing the public key back is cheap (no secret, no KDF); the EncryptionKey cannot cross threads.
+  return { ...secret, key: await parseEncryptionKey(secret.publicKey) };
 }
 
 export class ContactStore {
   readonly #db: Kysely<Database>;
   readonly #clock: Clock;
+  readonly #crypto: CryptoPool | undefined;
   readonly #parsed = new Map<string, EncryptionKey>();
 
-  constructor(deps: { db: Kysely<Database>; clock: Clock }) {
+  /** `crypto` is needed only to issue new codes (reissue). */
+  constructor(deps: { db: Kysely<Database>; clock: Clock; crypto?: CryptoPool }) {
     this.#db = deps.db;
     this.#clock = deps.clock;
+    this.#crypto = deps.crypto;
   }
 
   async find(address: string): Promise<Contact | undefined> {
@@ -120,14 +111,15 @@ export class ContactStore {
     const existing = await this.find(address);
     if (!existing) return undefined;
     const now = this.#clock.now();
-    const material = await secretMaterial(existing.address, existing.id, now);
+    if (!this.#crypto) throw new Error('ContactStore: reissue needs the crypto pool');
+    const material = await secretMaterial(this.#crypto, existing.address, existing.id, now);
     const stale = await this.#db.transaction().execute(async (trx) => {
       await trx
         .updateTable('contacts')
         .set({
           fingerprint: material.fingerprint,
           public_key: material.publicKey,
-          locked_private_key: material.locked,
+          locked_private_key: Buffer.from(material.locked),
           kdf: material.kdf,
           secret_kind: 'code',
           auth_hash: material.authHash,

@@ -73,10 +73,34 @@ function markPlain(entity: MimeEntity, line: string): Marked {
   return { fields, body: [prefix, entity.body] };
 }
 
+/**
+ * The box in HTML. Every property that could hide it is set inline with !important: a style sheet in the
+ * sender's HTML (`div { display: none !important }`) loses against an inline !important declaration.
+ */
+const BOX_STYLE = [
+  'display:block',
+  'visibility:visible',
+  'opacity:1',
+  'position:static',
+  'transform:none',
+  'height:auto',
+  'max-height:none',
+  'overflow:visible',
+  'clip-path:none',
+  'font-size:14px',
+  'line-height:1.4',
+  'color:#000',
+  'background:#fff',
+  'border:1px solid #888',
+  'padding:4px 8px',
+  'margin:0 0 12px 0',
+  'font-family:sans-serif',
+]
+  .map((d) => `${d} !important`)
+  .join(';');
+
 function markHtml(entity: MimeEntity, line: string): Marked {
-  const html =
-    '<div style="border:1px solid #888;padding:4px 8px;margin:0 0 12px 0;font-family:sans-serif">' +
-    `${htmlText(line)}</div>`;
+  const html = `<div style="${BOX_STYLE}">${htmlText(line)}</div>`;
   const fields = entity.fields.map(crlfField);
   const cte = transferEncoding(entity);
   if (cte === 'base64') {
@@ -112,7 +136,7 @@ function wrap(entity: MimeEntity, line: string): Marked {
   };
 }
 
-function crlfField(field: HeaderField): HeaderField {
+export function crlfField(field: HeaderField): HeaderField {
   return { ...field, raw: withCrlf(field.raw) };
 }
 
@@ -121,7 +145,7 @@ function fieldOf(name: string, value: string): HeaderField {
 }
 
 /** Replace the field `name` (every occurrence) by one new field, or append it. */
-function setField(fields: HeaderField[], name: string, value: string): HeaderField[] {
+export function setField(fields: HeaderField[], name: string, value: string): HeaderField[] {
   const lower = name.toLowerCase();
   const at = fields.findIndex((f) => f.lower === lower);
   const rest = fields.filter((f) => f.lower !== lower);
@@ -129,14 +153,14 @@ function setField(fields: HeaderField[], name: string, value: string): HeaderFie
   return rest;
 }
 
-function contentType(entity: MimeEntity, changes: Record<string, string>): string {
+export function contentType(entity: MimeEntity, changes: Record<string, string>): string {
   const params = new Map(entity.params);
   for (const [k, v] of Object.entries(changes)) params.set(k, v);
   const list = [...params].map(([k, v]) => `${k}="${v.replace(/["\\\r\n]/g, '')}"`);
   return [entity.type, ...list].join('; ');
 }
 
-function decodeBase64(entity: MimeEntity): Buffer {
+export function decodeBase64(entity: MimeEntity): Buffer {
   return Buffer.from(entity.body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
 }
 
@@ -172,6 +196,21 @@ export function quotedPrintable(data: Buffer): Buffer {
     lineLength += token.length;
   }
   return Buffer.from(out, 'latin1');
+}
+
+/** Decode quoted-printable (RFC 2045 §6.7): soft line breaks go, `=XX` becomes its byte. */
+export function decodeQuotedPrintable(data: Buffer): Buffer {
+  const text = data.toString('latin1').replace(/=[ \t]*\r?\n/g, '');
+  const out = Buffer.alloc(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const hex = text[i] === '=' ? /^[0-9A-Fa-f]{2}$/.exec(text.slice(i + 1, i + 3)) : null;
+    if (hex) {
+      out[n++] = parseInt(hex[0], 16);
+      i += 2;
+    } else out[n++] = text.charCodeAt(i);
+  }
+  return out.subarray(0, n);
 }
 
 function afterBodyTag(html: Buffer): number {

@@ -1,4 +1,6 @@
-import { MimeError, getValue, makeField, withCrlf, type HeaderField, type SplitMessage } from './mime.ts';
+import { parseMailbox } from './author.ts';
+import { sectionProblem, toCrlf } from './edge.ts';
+import { MimeError, fieldValue, makeField, withCrlf, type HeaderField, type SplitMessage } from './mime.ts';
 import { isAttachment, parseEntity, transferEncoding, type MimeEntity } from './mime-tree.ts';
 
 /**
@@ -98,28 +100,56 @@ export interface Unwrapped {
   protectedFields: HeaderField[];
 }
 
-/** Unwrap a decrypted PGP/MIME payload. Throws MimeError when it is no MIME entity at all. */
+/**
+ * Unwrap a decrypted PGP/MIME payload. Throws MimeError when it is no MIME entity at all, or when a header
+ * section whose fields reach the relayed message holds what the edge refuses (keys/edge.ts): the payload
+ * is then shown as text. Its line ends are made CRLF first, as for a message at the edge: a bare CR in
+ * the payload must not become a line end only when the relay sends it on (invariant 8).
+ */
 export function unwrapPayload(plaintext: Buffer): Unwrapped {
-  const payload = parseEntity(plaintext);
-  let entity = payload;
-  let signed: Unwrapped['signed'];
-  if (
-    payload.type === 'multipart/signed' &&
-    payload.params.get('protocol')?.toLowerCase() === 'application/pgp-signature' &&
-    payload.children.length === 2
-  ) {
-    const [part, sig] = payload.children as [MimeEntity['children'][0], MimeEntity['children'][0]];
-    if (sig.entity.type === 'application/pgp-signature') {
-      entity = part.entity;
-      signed = {
-        data: payload.body.subarray(part.start, part.end),
-        armoredSignature: sig.entity.body.toString('latin1'),
-      };
-    }
-  }
+  const payload = parseEntity(toCrlf(plaintext));
+  const parts = signedParts(payload);
+  const entity = parts?.entity ?? payload;
+  if (sectionProblem(payload.fields) || sectionProblem(entity.fields))
+    throw new MimeError('the decrypted header cannot be read one way only');
   const holder = [payload, entity].find(hasProtectedHeaders);
   const protectedFields = holder ? holder.fields.filter((f) => PROTECTED.has(f.lower)) : [];
-  return { entity, ...(signed ? { signed } : {}), protectedFields };
+  return { entity, ...(parts ? { signed: parts.signed } : {}), protectedFields };
+}
+
+/** An RFC 3156 §5 multipart/signed: the signed entity, its exact bytes and the armored detached signature. */
+function signedParts(
+  entity: MimeEntity,
+): { entity: MimeEntity; signed: NonNullable<Unwrapped['signed']> } | undefined {
+  if (
+    entity.type !== 'multipart/signed' ||
+    entity.params.get('protocol')?.toLowerCase() !== 'application/pgp-signature' ||
+    entity.children.length !== 2
+  )
+    return undefined;
+  const [part, sig] = entity.children as [MimeEntity['children'][0], MimeEntity['children'][0]];
+  if (sig.entity.type !== 'application/pgp-signature') return undefined;
+  return {
+    entity: part.entity,
+    signed: {
+      data: entity.body.subarray(part.start, part.end),
+      armoredSignature: sig.entity.body.toString('latin1'),
+    },
+  };
+}
+
+/**
+ * The signed content of a clear (not encrypted) RFC 3156 multipart/signed message, for checking that a
+ * message was signed by the key its Autocrypt header offers; undefined for any other message.
+ */
+export function clearSigned(split: SplitMessage): NonNullable<Unwrapped['signed']> | undefined {
+  try {
+    const top = parseEntity(Buffer.concat([...split.fields.map((f) => withCrlf(f.raw)), CRLF, split.body]));
+    return signedParts(top)?.signed;
+  } catch (err) {
+    if (err instanceof MimeError) return undefined;
+    throw err;
+  }
 }
 
 function hasProtectedHeaders(entity: MimeEntity): boolean {
@@ -172,12 +202,15 @@ export function passThrough(split: SplitMessage, security: Buffer): Buffer[] {
   return [Buffer.concat([security, ...fields, CRLF]), split.body];
 }
 
-/** The From address of a field list (the first `<addr>` or bare address), lower-cased. */
+/**
+ * The From address of a field list, lower-cased: the one mailbox of the one From field, read as every
+ * reader reads it (keys/author.ts); undefined for anything else — then no signature is checked against it.
+ */
 export function fromAddress(fields: readonly HeaderField[]): string | undefined {
-  const value = getValue([...fields], 'from');
-  if (!value) return undefined;
-  const m = /<([^<>\s@]+@[^<>\s@]+)>/.exec(value) ?? /([^\s<>",;:@]+@[^\s<>",;:@]+)/.exec(value);
-  return m?.[1]?.toLowerCase();
+  const from = fields.filter((f) => f.lower === 'from');
+  if (from.length !== 1) return undefined;
+  const reading = parseMailbox(fieldValue(from[0]!));
+  return reading.ok ? reading.mailbox.address : undefined;
 }
 
 /** Whether an entity (or any part below it) is a text part to show, i.e. not an attachment. */

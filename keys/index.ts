@@ -13,6 +13,8 @@ export {
   type KeyListing,
 } from './store.ts';
 export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime.ts';
+export { readAtEdge, toCrlf, type EdgeProblem, type EdgeReading } from './edge.ts';
+export { authorProblem, parseMailbox, type AuthorProblem, type Mailbox } from './author.ts';
 export {
   buildPgpMime,
   buildPickupCiphertext,
@@ -23,6 +25,7 @@ export {
   OBSCURED_SUBJECT,
   type PreparedMessage,
 } from './pgpmime.ts';
+export { createCryptoPool, defaultCryptoThreads, inThreadCrypto, type CryptoPool } from './crypto-pool.ts';
 export {
   ContactStore,
   newContactRecord,
@@ -74,3 +77,4 @@ export {
   type ExplainDeps,
   type RecipientExplanation,
 } from './explain.ts';
+export { replyForPractice } from './reply-inner.ts';

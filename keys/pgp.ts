@@ -407,8 +407,19 @@ export type SignatureVerdict =
 
 /** On success, `forKeys` holds the fingerprints of the given decryption keys the message is encrypted to. */
 export type InboundDecryption =
-  | { ok: true; data: Uint8Array; signature: SignatureVerdict; forKeys: string[] }
+  | { ok: true; data: Uint8Array; signature: SignatureVerdict; candidates: string[]; forKeys: string[] }
   | { ok: false; problem: InboundProblem };
+
+/**
+ * The signatures of one message: the verdict over the keys known for the sender before it arrived, and
+ * the fingerprints of the *candidate* keys (offered by the message itself, e.g. its Autocrypt header) that
+ * made a valid signature. A candidate never makes the verdict valid: its own key proves nothing about who
+ * sent a message; it only shows that the message was signed by the key it offers.
+ */
+export interface SignatureCheck {
+  verdict: SignatureVerdict;
+  candidates: string[];
+}
 
 type VerificationResult = Awaited<ReturnType<typeof openpgp.verify>>['signatures'][number];
 
@@ -448,6 +459,7 @@ export async function decryptInbound(input: {
   armored: string;
   decryptionKeys: readonly SigningKey[];
   verificationKeys: readonly EncryptionKey[];
+  candidateKeys?: readonly EncryptionKey[];
   now: Date;
   maxDecompressedBytes: number;
 }): Promise<InboundDecryption> {
@@ -462,17 +474,24 @@ export async function decryptInbound(input: {
     return { ok: false, problem: 'no-integrity' };
   const ours = input.decryptionKeys.filter((k) => isEncryptedTo(message, k.key));
   if (ours.length === 0) return { ok: false, problem: 'not-for-us' };
+  const candidates = safeCandidates(input.verificationKeys, input.candidateKeys ?? []);
   try {
     const { data, signatures } = await openpgp.decrypt({
       message,
       decryptionKeys: ours.map((k) => k.key),
-      verificationKeys: input.verificationKeys.map((k) => k.key),
+      verificationKeys: [...input.verificationKeys, ...candidates].map((k) => k.key),
       format: 'binary',
       date: verifyAt(input.now),
       config,
     });
-    const signature = await signatureVerdict(signatures, input);
-    return { ok: true, data: data as Uint8Array, signature, forKeys: ours.map((k) => k.fingerprint) };
+    const check = await checkSignatures(signatures, input.verificationKeys, candidates);
+    return {
+      ok: true,
+      data: data as Uint8Array,
+      signature: check.verdict,
+      candidates: check.candidates,
+      forKeys: ours.map((k) => k.fingerprint),
+    };
   } catch (err) {
     const text = err instanceof Error ? err.message : '';
     return { ok: false, problem: PROBLEM_OF_ERROR.find(([re]) => re.test(text))?.[1] ?? 'failed' };
@@ -484,26 +503,47 @@ function isEncryptedTo(message: openpgp.Message<string>, key: openpgp.PrivateKey
   return key.getKeys().some((k) => ids.some((id) => id.equals(k.getKeyID(), true)));
 }
 
-/** One verdict over all signatures: any valid one wins, then invalid, then unknown key. */
-async function signatureVerdict(
+/**
+ * Candidate keys that share a key ID with a different known key are dropped: openpgp.js picks the key to
+ * verify with by key ID, so such a candidate could make a signature look like one by the known key.
+ */
+function safeCandidates(
+  known: readonly EncryptionKey[],
+  candidates: readonly EncryptionKey[],
+): EncryptionKey[] {
+  const ids = (k: EncryptionKey) => k.key.getKeyIDs().map((id) => id.toHex());
+  return candidates.filter((c) =>
+    known.every((k) => k.fingerprint === c.fingerprint || !ids(k).some((id) => ids(c).includes(id))),
+  );
+}
+
+/**
+ * One verdict over all signatures by the known keys (any valid one wins, then invalid, then unknown key),
+ * and the candidate keys with a valid signature.
+ */
+async function checkSignatures(
   signatures: readonly VerificationResult[],
-  input: { verificationKeys: readonly EncryptionKey[] },
-): Promise<SignatureVerdict> {
+  known: readonly EncryptionKey[],
+  candidates: readonly EncryptionKey[],
+): Promise<SignatureCheck> {
+  let valid: SignatureVerdict | undefined;
   let invalid: SignatureVerdict | undefined;
   let unknown: SignatureVerdict | undefined;
+  const proven: string[] = [];
   for (const sig of signatures) {
     const keyId = sig.keyID.toHex().toUpperCase();
-    const owner = input.verificationKeys.find((k) => k.key.getKeys(sig.keyID).length > 0);
-    try {
-      await sig.verified;
-      if (owner) return { state: 'valid', fingerprint: owner.fingerprint };
-      unknown ??= { state: 'unknown-key', keyId };
-    } catch {
-      if (owner) invalid ??= { state: 'invalid', keyId };
-      else unknown ??= { state: 'unknown-key', keyId };
-    }
+    const owner = known.find((k) => k.key.getKeys(sig.keyID).length > 0);
+    const candidate = candidates.find((k) => k.key.getKeys(sig.keyID).length > 0);
+    const verified = await sig.verified.then(
+      () => true,
+      () => false,
+    );
+    if (verified && candidate && !proven.includes(candidate.fingerprint)) proven.push(candidate.fingerprint);
+    if (owner && verified) valid ??= { state: 'valid', fingerprint: owner.fingerprint };
+    else if (owner) invalid ??= { state: 'invalid', keyId };
+    else unknown ??= { state: 'unknown-key', keyId };
   }
-  return invalid ?? unknown ?? { state: 'none' };
+  return { verdict: valid ?? invalid ?? unknown ?? { state: 'none' }, candidates: proven };
 }
 
 /**
@@ -514,24 +554,26 @@ export async function verifyDetached(input: {
   data: Uint8Array;
   armoredSignature: string;
   verificationKeys: readonly EncryptionKey[];
+  candidateKeys?: readonly EncryptionKey[];
   now: Date;
-}): Promise<SignatureVerdict> {
+}): Promise<SignatureCheck> {
   let signature: openpgp.Signature;
   try {
     signature = await openpgp.readSignature({ armoredSignature: input.armoredSignature, config: CONFIG });
   } catch {
-    return { state: 'invalid', keyId: 'unreadable' };
+    return { verdict: { state: 'invalid', keyId: 'unreadable' }, candidates: [] };
   }
+  const candidates = safeCandidates(input.verificationKeys, input.candidateKeys ?? []);
   const message = await openpgp.createMessage({ binary: input.data });
   const { signatures } = await openpgp.verify({
     message,
     signature,
-    verificationKeys: input.verificationKeys.map((k) => k.key),
+    verificationKeys: [...input.verificationKeys, ...candidates].map((k) => k.key),
     format: 'binary',
     date: verifyAt(input.now),
     config: KEY_CONFIG,
   });
-  return signatureVerdict(signatures, input);
+  return checkSignatures(signatures, input.verificationKeys, candidates);
 }
 
 export type AutocryptKeyResult =

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { authorProblem } from './author.ts';
+import { readAtEdge } from './edge.ts';
 import {
   appendParams,
   findField,
   foldedBase64,
   getValue,
   makeField,
-  splitMessage,
+  MimeError,
   withCrlf,
   type SplitMessage,
 } from './mime.ts';
@@ -54,12 +56,17 @@ export interface PreparedMessage {
   messageId: string;
 }
 
-/** Fill in Date and Message-ID when the client left them out, so that every copy and the sent folder agree. */
+/**
+ * Fill in Date and Message-ID when the client left them out, so that every copy and the sent folder agree;
+ * and From (`author`, the envelope sender the gateway checked) when there is none, as an MTA does for a
+ * message without one (RFC 5322 §3.6 requires it; receivers refuse mail without it).
+ */
 export function prepare(
   split: SplitMessage,
-  input: { now: Date; newMessageId: () => string },
+  input: { now: Date; newMessageId: () => string; author?: string },
 ): PreparedMessage {
   const added: Buffer[] = [];
+  if (input.author && !findField(split.fields, 'from')) added.push(makeField('From', input.author));
   let messageId = getValue(split.fields, 'message-id');
   if (!messageId) {
     messageId = input.newMessageId();
@@ -197,13 +204,16 @@ export async function buildPickupCiphertext(input: {
 
 /**
  * Open a PGP/MIME message that we wrapped ourselves (a pickup reply): the armored block between the
- * markers, decrypted with `decryptionKey`, verified against the contact's key. The inner entity's own
- * `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
+ * markers, decrypted with `decryptionKey`, verified against the contact's key. The inner message is what a
+ * contact wrote, so it passes the same edge as mail at the listeners (keys/edge.ts), and its `From:` must
+ * be the contact's own address (`author`), as a sender's is bound to her login: a MimeError otherwise. The
+ * inner entity's own `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
  */
 export async function decryptReply(input: {
   raw: Buffer;
   decryptionKey: SigningKey;
   contactPublicKey: string;
+  author: string;
   now: Date;
 }): Promise<{ inner: Buffer; verified: boolean; signedBy: string | null }> {
   const text = input.raw.toString('latin1');
@@ -217,7 +227,11 @@ export async function decryptReply(input: {
     verificationKeys: [await parseEncryptionKey(input.contactPublicKey)],
     now: input.now,
   });
-  const split = splitMessage(Buffer.from(result.data));
+  const reading = readAtEdge(Buffer.from(result.data));
+  if (!reading.ok) throw new MimeError(`the reply cannot be read one way only: ${reading.problem}`);
+  const { split } = reading;
+  const author = authorProblem(split.fields, new Set([input.author.toLowerCase()]));
+  if (!author.ok || author.missing) throw new MimeError('the reply is not from the contact');
   const fields = split.fields.filter((f) => f.lower !== 'sealpost-security').map((f) => withCrlf(f.raw));
   return {
     inner: Buffer.concat([...fields, CRLF, split.body]),

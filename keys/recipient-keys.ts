@@ -70,8 +70,8 @@ export interface RecipientKeysDeps {
 const RECHECKED_SOURCES = new Set(['wkd-advanced', 'wkd-direct', 'vks']);
 
 /**
- * The recipient half of DESIGN.md's lookup order: stored keys (admin-pinned, pickup-registered, discovered,
- * Autocrypt) through the key store, then WKD and VKS through the discoverer, recording what it finds under
+ * The recipient half of DESIGN.md's lookup order: a local address's sender key, else stored keys
+ * (admin-pinned, pickup-registered, discovered, Autocrypt) through the key store, then WKD and VKS through the discoverer, recording what it finds under
  * the key-change policy. `record: false` (for explain) answers what would happen without writing anything.
  */
 export class RecipientKeys {
@@ -92,6 +92,9 @@ export class RecipientKeys {
     const addr = normaliseAddress(address);
     const { keys, discovery, log } = this.#deps;
     const stored = await keys.recipientKey(addr);
+    // A local address's key is its sender key, nothing else: usable or not, the network is never asked.
+    if ((stored.state === 'usable' || stored.state === 'unusable') && stored.source === 'sender')
+      return { fact: stored, discovery: 'not-needed' };
     // A usable key outranks the network, except one only seen in an Autocrypt header (last in the order)
     // and a discovered one its source has not confirmed for a while.
     if (stored.state === 'usable' && stored.source !== 'autocrypt' && !this.#due(stored))

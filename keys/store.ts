@@ -11,6 +11,7 @@ import {
   generateKeyPair,
   keyFacts,
   mergeKeys,
+  narrowKeyToAddress,
   parseEncryptionKey,
   parseSigningKey,
   readAllKeys,
@@ -42,8 +43,12 @@ export type RecipientKeyStatus =
   | { state: 'held'; fingerprint: string; previous: string; source: string; changeId: string }
   | { state: 'none' };
 
-/** Where a recipient key came from; lower ranks are asked first (DESIGN.md "Keys": the lookup order). */
+/**
+ * Where a recipient key came from; lower ranks are asked first (DESIGN.md "Keys": the lookup order).
+ * 'sender' is a local address's own sender key: it is the only key such an address ever has.
+ */
 export const SOURCE_RANK: Record<string, number> = {
+  sender: -1,
   admin: 0,
   pickup: 1,
   'wkd-advanced': 2,
@@ -301,12 +306,15 @@ export class KeyStore {
   }
 
   /**
-   * The key to encrypt to `address` at the clock's now, in the lookup order of DESIGN.md: admin-pinned, then
+   * The key to encrypt to `address` at the clock's now, in the lookup order of DESIGN.md: a local address's
+   * sender key and nothing else (#ownKey); otherwise admin-pinned, then
    * registered through pickup, then discovered (WKD, VKS) and Autocrypt, newest first within a source. A
    * changed key held for the admin outranks every discovered key (the old one is not used meanwhile, it may
    * be the reason for the change). When keys exist but none is usable, the reason of the first is returned.
    */
   async recipientKey(address: string): Promise<RecipientKeyStatus> {
+    const own = await this.#ownKey(normaliseAddress(address));
+    if (own) return own;
     const rows = await this.#deps.db
       .selectFrom('recipient_keys')
       .select([
@@ -373,6 +381,58 @@ export class KeyStore {
   }
 
   /**
+   * A local address's key is its sender key, nothing else (DESIGN.md invariant 7): an address with an active
+   * sender key is encrypted to that key (source 'sender') or, when it is not usable, to nothing — never to a
+   * recipient key that was pinned, registered, discovered or learned from mail for it.
+   */
+  async #ownKey(addr: string): Promise<RecipientKeyStatus | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('sender_keys')
+      .select(['fingerprint', 'public_key'])
+      .where('address', '=', addr)
+      .where('active', '=', 1)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    let parsed = this.#publics.get(row.fingerprint);
+    if (!parsed) {
+      parsed = await parseEncryptionKey(row.public_key);
+      remember(this.#publics, row.fingerprint, parsed);
+    }
+    const check = await this.#check(row.fingerprint, parsed, this.#deps.clock.now());
+    if (!check.usable)
+      return { state: 'unusable', problem: check.problem, fingerprint: row.fingerprint, source: 'sender' };
+    return {
+      state: 'usable',
+      key: parsed,
+      fingerprint: row.fingerprint,
+      source: 'sender',
+      expires: check.facts.expires,
+    };
+  }
+
+  /** Whether `address` has (or had) a sender key: such an address never gets a key learned from mail. */
+  async hasSenderKey(address: string): Promise<boolean> {
+    const row = await this.#deps.db
+      .selectFrom('sender_keys')
+      .select('id')
+      .where('address', '=', normaliseAddress(address))
+      .executeTakeFirst();
+    return !!row;
+  }
+
+  /** Whether any address of `domain` has (or had) a sender key: then the domain is a local one. */
+  async hasSenderKeyInDomain(domain: string): Promise<boolean> {
+    // Addresses are stored lower-case; a domain of a checked address holds no LIKE wildcard (% or _).
+    if (/[%_\\]/.test(domain)) return false;
+    const row = await this.#deps.db
+      .selectFrom('sender_keys')
+      .select('id')
+      .where('address', 'like', `%@${domain.toLowerCase()}`)
+      .executeTakeFirst();
+    return !!row;
+  }
+
+  /**
    * Record a key fetched for `address` (discovery, Autocrypt), already narrowed to the address and checked
    * usable by the caller. A new address gets it; the same key refreshes its material; a different key for
    * an address that has (or had) a key is a key change, handled by the policy: 'hold' stores it held and
@@ -386,6 +446,11 @@ export class KeyStore {
     source: (typeof DISCOVERED_SOURCES)[number];
     sourceUrl: string | null;
     policy?: KeyChangePolicy;
+    /**
+     * The key the address is reached by outside this table: its pickup contact's key. A key recorded for a
+     * pickup contact is then a key change (the pickup path is never replaced silently).
+     */
+    contactFingerprint?: string;
   }): Promise<{ outcome: RecordOutcome; fingerprint: string; changeId?: string }> {
     const addr = normaliseAddress(input.address);
     const parsed = await readAnyKey(input.key);
@@ -399,7 +464,7 @@ export class KeyStore {
     const result = await this.#deps.db.transaction().execute(async (tx) => {
       const rows = await tx
         .selectFrom('recipient_keys')
-        .select(['id', 'fingerprint', 'source', 'status', 'created_at'])
+        .select(['id', 'fingerprint', 'source', 'source_url', 'status', 'created_at'])
         .where('address', '=', addr)
         .orderBy('created_at', 'desc')
         .execute();
@@ -412,7 +477,8 @@ export class KeyStore {
           .set({
             public_key: armored,
             last_checked_at: ts,
-            source_url: input.sourceUrl,
+            // The same key seen through another source (an Autocrypt header) keeps where it was fetched.
+            source_url: same.source === input.source ? input.sourceUrl : same.source_url,
             ...(revived ? { status: 'active' as const, problem: null } : {}),
           })
           .where('id', '=', same.id)
@@ -423,7 +489,9 @@ export class KeyStore {
         // The admin pinned (or the contact registered) this very key: nothing to record.
         return { outcome: 'known' as const };
       }
-      const prior = rows.find((r) => r.status !== 'rejected');
+      const prior =
+        rows.find((r) => r.status !== 'rejected') ??
+        (input.contactFingerprint ? { fingerprint: input.contactFingerprint } : undefined);
       const id = newId();
       const insert = (status: 'active' | 'held') =>
         tx
@@ -736,31 +804,47 @@ export class KeyStore {
    * contact's address): from now on the policy sends PGP/MIME to them. Source 'pickup'.
    */
   async registerPickupKey(address: string, armored: string): Promise<string> {
-    const key = await readAnyKey(armored);
+    const addr = normaliseAddress(address);
+    const now = this.#deps.clock.now();
+    // Only what the contact vouches for: the User IDs of their own address (never another address's).
+    const narrowed = await narrowKeyToAddress({
+      data: armorPublic(await readAnyKey(armored)),
+      address: addr,
+      now,
+    });
+    if (!narrowed.ok) throw new KeyImportError(`the key is not usable for ${addr}: ${narrowed.problem}`);
+    const key = await readAnyKey(narrowed.binary);
     const facts = await keyFacts(key);
-    await this.#storeRecipient(
-      normaliseAddress(address),
-      facts,
-      armorPublic(key),
-      'pickup',
-      this.#deps.clock.now(),
-    );
+    await this.#storeRecipient(addr, facts, armorPublic(key), 'pickup', now);
     return facts.fingerprint;
   }
 
   /**
-   * Record a key seen in an Autocrypt header of inbound mail (validated and narrowed to the address by
-   * keys/autocrypt.ts): an address without a key gets it, source 'autocrypt' (last in the lookup order);
-   * the same key is only marked as seen; a different key goes through the key-change policy like a
-   * discovered one (default 'hold': never swapped in silently), logged IN_AUTOCRYPT_KEY_CHANGED.
+   * Record a key learned from an Autocrypt header of inbound mail. The caller (gateway/inbound/autocrypt.ts)
+   * has validated it, narrowed it to the address, and proven it: DKIM passed aligned with the From domain
+   * and the message is signed by this key. An address without any key gets it (source 'autocrypt', last in
+   * the lookup order); the same key is only marked as seen. A different key — for an address with a known
+   * key or a pickup contact (`contactFingerprint`) — is always held for the admin, whatever
+   * `discovery.keyChange` says (DESIGN.md invariant 7: a key learned from mail never silently replaces a
+   * pickup contact or a known key). An address with a sender key never gets one ('local').
    */
-  async recordAutocrypt(address: string, keyBytes: Uint8Array): Promise<'stored' | 'known' | 'changed'> {
+  async recordAutocrypt(
+    address: string,
+    keyBytes: Uint8Array,
+    options: { contactFingerprint?: string } = {},
+  ): Promise<'stored' | 'known' | 'changed' | 'local'> {
     const addr = normaliseAddress(address);
+    if (await this.hasSenderKey(addr)) {
+      this.#deps.log.warn('IN_AUTOCRYPT_LOCAL', { from: addr });
+      return 'local';
+    }
     const { outcome, fingerprint } = await this.recordFetched({
       address: addr,
       key: keyBytes,
       source: 'autocrypt',
       sourceUrl: null,
+      policy: 'hold',
+      ...(options.contactFingerprint ? { contactFingerprint: options.contactFingerprint } : {}),
     });
     if (outcome === 'held' || outcome === 'replaced' || outcome === 'rejected') {
       this.#deps.log.warn('IN_AUTOCRYPT_KEY_CHANGED', { from: addr, fingerprint, outcome });

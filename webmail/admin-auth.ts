@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
-import { FailureWindow } from '../core/auth-limit.ts';
-import type { CoreDeps } from '../core/deps.ts';
+import { AuthLimiter, authLimitSettings, type AuthRefusalReason } from '../core/auth-limit.ts';
+import type { PickupApiDeps } from './api/deps.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
 import { UserStore } from '../core/users.ts';
@@ -13,11 +13,13 @@ import { sendAdmin } from './admin-http.ts';
  *
  * 1. The transport: a password goes over TLS, or never leaves the machine. Sealpost's webmail speaks plain
  *    HTTP behind a TLS proxy; a proxy on the same machine connects from loopback. Anything else: 403.
- * 2. The failure limit per IP, asked before the password is checked, so that a limited address cannot
- *    probe at all (429, even with the right password).
- * 3. The password: UserStore.authenticate, which checks an unknown login against a dummy hash, so that an
+ * 2. The credentials' form (401 when absent or malformed).
+ * 3. The failed-login limits of SMTP AUTH (core/auth-limit.ts, in Redis, the same counts): asked before the
+ *    password is checked, so that a limited login cannot probe at all (429, even with the right password);
+ *    when Redis does not answer, nobody is checked (503).
+ * 4. The password: UserStore.authenticate, which checks an unknown login against a dummy hash, so that an
  *    unknown login costs what a wrong password costs and answers the same 401.
- * 4. The role: a valid non-admin login is 403.
+ * 5. The role: a valid non-admin login is 403 (its password was right: it counts as a success).
  */
 
 /** SMTP logins are addresses (≤ 254); a password longer than this is no password of ours. */
@@ -33,8 +35,9 @@ export function isLoopback(ip: string | undefined): boolean {
 }
 
 /**
- * May this request carry an admin password? Over TLS (`req.secure`; no proxy header is trusted) or from
- * loopback (`req.ip` is the socket's peer while `trust proxy` is off). A request without a peer address
+ * May this request carry an admin password? Over TLS (`req.secure`) or from loopback (`req.ip`). Both are
+ * the socket's while `trustProxy.http` is off; behind a trusted proxy they are what it says
+ * (X-Forwarded-Proto, X-Forwarded-For). A request without a peer address
  * (e.g. a Unix socket) is refused: we cannot tell where it came from.
  */
 export function adminTransportAllowed(req: { secure: boolean; ip?: string | undefined }): boolean {
@@ -69,52 +72,79 @@ export function adminOf(req: Request): AdminIdentity {
   return who;
 }
 
-/** Express middleware: steps 1–4 above; on success the request carries its admin (adminOf). */
-export function requireAdmin(deps: Pick<CoreDeps, 'config' | 'db' | 'log' | 'clock'>) {
+/** Express middleware: steps 1–5 above; on success the request carries its admin (adminOf). */
+export function requireAdmin(deps: Pick<PickupApiDeps, 'config' | 'db' | 'log' | 'limitStore'>) {
   const users = new UserStore(deps.db.kysely);
-  // Failed logins per IP (the same sliding window as SMTP AUTH), in memory, per webmail process.
-  const failures = new FailureWindow(
-    deps.config.limits.authFailuresPerIp,
-    deps.config.limits.authFailureWindowSeconds * 1000,
-    10_000,
-  );
-  const now = () => deps.clock.now().getTime();
+  const limiter = new AuthLimiter(deps.limitStore, authLimitSettings(deps.config.limits));
   return (req: Request, res: Response, next: NextFunction): void => {
     const remote = req.ip ?? 'unknown';
     if (!adminTransportAllowed(req)) {
       deps.log.warn('ADM_TLS_REQUIRED', { remote });
       return sendAdmin(res, 'ADM_TLS_REQUIRED');
     }
-    if (failures.limited(remote, now())) {
-      deps.log.warn('ADM_RATE_LIMITED', { remote });
-      return sendAdmin(res, 'ADM_RATE_LIMITED');
-    }
     const credentials = basicCredentials(req.headers.authorization);
     if (!credentials) return sendAdmin(res, 'ADM_AUTH_REQUIRED');
-    check(users, credentials).then(
+    const fields = { user: credentials.login, remote };
+    admit(users, limiter, credentials, req.ip).then(
       (outcome) => {
+        if (outcome.result === 'limited') {
+          deps.log.warn('ADM_RATE_LIMITED', {
+            ...fields,
+            reason: outcome.reason,
+            ms: outcome.retryAfterSeconds * 1000,
+          });
+          res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+          return sendAdmin(res, 'ADM_RATE_LIMITED', { retryAfterSeconds: outcome.retryAfterSeconds });
+        }
         if (outcome.result === 'failed') {
-          failures.hit(remote, now());
-          deps.log.warn('ADM_AUTH_FAILED', { user: credentials.login, remote, reason: outcome.reason });
+          deps.log.warn('ADM_AUTH_FAILED', { ...fields, reason: outcome.reason });
           return sendAdmin(res, 'ADM_AUTH_FAILED');
         }
         if (outcome.result === 'not-admin') {
-          deps.log.warn('ADM_FORBIDDEN', { user: credentials.login, remote });
+          deps.log.warn('ADM_FORBIDDEN', fields);
           return sendAdmin(res, 'ADM_FORBIDDEN');
         }
         identities.set(req, { login: credentials.login });
-        deps.log.debug('ADM_AUTH_OK', { user: credentials.login, remote });
+        deps.log.debug('ADM_AUTH_OK', fields);
         next();
       },
       (err: unknown) => {
-        deps.log.error('ADM_INTERNAL_ERROR', { errName: errName(err) });
+        const limits = err instanceof LimitsUnavailable;
+        deps.log.error(limits ? 'ADM_LIMIT_UNAVAILABLE' : 'ADM_INTERNAL_ERROR', {
+          errName: errName(limits ? err.cause : err),
+        });
         sendAdmin(res, 'ADM_UNAVAILABLE');
       },
     );
   };
 }
 
+/** Redis did not answer the limiter: nobody's password is checked (fail closed). */
+class LimitsUnavailable extends Error {
+  override name = 'LimitsUnavailable';
+}
+
+/** The limits, then the password (counted), then the role. */
+async function admit(
+  users: UserStore,
+  limiter: AuthLimiter,
+  credentials: { login: string; password: string },
+  ip: string | undefined,
+): Promise<CheckOutcome> {
+  const limits = <T>(p: Promise<T>) =>
+    p.catch((err: unknown) => {
+      throw new LimitsUnavailable('limits unavailable', { cause: err });
+    });
+  const refused = await limits(limiter.check(credentials.login, ip));
+  if (refused) return { result: 'limited', ...refused };
+  const outcome = await check(users, credentials);
+  if (outcome.result === 'failed') await limits(limiter.recordFailure(credentials.login, ip));
+  else await limits(limiter.recordSuccess(credentials.login, ip));
+  return outcome;
+}
+
 type CheckOutcome =
+  | { result: 'limited'; reason: AuthRefusalReason; retryAfterSeconds: number }
   | { result: 'ok' }
   | { result: 'not-admin' }
   | { result: 'failed'; reason: 'unknown-user' | 'bad-password' | 'disabled' };

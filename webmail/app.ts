@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { errName } from '../core/log.ts';
+import { checkReadiness, readinessChecks, type ReadinessCheck } from '../core/readiness.ts';
 import { pickupApi } from './api/pickup.ts';
 import type { PickupApiDeps } from './api/deps.ts';
 import { send } from './api/http.ts';
@@ -10,15 +11,19 @@ import { wkdRouter } from './wkd.ts';
  * The webmail service: the pickup API (docs/pickup.md), the admin API (docs/admin-api.md), the senders'
  * Web Key Directory (webmail/wkd.ts) and, from `pages`, the pickup app's pages. Security headers are those
  * of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing; HSTS when the public
- * URL is https.
+ * URL is https. The CSP of everything but the app's pages carries `sandbox`: an API answer opened as a
+ * page is a document of no origin, never one of the pickup origin (invariant 9).
  */
-export type WebmailDeps = PickupApiDeps;
+export interface WebmailDeps extends PickupApiDeps {
+  /** What `/readyz` asks (core/readiness.ts); default: this process's database and Redis. */
+  readonly readiness?: readonly ReadinessCheck[];
+}
 
 export function securityHeaders(hsts: boolean) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     res.setHeader(
       'Content-Security-Policy',
-      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox",
     );
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -34,15 +39,22 @@ export function securityHeaders(hsts: boolean) {
 export function createApp(deps: WebmailDeps, options: { pages?: express.Router } = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Off by default: req.ip and req.secure are the socket's, whatever X-Forwarded-* a client sends. With
+  // trustProxy.http they are what the configured proxies say (the per-address limits see the client).
+  const trust = deps.config.trustProxy.http;
+  app.set('trust proxy', Array.isArray(trust) ? [...trust] : trust);
   app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
-  app.get('/healthz', async (_req, res) => {
-    try {
-      await deps.db.kysely.selectFrom('users').select('id').limit(1).execute();
-      res.json({ ok: true });
-    } catch {
-      deps.log.error('WEB_HEALTH_DB_DOWN');
-      res.status(503).json({ ok: false, code: 'WEB_HEALTH_DB_DOWN' });
-    }
+  // Liveness: the process runs and answers. Whether it can work (database, Redis) is /readyz.
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const checks = deps.readiness ?? readinessChecks(deps);
+  app.get('/readyz', async (_req, res) => {
+    const result = await checkReadiness(checks);
+    if (result.ready) return void res.json({ ok: true, checks: result.checks });
+    const failed = Object.keys(result.checks).filter((name) => result.checks[name] !== 'ok');
+    deps.log.warn('WEB_NOT_READY', { reason: failed.join(',') });
+    res.status(503).json({ ok: false, code: 'WEB_NOT_READY', checks: result.checks });
   });
   app.use('/api/pickup', pickupApi(deps));
   app.use('/api/admin', adminApi(deps));

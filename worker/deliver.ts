@@ -13,6 +13,7 @@ import { nextAttempt, type RetryDelay } from './schedule.ts';
 import type { Transport } from './transport.ts';
 import { replyForDelivery } from './reply.ts';
 import type { KeyStore } from '../keys/index.ts';
+import type { AcceptedMarks } from './accepted.ts';
 
 /**
  * One delivery attempt for one outbound row. The database decides: a row that is not 'queued' is done,
@@ -27,6 +28,8 @@ export interface DeliverContext {
   transport: Transport;
   queue: DeliverQueue;
   retryDelay: RetryDelay;
+  /** "The relay accepted it" marks (worker/accepted.ts); absent: the database alone decides. */
+  accepted?: AcceptedMarks;
 }
 
 export type DeliverOutcome =
@@ -46,6 +49,12 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     .where('id', '=', outboundId)
     .executeTakeFirst();
   if (!row || row.status !== 'queued') return { kind: 'skipped' };
+  if (await ctx.accepted?.has(row.id)) {
+    // The relay took this copy, then the worker died before the database said so: record, never resend.
+    ctx.deps.log.warn('DLV_ALREADY_ACCEPTED', { id: row.id, rcpt: row.recipient });
+    await markDelivered(ctx, row);
+    return { kind: 'delivered' };
+  }
   let raw: Buffer;
   try {
     raw = ctx.deps.sealer.open('spool', row.body, row.id);
@@ -67,7 +76,11 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
   } catch (err) {
     return failed(ctx, row, raw, classify(err), errName(err));
   }
+  // The first thing after the relay's 250: the mark, before the database update that may wait for a lock.
+  const now = ctx.deps.clock.now().getTime();
+  await ctx.accepted?.record(row.id, row.expires_at - now + 86_400_000);
   await markDelivered(ctx, row);
+  await ctx.accepted?.clear(row.id);
   return { kind: 'delivered' };
 }
 

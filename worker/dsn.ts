@@ -38,8 +38,12 @@ export function harmlessHeaders(raw: Buffer): string[] {
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
     if (!(HARMLESS_HEADERS as readonly string[]).includes(name) || seen.has(name)) continue;
+    // A CR or NUL left after unfolding is a field hidden inside this one (`From: a\rSubject: …`, which a
+    // relay splits into two): drop the line rather than glue the hidden field's text into the bounce.
+    // eslint-disable-next-line no-control-regex
+    if (/[\r\n\x00]/.test(line)) continue;
     seen.add(name);
-    out.push(line.replace(/[\r\n]/g, '').slice(0, MAX_HEADER));
+    out.push(line.slice(0, MAX_HEADER));
   }
   return out;
 }

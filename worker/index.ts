@@ -6,6 +6,7 @@ import { bullConnection, createDeliverQueue, enqueueDeliveries } from '../core/q
 import { KeyStore, type Discoverer } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { deliverOne, type DeliverContext } from './deliver.ts';
+import { acceptedMarks } from './accepted.ts';
 import { expirePickups, type ExpireResult } from './expire.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
 import { refreshKeys } from './refresh-keys.ts';
@@ -29,8 +30,8 @@ export interface WorkerDeps extends CoreDeps {
 export interface Workers {
   /** Start processing, reconcile once, and schedule reconcile every `delivery.reconcileEverySeconds`. */
   start(): Promise<void>;
-  /** Stop taking jobs, wait for the running ones, close every connection. */
-  close(): Promise<void>;
+  /** Stop taking jobs, wait for the running ones (at most `graceMs`), close every connection. */
+  close(options?: { graceMs?: number }): Promise<void>;
   /** Add delivery jobs for outbound row ids (idempotent per id). */
   enqueue(ids: readonly string[]): Promise<void>;
   /** Run reconcile now (also what the scheduled job does). */
@@ -80,6 +81,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
     transport,
     queue: deliverQueue,
     retryDelay: deps.retryDelay ?? mtaRetryDelay,
+    accepted: acceptedMarks({ redis: deps.redis, prefix: config.queuePrefix, log }),
   };
   const workers: Worker[] = [];
 
@@ -165,15 +167,38 @@ export function createWorkers(deps: WorkerDeps): Workers {
       }
       log.info('DLV_STARTED', { count: config.delivery.concurrency });
     },
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
+    async close(options = {}) {
+      // Running jobs may finish within graceMs; after that they are left (their lock runs out and another
+      // worker retries them: at least once). A Redis that is gone must not hold the process either.
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      if (options.graceMs !== undefined && !(await settlesWithin(graceful, options.graceMs))) {
+        log.warn('DLV_CLOSE_FORCED', { count: workers.length });
+        await Promise.all(workers.map((w) => w.close(true)));
+      } else {
+        await graceful;
+      }
       workers.length = 0;
       await Promise.all([deliverQueue.close(), maintenanceQueue.close()]);
       transport.close();
+      ctx.accepted?.close();
     },
     enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
     reconcile: () => reconcile(deps, deliverQueue),
     expire: () => expirePickups(deps),
     refreshKeys: () => refreshKeys(deps, keys, discovery),
   };
+}
+
+/** Whether `work` settles within `ms` (it keeps running either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { errName, type Log } from '../log.ts';
 import { migrationProvider } from './migrations.ts';
 
 export type { Database } from './schema.ts';
@@ -27,6 +28,8 @@ export interface OpenDbOptions {
   pgSchema?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** Where a lost PostgreSQL connection is reported (SYS_DB_CONNECTION_LOST). */
+  log?: Log;
 }
 
 const INT8_OID = 20;
@@ -44,8 +47,11 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
 
 function openSqlite(options: OpenDbOptions): Db {
   const file = options.sqliteFile ?? path.join(options.dataDir ?? './data', 'sealpost.db');
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new BetterSqlite3(file);
+  // The file holds ciphertext and metadata: for this user alone. SQLite gives its -wal and -shm files the
+  // mode of the database file, so they follow (core/data-dir.ts).
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
   // WAL: readers do not block the writer; synchronous=FULL: a 250 means the commit reached the disk.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
@@ -61,6 +67,8 @@ function openPostgres(options: OpenDbOptions): Db {
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
+    // A database host that does not answer must not hold a query (or /readyz, or shutdown) forever.
+    connectionTimeoutMillis: 10_000,
     ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -69,6 +77,9 @@ function openPostgres(options: OpenDbOptions): Db {
           : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server closed (a PostgreSQL restart, a failover) is reported on the pool: without a
+  // listener that is an uncaught error and the process dies. The pool opens a new one at the next query.
+  pool.on('error', (err) => options.log?.warn('SYS_DB_CONNECTION_LOST', { errName: errName(err) }));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

@@ -1,8 +1,8 @@
-import { pipeline } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
-import { INBOUND_REPLY_CODES, type InboundContext } from './context.ts';
+import { INBOUND_EDGE_CODES, INBOUND_REPLY_CODES, type InboundContext } from './context.ts';
+import { atEdge, readCapped } from '../edge.ts';
 import { answerData } from '../reply.ts';
 import { variantsOf, type Variant } from './message.ts';
 import { relayFailureCode } from './relay.ts';
@@ -33,9 +33,11 @@ async function data(ctx: InboundContext, stream: SMTPServerDataStream, session: 
     throw smtpError('IN_SIZE_EXCEEDED');
   }
   if (!tx || tx.recipients.length === 0) throw smtpError('IN_TEMP_FAILURE');
+  // One reading (invariant 8): what the edge refuses is refused before anything looks at it.
+  const message = atEdge(log, session.id, read.raw, INBOUND_EDGE_CODES).raw;
   const started = Date.now();
   const trace = received(ctx, session);
-  const variants = await variantsOf(ctx, read.raw, tx, session.id);
+  const variants = await variantsOf(ctx, message, tx, session.id);
   for (const variant of variants) await relay(ctx, session, tx.mailFrom, variant, trace);
   log.info('IN_RELAYED', {
     session: session.id,
@@ -78,30 +80,4 @@ function received(ctx: InboundContext, session: SMTPServerSession): Buffer {
     `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${ctx.deps.config.hostname} (Sealpost) with ${via}; ${date}\r\n`,
     'latin1',
   );
-}
-
-/**
- * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
- * never buffer unbounded input from a peer.
- */
-async function readCapped(
-  stream: SMTPServerDataStream,
-  cap: number,
-): Promise<{ raw: Buffer; exceeded: boolean }> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let over = false;
-  await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      if (over) continue;
-      if (kept + chunk.length > cap) {
-        over = true;
-        chunks.length = 0;
-        continue;
-      }
-      chunks.push(chunk);
-      kept += chunk.length;
-    }
-  });
-  return { raw: Buffer.concat(chunks, kept), exceeded: over || stream.sizeExceeded };
 }

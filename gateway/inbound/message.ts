@@ -1,36 +1,47 @@
 import { isUtf8 } from 'node:buffer';
 import { smtpError } from '../../core/errors.ts';
-import { errName } from '../../core/log.ts';
-import { autocryptFinding } from '../../keys/autocrypt.ts';
-import {
-  assembleDecrypted,
-  classify,
-  contentFields,
-  fromAddress,
-  passThrough,
-  unwrapPayload,
-} from '../../keys/inbound.ts';
+import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from '../../keys/inbound.ts';
 import { base64Lines, withNotice } from '../../keys/inbound-notice.ts';
+import { markText } from '../../keys/look-alike.ts';
 import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime.ts';
 import {
   decryptInbound,
   verifyDetached,
   type EncryptionKey,
-  type SignatureVerdict,
+  type SignatureCheck,
   type SigningKey,
 } from '../../keys/pgp.ts';
+import { autocryptOffer, learnAutocrypt } from './autocrypt.ts';
 import type { InboundContext, InboundTransaction } from './context.ts';
+import { isLocalAddress } from './local.ts';
+import { checkLookAlikes, mimeFields, original } from './look-alike.ts';
 import { noticeLine, securityField, type InboundOutcome, type Language } from './verdict.ts';
 
 /**
  * One inbound message, in memory: what each recipient is handed. Recipients whose key the message is
  * encrypted to get it decrypted; the others (and everyone, for mail that is not decrypted) get the
- * original bytes. Either way an incoming Sealpost-Security field is replaced by ours.
+ * original bytes. Either way an incoming Sealpost-Security field is replaced by ours, and a look-alike of
+ * our visible line in the text is marked as not from Sealpost (with ours on top).
  */
 export interface Variant {
   recipients: string[];
   message: Buffer;
   outcome: InboundOutcome;
+}
+
+/** Who signed, as far as this message can tell: the From address and the keys to check it with. */
+interface Signers {
+  from: string | undefined;
+  /** The keys known for From before this message (its sender key alone, for a local address). */
+  verification: EncryptionKey[];
+  /** Keys the message offers itself (Autocrypt): checked, but they never make a signature valid. */
+  candidates: EncryptionKey[];
+}
+
+interface Built {
+  variants: Variant[];
+  /** Fingerprints of candidate keys with a valid signature over the content. */
+  proven: string[];
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -48,98 +59,152 @@ export async function variantsOf(
     if (err instanceof MimeError) throw smtpError('IN_MESSAGE_INVALID');
     throw err;
   }
-  const from = fromAddress(split.fields);
+  const address = fromAddress(split.fields);
+  const from = address ? { address, local: await isLocalAddress(ctx, address) } : undefined;
   // Signatures are checked against the keys known before this message: its own Autocrypt key proves nothing.
   const verification = from ? await verificationKeys(ctx, from) : [];
-  await harvestAutocrypt(ctx, split, session);
-  const all = tx.recipients;
-  const shape = classify(split);
-  if (shape.kind === 'plain') return [original(split, all, { kind: 'not-encrypted' })];
-  if (shape.kind === 'partly-encrypted')
-    return [original(split, all, { kind: 'not-decrypted', reason: 'partly-encrypted' })];
+  const offer = await autocryptOffer(ctx, split, from, session);
+  const signers: Signers = { from: address, verification, candidates: offer ? [offer.key] : [] };
+  const built = await build(ctx, split, tx.recipients, signers);
+  if (offer) await learnAutocrypt(ctx, raw, offer, built.proven.includes(offer.fingerprint), session);
+  return built.variants;
+}
 
+async function build(
+  ctx: InboundContext,
+  split: SplitMessage,
+  all: string[],
+  signers: Signers,
+): Promise<Built> {
+  const shape = classify(split);
+  if (shape.kind === 'plain') {
+    const proven = signers.candidates.length > 0 ? await clearlySigned(ctx, split, signers) : [];
+    return { variants: [original(split, all, { kind: 'not-encrypted' }, language(ctx))], proven };
+  }
+  if (shape.kind === 'partly-encrypted') {
+    const outcome = { kind: 'not-decrypted', reason: 'partly-encrypted' } as const;
+    return { variants: [original(split, all, outcome, language(ctx))], proven: [] };
+  }
   const keys = await decryptionKeys(ctx, all);
   const result = await decryptInbound({
     armored: shape.armored,
     decryptionKeys: [...new Map([...keys.values()].map((k) => [k.fingerprint, k])).values()],
-    verificationKeys: verification,
+    verificationKeys: signers.verification,
+    candidateKeys: signers.candidates,
     now: ctx.deps.clock.now(),
     maxDecompressedBytes: ctx.deps.config.inbound.decompressLimitBytes,
   });
   if (!result.ok) {
     if (result.problem === 'too-big') throw smtpError('IN_DECOMPRESSION_LIMIT');
-    return [original(split, all, { kind: 'not-decrypted', reason: result.problem })];
+    return {
+      variants: [original(split, all, { kind: 'not-decrypted', reason: result.problem }, language(ctx))],
+      proven: [],
+    };
   }
   const readers = all.filter((r) => result.forKeys.includes(keys.get(r)?.fingerprint ?? ''));
   const others = all.filter((r) => !readers.includes(r));
   const data = Buffer.from(result.data.buffer, result.data.byteOffset, result.data.byteLength);
+  const combined: SignatureCheck = { verdict: result.signature, candidates: result.candidates };
   const decrypted =
     shape.kind === 'pgp-mime'
-      ? await pgpMime(ctx, split, data, result.signature, from, verification)
-      : inline(split, data, result.signature, from, language(ctx));
-  const variants: Variant[] = [{ recipients: readers, ...decrypted }];
+      ? await pgpMime(ctx, split, data, combined, signers)
+      : inline(split, data, combined, signers.from, language(ctx));
+  const variants: Variant[] = [
+    { recipients: readers, message: decrypted.message, outcome: decrypted.outcome },
+  ];
   if (others.length > 0)
-    variants.push(original(split, others, { kind: 'not-decrypted', reason: 'not-for-us' }));
-  return variants;
+    variants.push(original(split, others, { kind: 'not-decrypted', reason: 'not-for-us' }, language(ctx)));
+  return { variants, proven: decrypted.proven };
 }
 
-function original(split: SplitMessage, recipients: string[], outcome: InboundOutcome): Variant {
-  return { recipients, message: Buffer.concat(passThrough(split, securityField(outcome))), outcome };
+/** A clear RFC 3156 multipart/signed message: which offered keys signed it (for Autocrypt only). */
+async function clearlySigned(ctx: InboundContext, split: SplitMessage, signers: Signers): Promise<string[]> {
+  const signed = clearSigned(split);
+  if (!signed) return [];
+  const check = await verifyDetached({
+    ...signed,
+    verificationKeys: signers.verification,
+    candidateKeys: signers.candidates,
+    now: ctx.deps.clock.now(),
+  });
+  return check.candidates;
 }
 
 function language(ctx: InboundContext): Language {
   return ctx.deps.config.inbound.language ?? ctx.deps.config.pickup.language;
 }
 
+interface Decrypted {
+  message: Buffer;
+  outcome: InboundOutcome;
+  proven: string[];
+}
+
 async function pgpMime(
   ctx: InboundContext,
   split: SplitMessage,
   data: Buffer,
-  combined: SignatureVerdict,
-  from: string | undefined,
-  verification: EncryptionKey[],
-): Promise<Omit<Variant, 'recipients'>> {
+  combined: SignatureCheck,
+  signers: Signers,
+): Promise<Decrypted> {
+  const lang = language(ctx);
   let unwrapped;
   try {
     unwrapped = unwrapPayload(data);
   } catch (err) {
     // A payload that is no MIME entity (some tools encrypt bare text into the PGP/MIME frame) is text.
-    if (err instanceof MimeError) return inline(split, data, combined, from, language(ctx));
+    if (err instanceof MimeError) return inline(split, data, combined, signers.from, lang);
     throw err;
   }
   // RFC 3156 §5 inside the encryption (sign, then encrypt): the detached signature decides.
-  const signature = unwrapped.signed
+  const check = unwrapped.signed
     ? await verifyDetached({
         data: unwrapped.signed.data,
         armoredSignature: unwrapped.signed.armoredSignature,
-        verificationKeys: verification,
+        verificationKeys: signers.verification,
+        candidateKeys: signers.candidates,
         now: ctx.deps.clock.now(),
       })
     : combined;
-  const outcome: InboundOutcome = { kind: 'decrypted', signature, from };
-  const marked = withNotice(unwrapped.entity, noticeLine(signature, from, language(ctx)));
-  const entityFields = marked.fields.filter((f) => /^content-/.test(f.lower)).map((f) => f.raw);
+  const checked = checkLookAlikes(unwrapped.entity, lang);
+  const outcome: InboundOutcome = {
+    kind: 'decrypted',
+    signature: check.verdict,
+    from: signers.from,
+    ...(checked.lookAlike ? { lookAlike: checked.lookAlike } : {}),
+  };
+  const marked = withNotice(checked.entity, noticeLine(outcome, lang));
   const parts = assembleDecrypted({
     outer: split.fields,
     protectedFields: unwrapped.protectedFields,
     security: securityField(outcome),
-    entityFields: entityFields.length > 0 ? entityFields : contentFields(unwrapped.entity),
+    entityFields: mimeFields(marked, checked.entity),
     body: marked.body,
   });
-  return { message: Buffer.concat(parts), outcome };
+  return { message: Buffer.concat(parts), outcome, proven: check.candidates };
 }
 
 /** A whole-body inline PGP message: the decrypted text becomes a text/plain body with the line on top. */
 function inline(
   split: SplitMessage,
   data: Buffer,
-  signature: SignatureVerdict,
+  check: SignatureCheck,
   from: string | undefined,
   lang: Language,
-): Omit<Variant, 'recipients'> {
-  const utf8 = isUtf8(data);
-  const line = Buffer.from(noticeLine(signature, from, lang), utf8 ? 'utf8' : 'latin1');
-  const outcome: InboundOutcome = { kind: 'decrypted', signature, from };
+): Decrypted {
+  let utf8 = isUtf8(data);
+  const marked = markText(data.toString(utf8 ? 'utf8' : 'latin1'), lang);
+  if (marked.count > 0) {
+    data = Buffer.from(marked.text, 'utf8');
+    utf8 = true;
+  }
+  const outcome: InboundOutcome = {
+    kind: 'decrypted',
+    signature: check.verdict,
+    from,
+    ...(marked.count > 0 ? { lookAlike: 'marked' as const } : {}),
+  };
+  const line = Buffer.from(noticeLine(outcome, lang), utf8 ? 'utf8' : 'latin1');
   const parts = assembleDecrypted({
     outer: split.fields,
     protectedFields: [],
@@ -150,7 +215,7 @@ function inline(
     ],
     body: [base64Lines(Buffer.concat([line, CRLF, CRLF, data]))],
   });
-  return { message: Buffer.concat(parts), outcome };
+  return { message: Buffer.concat(parts), outcome, proven: check.candidates };
 }
 
 /** The active sender key of each recipient that has one (the keys replies are encrypted to). */
@@ -166,28 +231,19 @@ async function decryptionKeys(
   return keys;
 }
 
-/** The From address's usable key (pinned, registered or harvested), and its sender key when it is ours. */
-async function verificationKeys(ctx: InboundContext, from: string): Promise<EncryptionKey[]> {
-  const out: EncryptionKey[] = [];
-  const known = await ctx.deps.keys.recipientKey(from);
-  if (known.state === 'usable') out.push(known.key);
-  const own = await ctx.deps.keys.senderKey(from);
-  if (own) out.push({ fingerprint: own.signer.fingerprint, key: own.signer.publicKey });
-  return out;
-}
-
-/** Record an Autocrypt key of the From address; a failure here never stops the message. */
-async function harvestAutocrypt(ctx: InboundContext, split: SplitMessage, session: string): Promise<void> {
-  const { log, keys, clock } = ctx.deps;
-  try {
-    const finding = await autocryptFinding(split.fields, clock.now());
-    if (!finding.found) return;
-    if (!finding.ok) {
-      log.info('IN_AUTOCRYPT_IGNORED', { session, from: finding.address, reason: finding.problem });
-      return;
-    }
-    await keys.recordAutocrypt(finding.address, finding.binary);
-  } catch (err) {
-    log.warn('IN_AUTOCRYPT_FAILED', { session, errName: errName(err) });
+/**
+ * The keys a signature by From is checked against. A local address: its sender key, nothing else (a key
+ * planted for it anywhere else must never verify "from" a local user). Any other address: its usable
+ * recipient key (pinned, registered, discovered, or learned from a proven Autocrypt header).
+ */
+async function verificationKeys(
+  ctx: InboundContext,
+  from: { address: string; local: boolean },
+): Promise<EncryptionKey[]> {
+  if (from.local) {
+    const own = await ctx.deps.keys.senderKey(from.address);
+    return own ? [{ fingerprint: own.signer.fingerprint, key: own.signer.publicKey }] : [];
   }
+  const known = await ctx.deps.keys.recipientKey(from.address);
+  return known.state === 'usable' ? [known.key] : [];
 }

@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { errName } from '../../core/log.ts';
+import { connectionLimit } from '../connection-limit.ts';
 import { createInboundContext, type InboundDeps } from './context.ts';
 import { onData } from './data.ts';
 import { onMailFrom, onRcptTo } from './envelope.ts';
+import { SMTP_DRAIN_MS } from '../server.ts';
 
 export type { InboundDeps } from './context.ts';
 
@@ -26,6 +28,14 @@ const DISABLED = ['AUTH', 'VRFY', 'EXPN', 'XCLIENT', 'XFORWARD'];
  */
 export function createInbound(deps: InboundDeps): Inbound {
   const ctx = createInboundContext(deps);
+  const limit = connectionLimit({
+    perIp: deps.config.limits.maxConnectionsPerIp,
+    proxies: deps.config.trustProxy.smtp,
+    implicitTls: false,
+    code: 'IN_TOO_MANY_CONNECTIONS',
+    log: deps.log,
+    port: deps.config.inboundPort,
+  });
   const options: SMTPServerOptions = {
     secure: false,
     key: deps.tls.key,
@@ -39,14 +49,20 @@ export function createInbound(deps: InboundDeps): Inbound {
     disabledCommands: DISABLED,
     useXClient: false,
     useXForward: false,
+    // PROXY protocol v1 from the configured proxies only (trustProxy.smtp), never from anyone else.
+    useProxy: deps.config.trustProxy.smtp.length ? [...deps.config.trustProxy.smtp] : false,
     disableReverseLookup: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
+    closeTimeout: SMTP_DRAIN_MS,
     logger: false,
+    onConnect: (session, callback) => limit.onConnect(session, callback),
+    onClose: (session) => limit.onClose(session),
     onMailFrom: onMailFrom(ctx),
     onRcptTo: onRcptTo(ctx),
     onData: onData(ctx),
   };
   const server = new SMTPServer(options);
+  limit.attach(server);
   server.on('error', (err) =>
     deps.log.warn('IN_SERVER_ERROR', { port: deps.config.inboundPort, errName: errName(err) }),
   );

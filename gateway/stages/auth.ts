@@ -12,8 +12,9 @@ import { sessionState, toReply, type GatewayContext } from '../context.ts';
 const MAX_LOGIN_LENGTH = 254;
 
 /**
- * Stage 1, AUTH (PLAIN and LOGIN only, over TLS only). The limiter is asked before the password is
- * checked, so that a limited account cannot be probed at all; failures are counted per account and IP.
+ * Stage 1, AUTH (PLAIN and LOGIN only, over TLS only). The limiter (core/auth-limit.ts, in Redis) is asked
+ * before the password is checked, so that a limited login cannot be probed at all; failures are counted per
+ * (account, address), per address and per account. When Redis does not answer, AUTH fails closed (454).
  * Logs carry the code, the login and the remote IP — never the password.
  */
 export function onAuth(ctx: GatewayContext) {
@@ -40,23 +41,41 @@ async function authenticate(
   if (!session.secure) throw smtpError('GW_TLS_REQUIRED');
   if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') throw smtpError('GW_AUTH_FAILED');
   const login = normaliseAddress(auth.username ?? '').slice(0, MAX_LOGIN_LENGTH);
-  if (ctx.limiter.isLimited(login, remote)) {
-    log.warn('GW_AUTH_RATE_LIMITED', { user: login, remote, session: session.id });
-    throw smtpError('GW_AUTH_RATE_LIMITED');
+  const fields = { user: login, remote, session: session.id };
+  const refused = await ctx.limiter.check(login, remote).catch((err: unknown) => {
+    // Fail closed: without the counts nobody may guess, so nobody gets in (454, the client retries).
+    log.error('GW_AUTH_LIMIT_UNAVAILABLE', { ...fields, errName: errName(err) });
+    throw smtpError('GW_AUTH_LIMIT_UNAVAILABLE');
+  });
+  if (refused) {
+    log.warn('GW_AUTH_RATE_LIMITED', {
+      ...fields,
+      reason: refused.reason,
+      ms: refused.retryAfterSeconds * 1000,
+    });
+    throw smtpError('GW_AUTH_RATE_LIMITED', `retry in ${refused.retryAfterSeconds} s`);
   }
   let user;
   try {
     user = await ctx.users.authenticate(login, auth.password ?? '');
   } catch (err) {
-    log.error('GW_AUTH_TEMP_FAILURE', { user: login, remote, session: session.id, errName: errName(err) });
+    log.error('GW_AUTH_TEMP_FAILURE', { ...fields, errName: errName(err) });
     throw smtpError('GW_AUTH_TEMP_FAILURE');
   }
   if (!user) {
-    ctx.limiter.recordFailure(login, remote);
-    log.warn('GW_AUTH_FAILED', { user: login, remote, session: session.id });
+    // The answer is 535 either way; a failure that could not be counted is logged (the next check fails closed).
+    const wait = await ctx.limiter.recordFailure(login, remote).catch((err: unknown) => {
+      log.error('GW_AUTH_LIMIT_UNAVAILABLE', { ...fields, errName: errName(err) });
+      return 0;
+    });
+    log.warn('GW_AUTH_FAILED', { ...fields, ...(wait ? { ms: wait * 1000 } : {}) });
     throw smtpError('GW_AUTH_FAILED');
   }
-  ctx.limiter.recordSuccess(login);
+  // The password was right and was checked under the limits: a success that cannot be recorded only means
+  // the pair's failures are not forgiven yet.
+  await ctx.limiter.recordSuccess(login, remote).catch((err: unknown) => {
+    log.error('GW_AUTH_LIMIT_UNAVAILABLE', { ...fields, errName: errName(err) });
+  });
   sessionState(ctx, session).user = { id: user.id, login: user.login };
   log.info('GW_AUTH_OK', { user: user.login, remote, session: session.id });
   return user.login;

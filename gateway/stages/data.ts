@@ -1,11 +1,17 @@
-import { pipeline } from 'node:stream/promises';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { smtpError } from '../../core/errors.ts';
+import { acceptedReply, smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
-import { MimeError } from '../../keys/index.ts';
-import { GATEWAY_REPLY_CODES, sessionState, type GatewayContext, type Transaction } from '../context.ts';
+import { authorProblem, MimeError, type PreparedMessage, type SplitMessage } from '../../keys/index.ts';
+import {
+  GATEWAY_EDGE_CODES,
+  GATEWAY_REPLY_CODES,
+  sessionState,
+  type GatewayContext,
+  type Transaction,
+} from '../context.ts';
+import { atEdge, readCapped } from '../edge.ts';
+import { encodeWord } from '../notices.ts';
 import { answerData } from '../reply.ts';
-import type { PreparedMessage } from '../../keys/index.ts';
 import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
 import { buildPickup, type PickupCopy } from '../pickup.ts';
 import { spool } from '../spool.ts';
@@ -57,11 +63,14 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   }
   const user = state.user;
   if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
+  const bytes = read.raw.length;
+  const edge = { split: atEdge(log, session.id, read.raw, GATEWAY_EDGE_CODES).split };
+  read.raw = EMPTY;
+  const author = await checkAuthor(ctx, edge.split, user, tx, session.id);
 
   const now = clock.now();
-  const bytes = read.raw.length;
   const started = Date.now();
-  const { copies, pickups, messageId } = await encrypt(ctx, read, tx, now);
+  const { copies, pickups, messageId } = await encrypt(ctx, edge, { tx, now, author });
   const { batchId, ids } = await spool(ctx, {
     copies,
     pickups,
@@ -90,27 +99,57 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
     bytes,
     ms: Date.now() - started,
   });
-  return smtpError('GW_ACCEPTED', `batch ${batchId}`).message;
+  return acceptedReply(verdictCounts(tx), batchId).message;
+}
+
+/** How many recipients each way goes (the 250 says it: finding 6c of issue 11). */
+function verdictCounts(tx: Transaction): Record<'pgp' | 'pickup' | 'plain', number> {
+  const counts = { pgp: 0, pickup: 0, plain: 0 };
+  for (const r of tx.recipients) counts[r.verdict.verdict]++;
+  return counts;
 }
 
 /**
- * Build every copy. The plaintext lives only in here: `read` lets go of it at once, so that a large
+ * The header `From:` (and `Sender:`) must be one of the user's own addresses, as the envelope's is
+ * (keys/author.ts): 553 GW_FROM_NOT_ALLOWED otherwise. Returns the From value to add when there is none:
+ * the envelope sender with its display name.
+ */
+async function checkAuthor(
+  ctx: GatewayContext,
+  split: SplitMessage,
+  user: { id: string; login: string },
+  tx: Transaction,
+  session: string,
+): Promise<string> {
+  const allowed = new Set((await ctx.users.addresses(user.id)).map((a) => a.address));
+  const verdict = authorProblem(split.fields, allowed);
+  if (!verdict.ok) {
+    ctx.deps.log.warn('GW_FROM_NOT_ALLOWED', { session, user: user.login, reason: verdict.problem });
+    throw smtpError('GW_FROM_NOT_ALLOWED', verdict.problem);
+  }
+  const name = await ctx.users.displayName(tx.mailFrom);
+  // (one line: makeField folds nothing; adjacent encoded words may stand on one line, RFC 2047 §2)
+  return name ? `${encodeWord(name).replace(/\r\n /g, ' ')} <${tx.mailFrom}>` : `<${tx.mailFrom}>`;
+}
+
+/**
+ * Build every copy. The plaintext lives only in here: `edge` lets go of it at once, so that a large
  * message is garbage by the time its sealed copies are written.
  */
 async function encrypt(
   ctx: GatewayContext,
-  read: { raw: Buffer },
-  tx: Transaction,
-  now: Date,
+  edge: { split?: SplitMessage },
+  input: { tx: Transaction; now: Date; author: string },
 ): Promise<{ copies: Copy[]; pickups: PickupCopy[]; messageId: string }> {
+  const { tx, now } = input;
   let message;
   try {
-    message = prepareMessage(ctx, read.raw, now);
+    message = prepareMessage(ctx, edge.split!, { now, author: input.author });
   } catch (err) {
     if (err instanceof MimeError) throw smtpError('GW_MESSAGE_INVALID');
     throw err;
   } finally {
-    read.raw = EMPTY;
+    edge.split = undefined;
   }
   const copies = await buildCopies(ctx, {
     message,
@@ -139,32 +178,4 @@ async function buildPickups(
   return mapLimit(wanted, BUILD_CONCURRENCY, (r) =>
     buildPickup(ctx, { message, recipient: r.address, contact: r.contact, sender, now }),
   );
-}
-
-/**
- * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
- * never buffer unbounded input from a peer. smtp-server sets `sizeExceeded` past its `size` option, which
- * is the same cap; the local check covers a stream that ends exactly past our count.
- */
-async function readCapped(
-  stream: SMTPServerDataStream,
-  cap: number,
-): Promise<{ raw: Buffer; exceeded: boolean }> {
-  // (`raw` is mutable so that the caller can let go of the message once it is encrypted.)
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let over = false;
-  await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      if (over) continue;
-      if (kept + chunk.length > cap) {
-        over = true;
-        chunks.length = 0; // release what we held: this message will be refused
-        continue;
-      }
-      chunks.push(chunk);
-      kept += chunk.length;
-    }
-  });
-  return { raw: Buffer.concat(chunks, kept), exceeded: over || stream.sizeExceeded };
 }

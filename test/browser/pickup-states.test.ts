@@ -112,7 +112,7 @@ describe('pickup app in Chromium: states', function () {
   it('a link to a message sent before a new code asks the sender to resend', async () => {
     await send();
     const { link } = await pickupLink(stack.sink, MAX);
-    const contacts = new ContactStore({ db: stack.gw.testDb.db.kysely, clock });
+    const contacts = new ContactStore({ db: stack.gw.testDb.db.kysely, clock, crypto: stack.gw.deps.crypto });
     assert.ok(await contacts.reissue(MAX, 'test'));
     const { page } = await newPage(browser);
     await page.goto(link);

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fixedClock } from '../../core/clock.ts';
 import { parseConfig, type ConfigInput } from '../../core/config.ts';
+import { LimitStore } from '../../core/limit-store.ts';
 import { PolicyRuleStore } from '../../core/policy-rules.ts';
 import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
@@ -13,12 +14,14 @@ import { createApp } from '../../webmail/app.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { FIXTURE_NOW } from './keys.ts';
 import { captureLog } from './log.ts';
+import { sharedRedis, uniquePrefix } from './redis.ts';
 import { tmpDir } from './tmp.ts';
 
 /**
  * The webmail app on 127.0.0.1:0 over a fresh test database, for the admin API: an admin (ADMIN), a sender
  * who is no admin (SENDER, with a sender key), a KeyStore under the `hold` key-change policy, and the real
- * explain (keys/explain.ts) without network discovery. The clock is fixed (failure windows do not move).
+ * explain (keys/explain.ts) without network discovery. The clock is fixed; the login limits count in the
+ * shared test Redis (real time), under a prefix of the app's own.
  *
  *   const a = await startAdminApp({ kind });
  *   const r = await a.request('GET', '/api/admin/key-changes', { auth: [ADMIN, ADMIN_PASSWORD] });
@@ -45,7 +48,12 @@ export interface AdminApp {
   request(
     method: string,
     path: string,
-    options?: { auth?: [string, string]; headers?: Record<string, string>; body?: string },
+    options?: {
+      auth?: [string, string];
+      headers?: Record<string, string>;
+      body?: string;
+      localAddress?: string;
+    },
   ): Promise<AdminAnswer>;
   /** A key change held for the admin: `address` had a WKD key, the directory now serves another. */
   holdKeyChange(address: string): Promise<{ id: string; oldFingerprint: string; newFingerprint: string }>;
@@ -61,6 +69,9 @@ export async function startAdminApp(options: {
   limits?: NonNullable<ConfigInput['limits']>;
   /** Give the app the explain function (default true; false: as before the composition root wires it). */
   explain?: boolean;
+  /** Where the login limits count; default: the app's own on the shared test Redis (a given one is the
+   * caller's to close). */
+  limitStore?: LimitStore;
 }): Promise<AdminApp> {
   const testDb = await openTestDb(options.kind);
   const tmp = tmpDir('sealpost-admin-');
@@ -81,6 +92,8 @@ export async function startAdminApp(options: {
   });
   const recipients = new RecipientKeys({ keys, log, clock });
   const rules = new PolicyRuleStore(testDb.db.kysely);
+  // The login limits count in the shared test Redis, under a prefix of this app's own.
+  const limitStore = options.limitStore ?? (await LimitStore.open(await sharedRedis(), uniquePrefix()));
   const app = createApp({
     config,
     db: testDb.db,
@@ -89,6 +102,7 @@ export async function startAdminApp(options: {
     sealer,
     redis: {},
     keys,
+    limitStore,
     enqueue: async () => undefined,
     ...(options.explain === false
       ? {}
@@ -110,7 +124,8 @@ export async function startAdminApp(options: {
       new Promise<AdminAnswer>((resolve, reject) => {
         const headers: Record<string, string> = { ...o.headers };
         if (o.auth) headers.authorization = basic(...o.auth);
-        const req = http.request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+        const from = o.localAddress ? { localAddress: o.localAddress, agent: false } : {};
+        const req = http.request({ host: '127.0.0.1', port, path, method, headers, ...from }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
@@ -148,6 +163,7 @@ export async function startAdminApp(options: {
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.limitStore) await limitStore.close();
       await testDb.cleanup();
       tmp.cleanup();
     },

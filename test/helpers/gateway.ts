@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Selectable } from 'kysely';
@@ -9,6 +10,7 @@ import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
 import { parseConfig, type ConfigInput } from '../../core/config.ts';
 import type { Database, OutboundTable } from '../../core/db/schema.ts';
+import { LimitStore } from '../../core/limit-store.ts';
 import type { RedisTarget } from '../../core/redis.ts';
 import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
@@ -16,6 +18,8 @@ import { createGateway, type Gateway, type GatewayDeps } from '../../gateway/ind
 import { KeyStore } from '../../keys/index.ts';
 import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
+import { sharedRedis, uniquePrefix } from './redis.ts';
+import { testCryptoPool } from './crypto-pool.ts';
 import { captureLog } from './log.ts';
 import { tmpDir } from './tmp.ts';
 
@@ -44,6 +48,12 @@ export interface TestGatewayOptions {
   senderKey?: boolean;
   /** Key discovery (a KeyDiscovery against test/helpers/key-directory.ts); default none (stored keys only). */
   discovery?: GatewayDeps['discovery'];
+  /** Where the login limits count; default: a fresh one on the shared test Redis with its own prefix (not on
+   * `redis`, which tests of the queue stop and flush), closed with the gateway. A given one is the caller's
+   * to close (e.g. one shared by two gateways, or one on a Redis the test stops). */
+  limitStore?: LimitStore;
+  /** Default: the test process's crypto pool (test/helpers/crypto-pool.ts). */
+  crypto?: GatewayDeps['crypto'];
 }
 
 export interface TestGateway {
@@ -57,10 +67,16 @@ export interface TestGateway {
   readonly ports: { submissionPort: number; smtpsPort: number };
   /** Every id passed to the default enqueue, in order. */
   readonly enqueued: string[];
-  /** A nodemailer transport (requireTLS, self-signed accepted). `port: 'smtps'` uses implicit TLS. */
-  transport(options?: { port?: 'submission' | 'smtps'; user?: string; pass?: string }): Transporter;
+  /** A nodemailer transport (requireTLS, self-signed accepted). `port: 'smtps'` uses implicit TLS;
+   * `localAddress` connects from another loopback address (127.0.0.2, …), as another client would. */
+  transport(options?: {
+    port?: 'submission' | 'smtps';
+    user?: string;
+    pass?: string;
+    localAddress?: string;
+  }): Transporter;
   /** One connected SMTP session (STARTTLS done on submission), for several messages on one connection. */
-  session(options?: { port?: 'submission' | 'smtps' }): Promise<SmtpSession>;
+  session(options?: SessionOptions): Promise<SmtpSession>;
   /** Generate a key pair for `address`, pin its public key; returns the private key to decrypt with. */
   addRecipient(address: string): Promise<{ fingerprint: string; privateKey: SigningKey }>;
   outbound(): Promise<Selectable<OutboundTable>[]>;
@@ -99,6 +115,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     keyType: 'ec',
     curve: 'P-256',
   });
+  const ownLimits = !options.limitStore;
+  const limitStore = options.limitStore ?? (await LimitStore.open(await sharedRedis(), uniquePrefix()));
   const deps: GatewayDeps = {
     config,
     db: testDb.db,
@@ -107,6 +125,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     sealer,
     redis: options.redis ?? {},
     keys,
+    limitStore,
+    crypto: options.crypto ?? testCryptoPool(),
     tls: { key: pems.private, cert: pems.cert },
     enqueue:
       options.enqueue ??
@@ -138,8 +158,9 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
         requireTLS: true,
         tls: { rejectUnauthorized: false },
         auth: { user: o.user ?? SENDER, pass: o.pass ?? SENDER_PASSWORD },
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
       }),
-    session: (o = {}) => openSession(portOf(o.port), o.port === 'smtps'),
+    session: (o = {}) => openSession(portOf(o.port), o.port === 'smtps', o),
     addRecipient: async (address) => {
       const pair = await generateKeyPair({ address, now: clock.now() });
       await keys.importKeys(pair.publicKey);
@@ -149,6 +170,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     openBody: (row) => sealer.open('spool', row.body, row.id),
     close: async () => {
       await gateway.close();
+      if (ownLimits) await limitStore.close();
       await testDb.cleanup();
       tmp.cleanup();
     },
@@ -165,13 +187,29 @@ export interface SmtpSession {
   close(): void;
 }
 
-async function openSession(port: number, secure: boolean): Promise<SmtpSession> {
+/** Where a test session comes from: another loopback address, and/or through a PROXY-protocol proxy. */
+export interface SessionOptions {
+  port?: 'submission' | 'smtps';
+  localAddress?: string;
+  /** A PROXY protocol v1 line sent first, as a proxy does (e.g. 'PROXY TCP4 198.51.100.7 127.0.0.1 40000 587'). */
+  proxyHeader?: string;
+}
+
+async function openSession(port: number, secure: boolean, o: SessionOptions): Promise<SmtpSession> {
+  const local = o.localAddress ? { localAddress: o.localAddress } : {};
+  let connection: net.Socket | undefined;
+  if (o.proxyHeader) {
+    connection = net.connect({ port, host: '127.0.0.1', ...local });
+    await once(connection, 'connect');
+    connection.write(`${o.proxyHeader}\r\n`);
+  }
   const conn = new SMTPConnection({
     host: '127.0.0.1',
     port,
     secure,
     requireTLS: !secure,
     tls: { rejectUnauthorized: false },
+    ...(connection ? { connection } : local),
   });
   conn.on('error', () => undefined); // errors reach the callbacks below
   await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));
@@ -190,12 +228,21 @@ async function openSession(port: number, secure: boolean): Promise<SmtpSession> 
  * A plain-text SMTP dialogue (no TLS) for tests of what the server says before STARTTLS.
  * `command` sends one line and resolves with the whole (multi-line) reply.
  */
-export async function rawSmtp(port: number): Promise<{
+export async function rawSmtp(
+  port: number,
+  options: { localAddress?: string; proxyHeader?: string } = {},
+): Promise<{
   greeting: string;
   command(line: string): Promise<string>;
   close(): void;
 }> {
-  const socket = net.connect(port, '127.0.0.1');
+  const socket = net.connect({
+    port,
+    host: '127.0.0.1',
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
+  // A PROXY protocol line goes first, before the server says anything (as a proxy sends it).
+  if (options.proxyHeader) socket.write(`${options.proxyHeader}\r\n`);
   let buffer = '';
   let waiting: ((reply: string) => void) | undefined;
   const take = () => {
@@ -275,4 +322,29 @@ export async function dbContains(testDb: TestDb, needle: string): Promise<boolea
     }
   }
   return false;
+}
+
+/**
+ * One AUTH on a fresh connection (STARTTLS first on submission), from `localAddress` when given: 'OK', or the
+ * code in brackets of the refusal (GW_AUTH_FAILED, GW_AUTH_RATE_LIMITED, …), with the SMTP reply code.
+ */
+export async function tryLogin(
+  gw: TestGateway,
+  o: { user?: string; pass?: string } & SessionOptions = {},
+): Promise<{ code: string; smtp?: number; response?: string }> {
+  const { user, pass, ...where } = o;
+  const session = await gw.session(where);
+  try {
+    await session.login(user ?? SENDER, pass ?? SENDER_PASSWORD);
+    return { code: 'OK' };
+  } catch (err) {
+    const e = err as { responseCode?: number; response?: string };
+    return {
+      code: replyCode(e.response) ?? `unknown: ${e.response}`,
+      smtp: e.responseCode,
+      response: e.response,
+    };
+  } finally {
+    session.close();
+  }
 }

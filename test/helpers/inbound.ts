@@ -5,7 +5,12 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import { parseConfig, type ConfigInput } from '../../core/config.ts';
 import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
-import { createInbound, type Inbound, type InboundDeps } from '../../gateway/inbound/index.ts';
+import {
+  createInbound,
+  type DnsResolver,
+  type Inbound,
+  type InboundDeps,
+} from '../../gateway/inbound/index.ts';
 import { KeyStore } from '../../keys/index.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { captureLog } from './log.ts';
@@ -28,6 +33,8 @@ export interface TestInboundOptions {
   relay?: string;
   sink?: SinkOptions;
   clock?: Clock;
+  /** DNS for DKIM keys (test/helpers/dkim.ts); default: a resolver that knows no name at all. */
+  dns?: DnsResolver;
 }
 
 export interface TestInbound {
@@ -40,10 +47,12 @@ export interface TestInbound {
   readonly logText: () => string;
   /** Armored public sender keys, by address. */
   readonly publicKeys: Record<string, string>;
-  /** One SMTP transaction over STARTTLS without AUTH, as a sending MTA does it. */
+  /** One SMTP transaction over STARTTLS without AUTH, as a sending MTA does it (from `localAddress`, e.g.
+   * 127.0.0.3, when given). */
   send(
     envelope: { from: string; to: string[] },
     raw: Buffer | string,
+    options?: { localAddress?: string },
   ): Promise<SMTPConnection.SentMessageInfo>;
   close(): Promise<void>;
 }
@@ -90,6 +99,7 @@ export async function startTestInbound(options: TestInboundOptions): Promise<Tes
     redis: {},
     keys,
     tls: { key: pems.private, cert: pems.cert },
+    dns: options.dns ?? noDns,
   };
   const inbound: Inbound = createInbound(deps);
   const port = await inbound.listen();
@@ -102,7 +112,7 @@ export async function startTestInbound(options: TestInboundOptions): Promise<Tes
     deps,
     logText: capture.text,
     publicKeys,
-    send: (envelope, raw) => sendOnce(port, envelope, raw),
+    send: (envelope, raw, o = {}) => sendOnce(port, envelope, raw, o.localAddress),
     close: async () => {
       await inbound.close();
       await sink.close();
@@ -112,10 +122,16 @@ export async function startTestInbound(options: TestInboundOptions): Promise<Tes
   };
 }
 
+/** No test reaches the internet's DNS: every name is unknown unless a test serves it. */
+const noDns: DnsResolver = async (name) => {
+  throw Object.assign(new Error(`no such name: ${name}`), { code: 'ENOTFOUND' });
+};
+
 async function sendOnce(
   port: number,
   envelope: { from: string; to: string[] },
   raw: Buffer | string,
+  localAddress?: string,
 ): Promise<SMTPConnection.SentMessageInfo> {
   const conn = new SMTPConnection({
     host: '127.0.0.1',
@@ -123,6 +139,7 @@ async function sendOnce(
     requireTLS: true,
     tls: { rejectUnauthorized: false },
     name: 'mx.clinic.example',
+    ...(localAddress ? { localAddress } : {}),
   });
   conn.on('error', () => undefined); // errors reach the callbacks below
   await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())));

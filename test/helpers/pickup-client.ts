@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { simpleParser } from 'mailparser';
 import { deriveKeys, normaliseAccessCode, unlockPrivateKey, type KdfParams } from '../../keys/access-code.ts';
 import {
@@ -34,6 +35,8 @@ export async function receiptCode(raw: Buffer): Promise<string> {
 
 export interface Unlocked {
   cookie: string;
+  /** The `Sealpost-Session` header the app sends with the cookie (docs/pickup.md). */
+  sessionKey: string;
   contact: { id: string; address: string; fingerprint: string };
   privateKey: SigningKey;
   status: number;
@@ -68,12 +71,68 @@ export async function tryUnlock(
   if (res.status !== 200) return { status: res.status, body };
   const c = body.contact as { id: string; address: string; fingerprint: string; lockedPrivateKey: string };
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const sessionKey = (body.session as { key: string }).key;
   const binary = unlockPrivateKey(Buffer.from(c.lockedPrivateKey, 'base64'), lockKey, c.id);
   return {
     status: 200,
     body,
-    unlocked: { cookie, contact: c, privateKey: await parseBinarySigningKey(binary), status: 200 },
+    unlocked: {
+      cookie,
+      sessionKey,
+      contact: c,
+      privateKey: await parseBinarySigningKey(binary),
+      status: 200,
+    },
   };
+}
+
+/** The authKey the app would send for `secret` (the Argon2id derivation, done once for many requests). */
+export async function authKeyFor(web: string, id: string, secret: string): Promise<Buffer> {
+  const meta = await metadata(web, id);
+  const contact = meta.body.contact as { kdf: KdfParams; secretKind: string };
+  const normalised = contact.secretKind === 'code' ? normaliseAccessCode(secret) : secret.trim();
+  if (!normalised) throw new Error('not a code');
+  return (await deriveKeys(normalised, contact.kdf)).authKey;
+}
+
+/**
+ * POST unlock with a given authKey (a random one is a wrong code), from `localAddress` (127.0.0.2, …) and
+ * with extra headers (X-Forwarded-For) when given: as another client, or a client behind a proxy.
+ */
+export function postUnlock(
+  web: string,
+  id: string,
+  authKey: Buffer,
+  o: { localAddress?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: http.IncomingHttpHeaders }> {
+  const url = new URL(`${web}/api/pickup/${id}/unlock`);
+  const payload = JSON.stringify({ authKey: authKey.toString('base64') });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent: false,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+        headers: { 'content-type': 'application/json', ...o.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export async function unlock(web: string, id: string, secret: string): Promise<Unlocked> {
@@ -82,15 +141,20 @@ export async function unlock(web: string, id: string, secret: string): Promise<U
   return r.unlocked;
 }
 
+/** A request under /api/pickup/session with the session's cookie and header, as the app sends them. */
 export async function api(
   web: string,
-  cookie: string,
+  session: Pick<Unlocked, 'cookie' | 'sessionKey'>,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: () => Promise<Record<string, unknown>>; bytes: () => Promise<Buffer> }> {
   const res = await fetch(`${web}/api/pickup/session${path}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      cookie: session.cookie,
+      'sealpost-session': session.sessionKey,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return {
@@ -102,8 +166,8 @@ export async function api(
 
 /** Fetch a message's ciphertext and open it with the unlocked contact key; verify with the senders' keys. */
 export async function readMessage(web: string, u: Unlocked, id: string) {
-  const ct = await (await api(web, u.cookie, `/messages/${id}`)).bytes();
-  const senders = (await (await api(web, u.cookie, '/senders')).json()).senders as { publicKey: string }[];
+  const ct = await (await api(web, u, `/messages/${id}`)).bytes();
+  const senders = (await (await api(web, u, '/senders')).json()).senders as { publicKey: string }[];
   const keys = await Promise.all(senders.map((s) => parseEncryptionKey(s.publicKey)));
   const out = await decryptAndVerify({
     armored: ct,
@@ -122,14 +186,18 @@ export async function buildReply(input: {
   to: string;
   text: string;
   attachment?: { name: string; bytes: Buffer };
+  /** Header lines instead of From, To, Subject and the thread fields (a hostile contact's own client). */
+  head?: string[];
 }): Promise<string> {
   const boundary = 'reply-boundary-1';
   const lines = [
-    `From: <${input.u.contact.address}>`,
-    `To: <${input.to}>`,
-    'Subject: Re: Ihre Nachricht',
-    `In-Reply-To: ${input.inReplyTo}`,
-    `References: ${input.inReplyTo}`,
+    ...(input.head ?? [
+      `From: <${input.u.contact.address}>`,
+      `To: <${input.to}>`,
+      'Subject: Re: Ihre Nachricht',
+      `In-Reply-To: ${input.inReplyTo}`,
+      `References: ${input.inReplyTo}`,
+    ]),
     'MIME-Version: 1.0',
     `Content-Type: multipart/mixed; boundary="${boundary}"`,
     '',

@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import type { Clock } from '../../core/clock.ts';
 import type { ConfigInput } from '../../core/config.ts';
 import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
+import type { LimitStore } from '../../core/limit-store.ts';
 import type { RedisTarget } from '../../core/redis.ts';
 import type { Discoverer } from '../../keys/index.ts';
 import { createApp } from '../../webmail/app.ts';
@@ -43,6 +44,9 @@ export async function startStack(options: {
   redis?: RedisTarget;
   /** Key discovery for the gateway and the worker's refresh (test/helpers/key-directory.ts); default none. */
   discovery?: Discoverer;
+  /** Where the gateway's and the webmail's limits count; default: the gateway helper's own (the caller's
+   * to close when given). */
+  limitStore?: LimitStore;
 }): Promise<Stack> {
   const sink = await startSink();
   const server = http.createServer();
@@ -58,6 +62,7 @@ export async function startStack(options: {
     config: { ...options.config, relay: sink.relayUrl, publicUrl: web, queuePrefix: uniquePrefix() },
     enqueue: (ids) => holder.enqueue!(ids),
     ...(options.discovery ? { discovery: options.discovery } : {}),
+    ...(options.limitStore ? { limitStore: options.limitStore } : {}),
   });
   const queue = createDeliverQueue(gw.deps);
   holder.enqueue = (ids) => enqueueDeliveries(queue, ids);

@@ -1,45 +1,30 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
+import { autocryptHeader, clearMail, testKey } from '../helpers/autocrypt.ts';
 import { testDbKinds } from '../helpers/db.ts';
+import { dkimDomain, dkimResolver, dkimSigned } from '../helpers/dkim.ts';
 import { ANNA, startTestInbound, type TestInbound } from '../helpers/inbound.ts';
 import { fixturePublicKey } from '../helpers/keys.ts';
 
 /**
- * Autocrypt headers on inbound mail feed the recipient keys: recorded for an address without a key (source
+ * Autocrypt headers on inbound mail feed the recipient keys — only when the message proves them (DKIM
+ * aligned with the From domain, and signed by the offered key; the attacks are in
+ * test/security/autocrypt-key-planting.test.ts): recorded for an address without a key (source
  * 'autocrypt', only the User IDs of that address), never swapped in for a known key (logged and audited
  * with both fingerprints), ignored when they do not belong to the From address or the key is not usable.
  */
 const FROM = 'kollege@klinik.example';
+const klinik = dkimDomain('klinik.example');
 
-function binaryOf(armored: string): Uint8Array {
-  const body = armored.split(/\r?\n\r?\n/)[1]!;
-  return Buffer.from(
-    body
-      .replace(/^=.*$/m, '')
-      .replace(/-----END[\s\S]*/, '')
-      .replace(/\s+/g, ''),
-    'base64',
-  );
-}
-
-async function keyFor(emails: string[]): Promise<{ armored: string; fingerprint: string }> {
-  const { publicKey } = await openpgp.generateKey({
-    type: 'ecc',
-    curve: 'curve25519Legacy',
-    userIDs: emails.map((email) => ({ email })),
-    format: 'armored',
+/** A mail from `from` offering `key`, signed by it and DKIM-signed by klinik.example. */
+async function provenMail(from: string, key: { binary: Uint8Array; secretKey: string }, addr = from) {
+  const mail = await clearMail({
+    from,
+    to: ANNA,
+    signer: key.secretKey,
+    headers: [autocryptHeader(addr, key.binary)],
   });
-  const key = await openpgp.readKey({ armoredKey: publicKey });
-  return { armored: publicKey, fingerprint: key.getFingerprint().toUpperCase() };
-}
-
-function mailWith(from: string, header: string): string {
-  return [`From: Kollege <${from}>`, `To: ${ANNA}`, 'Subject: hi', header, '', 'Hallo', ''].join('\r\n');
-}
-
-function autocrypt(addr: string, armored: string): string {
-  const b64 = Buffer.from(binaryOf(armored)).toString('base64');
-  return `Autocrypt: addr=${addr}; prefer-encrypt=mutual; keydata=\r\n ${(b64.match(/.{1,76}/g) ?? []).join('\r\n ')}`;
+  return dkimSigned(mail, klinik);
 }
 
 for (const kind of testDbKinds()) {
@@ -55,9 +40,9 @@ for (const kind of testDbKinds()) {
       gw!.testDb.db.kysely.selectFrom('recipient_keys').selectAll().where('address', '=', address).execute();
 
     it('records the key of a new address with only the User IDs of that address', async () => {
-      gw = await startTestInbound({ kind });
-      const key = await keyFor([FROM, 'private@elsewhere.example']);
-      await gw.send({ from: FROM, to: [ANNA] }, mailWith(FROM, autocrypt(FROM, key.armored)));
+      gw = await startTestInbound({ kind, dns: dkimResolver([klinik]) });
+      const key = await testKey([FROM, 'private@elsewhere.example']);
+      await gw.send({ from: FROM, to: [ANNA] }, await provenMail(FROM, key));
       await gw.sink.waitFor(1);
       const rows = await recipientRows(FROM);
       assert.equal(rows.length, 1);
@@ -70,11 +55,11 @@ for (const kind of testDbKinds()) {
     });
 
     it('never swaps in a changed key: holds it for the admin, logs IN_AUTOCRYPT_KEY_CHANGED, audits both fingerprints', async () => {
-      gw = await startTestInbound({ kind });
-      const pinned = await keyFor([FROM]);
-      await gw.keys.importKeys(pinned.armored);
-      const other = await keyFor([FROM]);
-      await gw.send({ from: FROM, to: [ANNA] }, mailWith(FROM, autocrypt(FROM, other.armored)));
+      gw = await startTestInbound({ kind, dns: dkimResolver([klinik]) });
+      const pinned = await testKey([FROM]);
+      await gw.keys.importKeys(pinned.publicKey);
+      const other = await testKey([FROM]);
+      await gw.send({ from: FROM, to: [ANNA] }, await provenMail(FROM, other));
       await gw.sink.waitFor(1);
       const rows = await recipientRows(FROM);
       assert.deepEqual(
@@ -106,20 +91,34 @@ for (const kind of testDbKinds()) {
     });
 
     it('ignores a header for another address than From, and a weak key', async () => {
-      gw = await startTestInbound({ kind });
-      const key = await keyFor([FROM]);
+      gw = await startTestInbound({ kind, dns: dkimResolver([klinik]) });
+      const key = await testKey([FROM]);
       await gw.send(
-        { from: 'x@evil.example', to: [ANNA] },
-        mailWith('x@evil.example', autocrypt(FROM, key.armored)),
+        { from: 'x@klinik.example', to: [ANNA] },
+        await provenMail('x@klinik.example', key, FROM),
       );
-      await gw.send(
-        { from: 'weak@example.org', to: [ANNA] },
-        mailWith('weak@example.org', autocrypt('weak@example.org', fixturePublicKey('weak'))),
-      );
+      // Not usable: ignored before any proof is asked for.
+      const weak = await clearMail({
+        from: 'weak@example.org',
+        to: ANNA,
+        headers: [autocryptHeader('weak@example.org', binaryOf(fixturePublicKey('weak')))],
+      });
+      await gw.send({ from: 'weak@example.org', to: [ANNA] }, weak);
       await gw.sink.waitFor(2);
       assert.equal((await recipientRows(FROM)).length, 0);
       assert.equal((await recipientRows('weak@example.org')).length, 0);
       assert.match(gw.logText(), /"code":"IN_AUTOCRYPT_IGNORED"[^\n]*"reason":"weak"/);
     });
   });
+}
+
+function binaryOf(armored: string): Uint8Array {
+  const body = armored.split(/\r?\n\r?\n/)[1]!;
+  return Buffer.from(
+    body
+      .replace(/^=.*$/m, '')
+      .replace(/-----END[\s\S]*/, '')
+      .replace(/\s+/g, ''),
+    'base64',
+  );
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { testDbKinds } from '../helpers/db.ts';
+import { dkimDomain, dkimResolver, dkimSigned } from '../helpers/dkim.ts';
 import { ANNA, startTestInbound, type TestInbound } from '../helpers/inbound.ts';
 import { fixtureAddress, fixturePublicKey, fixtureSecretKey } from '../helpers/keys.ts';
 import { peer, pgpMimeMail, type PeerTool } from '../helpers/peers.ts';
@@ -246,8 +247,10 @@ for (const kind of testDbKinds()) {
       assert.ok(forBob.raw.includes('BEGIN PGP MESSAGE') && !forBob.raw.includes('Befund'));
     });
 
-    it('records an Autocrypt key of the From address and verifies the next message with it', async () => {
-      gw = await startTestInbound({ kind });
+    it('records a proven Autocrypt key of the From address and verifies the next message with it', async () => {
+      // Proven: DKIM aligned with the From domain, and the message signed by the offered key.
+      const domain = dkimDomain('example.org');
+      gw = await startTestInbound({ kind, dns: dkimResolver([domain]) });
       const name = 'sq25519';
       const from = fixtureAddress(name);
       const keydata = Buffer.from(
@@ -267,7 +270,7 @@ for (const kind of testDbKinds()) {
         });
         await gw!.send(
           { from, to: [ANNA] },
-          pgpMimeMail({ armored, from, to: ANNA, extraHeaders: [header] }),
+          await dkimSigned(pgpMimeMail({ armored, from, to: ANNA, extraHeaders: [header] }), domain),
         );
       };
       await send();

@@ -5,7 +5,7 @@ import { SENDER } from '../helpers/gateway.ts';
 import { api, buildReply, linkId, receiptCode, tryUnlock, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
-/** Pickup options: replies decrypted into the practice's mailbox; the per-IP unlock limit. */
+/** Pickup options: replies decrypted into the practice's mailbox; the per-IP limit of wrong codes. */
 describe('pickup options', function () {
   this.timeout(120_000);
   let stack: Stack | undefined;
@@ -29,7 +29,7 @@ describe('pickup options', function () {
     stack = await startStack({ kind: 'sqlite', config: { pickup: { replyDelivery: 'decrypt' } } });
     const { id, code, messageId } = await pickup(stack);
     const u = await unlock(stack.web, id, code);
-    const senders = (await (await api(stack.web, u.cookie, '/senders')).json()).senders as {
+    const senders = (await (await api(stack.web, u, '/senders')).json()).senders as {
       publicKey: string;
     }[];
     const attachment = randomBytes(5000);
@@ -41,7 +41,7 @@ describe('pickup options', function () {
       text: 'Antwort im Klartext für die Praxis',
       attachment: { name: 'a.bin', bytes: attachment },
     });
-    assert.equal((await api(stack.web, u.cookie, '/replies', { inReplyTo: id, message })).status, 202);
+    assert.equal((await api(stack.web, u, '/replies', { inReplyTo: id, message })).status, 202);
     const reply = (await stack.sink.waitFor(3))[2]!;
     assert.ok(reply.secure, 'delivered over TLS');
     const parsed = await simpleParser(reply.raw);
@@ -51,13 +51,14 @@ describe('pickup options', function () {
     assert.equal(parsed.inReplyTo, messageId);
   });
 
-  it('limits unlock attempts per IP address across contacts (429)', async () => {
+  it('limits wrong codes per IP address across contacts: then even the right code waits (429)', async () => {
     stack = await startStack({ kind: 'sqlite', config: { pickup: { unlockAttemptsPerIp: 3 } } });
     const { id, code } = await pickup(stack);
     for (let i = 0; i < 2; i++) assert.equal((await tryUnlock(stack.web, id, '2222-2222-22')).status, 401);
-    assert.equal((await tryUnlock(stack.web, id, code)).status, 200);
+    assert.equal((await tryUnlock(stack.web, id, code)).status, 200, 'a right code does not count');
+    assert.equal((await tryUnlock(stack.web, id, '2222-2222-22')).status, 401);
     const limited = await tryUnlock(stack.web, id, code);
     assert.equal(limited.status, 429);
-    assert.equal(limited.body.code, 'PU_RATE_LIMITED');
+    assert.equal(limited.body.code, 'PU_TOO_MANY_WRONG_CODES');
   });
 });

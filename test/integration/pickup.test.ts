@@ -79,7 +79,7 @@ for (const kind of testDbKinds()) {
       const pdf = randomBytes(30_000);
       const { id, code } = await firstPickup(pdf);
       const u = await unlock(stack.web, id, code.replace(/-/g, ' ').toLowerCase());
-      const list = (await (await api(stack.web, u.cookie, '/messages')).json()).messages as { id: string }[];
+      const list = (await (await api(stack.web, u, '/messages')).json()).messages as { id: string }[];
       assert.deepEqual(
         list.map((m) => m.id),
         [id],
@@ -97,7 +97,7 @@ for (const kind of testDbKinds()) {
       const all = await stack.sink.waitFor(3);
       assert.equal(all.filter((m) => m.to[0] === SENDER).length, 1, 'one receipt only');
       const u = await unlock(stack.web, id, code);
-      const list = (await (await api(stack.web, u.cookie, '/messages')).json()).messages as unknown[];
+      const list = (await (await api(stack.web, u, '/messages')).json()).messages as unknown[];
       assert.equal(list.length, 2);
     });
 
@@ -124,7 +124,11 @@ for (const kind of testDbKinds()) {
 
     it('a new code makes a new key: old messages are marked unreadable, new ones open', async () => {
       const { id, code } = await firstPickup();
-      const contacts = new ContactStore({ db: stack.gw.testDb.db.kysely, clock: stack.gw.deps.clock });
+      const contacts = new ContactStore({
+        db: stack.gw.testDb.db.kysely,
+        clock: stack.gw.deps.clock,
+        crypto: stack.gw.deps.crypto,
+      });
       const again = await contacts.reissue(MAX, 'test');
       assert.ok(again);
       assert.deepEqual(
@@ -143,7 +147,7 @@ for (const kind of testDbKinds()) {
     it('relays a reply with an attachment to the sender as PGP/MIME, threaded', async () => {
       const { id, code, info } = await firstPickup();
       const u = await unlock(stack.web, id, code);
-      const senders = (await (await api(stack.web, u.cookie, '/senders')).json()).senders as {
+      const senders = (await (await api(stack.web, u, '/senders')).json()).senders as {
         address: string;
         publicKey: string;
       }[];
@@ -156,7 +160,7 @@ for (const kind of testDbKinds()) {
         text: 'Danke, Max',
         attachment: { name: 'antwort.bin', bytes: attachment },
       });
-      const res = await api(stack.web, u.cookie, '/replies', { inReplyTo: id, message });
+      const res = await api(stack.web, u, '/replies', { inReplyTo: id, message });
       assert.equal(res.status, 202);
       const msgs = await stack.sink.waitFor(3);
       const reply = msgs[2]!;
@@ -188,10 +192,10 @@ for (const kind of testDbKinds()) {
         to: SENDER,
         text: 'x',
       });
-      const res = await api(stack.web, u.cookie, '/replies', { inReplyTo: id, message });
+      const res = await api(stack.web, u, '/replies', { inReplyTo: id, message });
       assert.equal(res.status, 400);
       assert.equal((await res.json()).code, 'PU_REPLY_INVALID');
-      const garbage = await api(stack.web, u.cookie, '/replies', { inReplyTo: id, message: 'hello' });
+      const garbage = await api(stack.web, u, '/replies', { inReplyTo: id, message: 'hello' });
       assert.equal(garbage.status, 400);
     });
 
@@ -199,10 +203,10 @@ for (const kind of testDbKinds()) {
       const { id, code } = await firstPickup();
       const u = await unlock(stack.web, id, code);
       const own = await generateKeyPair({ address: MAX, now: new Date() });
-      const res = await api(stack.web, u.cookie, '/key', { publicKey: own.publicKey });
+      const res = await api(stack.web, u, '/key', { publicKey: own.publicKey });
       assert.equal(res.status, 200);
       const foreign = await generateKeyPair({ address: 'other@example.org', now: new Date() });
-      assert.equal((await api(stack.web, u.cookie, '/key', { publicKey: foreign.publicKey })).status, 400);
+      assert.equal((await api(stack.web, u, '/key', { publicKey: foreign.publicKey })).status, 400);
       await send({ subject: 'Jetzt mit Schlüssel' });
       const msgs = await stack.sink.waitFor(3);
       assert.match(msgs[2]!.raw.toString('latin1'), /multipart\/encrypted/);
@@ -212,7 +216,7 @@ for (const kind of testDbKinds()) {
       const { id, code } = await firstPickup();
       const u = await unlock(stack.web, id, code);
       assert.match(u.cookie, /^sp_session=/);
-      assert.equal((await api(stack.web, '', '/messages')).status, 401);
+      assert.equal((await api(stack.web, { cookie: '', sessionKey: '' }, '/messages')).status, 401);
       const form = await fetch(`${stack.web}/api/pickup/${id}/unlock`, { method: 'POST', body: 'authKey=x' });
       assert.equal(form.status, 415);
       const cross = await fetch(`${stack.web}/api/pickup/${id}/unlock`, {
@@ -221,8 +225,8 @@ for (const kind of testDbKinds()) {
         body: '{}',
       });
       assert.equal(cross.status, 403);
-      assert.equal((await api(stack.web, u.cookie, '/logout', {})).status, 200);
-      assert.equal((await api(stack.web, u.cookie, '/messages')).status, 401);
+      assert.equal((await api(stack.web, u, '/logout', {})).status, 200);
+      assert.equal((await api(stack.web, u, '/messages')).status, 401);
     });
   });
 }

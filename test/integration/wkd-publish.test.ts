@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
 import { fixedClock } from '../../core/clock.ts';
 import { parseConfig } from '../../core/config.ts';
+import { LimitStore } from '../../core/limit-store.ts';
 import { Sealer } from '../../core/seal.ts';
 import { wkdHash } from '../../keys/discovery/wkd.ts';
 import { KeyStore } from '../../keys/index.ts';
@@ -20,6 +21,7 @@ import {
 } from '../helpers/gpg-wkd.ts';
 import { FIXTURE_NOW } from '../helpers/keys.ts';
 import { captureLog } from '../helpers/log.ts';
+import { sharedRedis, uniquePrefix } from '../helpers/redis.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
 /**
@@ -73,6 +75,7 @@ async function serve(kind: TestDbKind): Promise<Served> {
   const bobOld = await keys.generateSenderKey(BOB);
   const bob = await keys.generateSenderKey(BOB);
   const config = parseConfig({ dataDir: tmp.dir, publicUrl: 'http://127.0.0.1' });
+  const limitStore = await LimitStore.open(await sharedRedis(), uniquePrefix());
   const app = createApp({
     config,
     db: testDb.db,
@@ -81,6 +84,7 @@ async function serve(kind: TestDbKind): Promise<Served> {
     sealer,
     redis: {},
     keys,
+    limitStore,
     enqueue: async () => undefined,
   });
   const server = http.createServer(app);
@@ -116,6 +120,7 @@ async function serve(kind: TestDbKind): Promise<Served> {
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await limitStore.close();
       await testDb.cleanup();
       tmp.cleanup();
     },

@@ -188,7 +188,7 @@ for (const kind of testDbKinds()) {
     it('delivers each copy exactly once when Redis is flushed after the 250', async () => {
       const s = await stack(kind);
       const { messageId, response } = await submit(s);
-      assert.equal(replyCode(response), 'GW_ACCEPTED');
+      assert.equal(replyCode(response), 'GW_ACCEPTED_PLAIN');
       assert.deepEqual(await statuses(s), ['queued', 'queued']);
       assert.equal((await s.queue.getJobCounts('waiting')).waiting, 2, 'the gateway enqueued both copies');
 
@@ -215,7 +215,7 @@ for (const kind of testDbKinds()) {
       });
       later(() => releases.forEach((r) => r()));
       const { messageId, response } = await submit(s);
-      assert.equal(replyCode(response), 'GW_ACCEPTED');
+      assert.equal(replyCode(response), 'GW_ACCEPTED_PLAIN');
 
       // The child needs the master key: re-seal the spooled copies with one the test knows.
       const masterKey = randomBytes(32);
@@ -270,7 +270,7 @@ for (const kind of testDbKinds()) {
       });
 
       const { messageId, response } = await submit(s);
-      assert.equal(replyCode(response), 'GW_ACCEPTED');
+      assert.equal(replyCode(response), 'GW_ACCEPTED_PLAIN');
       assert.deepEqual(await statuses(s), ['queued', 'queued'], 'committed before the 250');
       assert.match(s.gw.logText(), /"code":"GW_ENQUEUE_FAILED"/);
 

@@ -172,6 +172,25 @@ for (const kind of testDbKinds()) {
       assert.equal(events(a, 'ADM_RATE_LIMITED').length, 1);
     });
 
+    it('shares the SMTP login limits: a stranger’s guesses make his own address wait, not the admin’s', async () => {
+      a = await startAdminApp({ kind, limits: { authFailuresPerAccountIp: 3 } });
+      for (let i = 0; i < 3; i++) {
+        const r = await a.request('GET', KEY_CHANGES, {
+          auth: [ADMIN, `guess-${i}`],
+          localAddress: '127.0.0.2',
+        });
+        assert.equal(r.status, 401);
+      }
+      const waiting = await a.request('GET', KEY_CHANGES, {
+        auth: [ADMIN, ADMIN_PASSWORD],
+        localAddress: '127.0.0.2',
+      });
+      assert.equal(waiting.status, 429);
+      assert.equal(waiting.body.code, 'ADM_RATE_LIMITED');
+      assert.ok(Number(waiting.headers['retry-after']) > 0);
+      assert.equal((await a.request('GET', KEY_CHANGES, { auth: [ADMIN, ADMIN_PASSWORD] })).status, 200);
+    });
+
     it('refuses plain HTTP from where it cannot tell the peer is local (403), before looking at the password', async () => {
       a = await startAdminApp({ kind });
       const tmp = tmpDir('sealpost-admin-sock-');

@@ -6,6 +6,7 @@ import {
   SENDER,
   SENDER_PASSWORD,
   startTestGateway,
+  tryLogin,
   type TestGateway,
 } from '../helpers/gateway.ts';
 
@@ -70,8 +71,8 @@ for (const kind of testDbKinds()) {
       assert.ok(!log.includes('wrong-password-123') && !log.includes('whatever-123'));
     });
 
-    it('refuses an account after N failed logins with 454, even with the right password', async () => {
-      gw = await startTestGateway({ kind, limits: { authFailuresPerAccount: 3, authFailuresPerIp: 100 } });
+    it('makes one (account, address) wait after N failed logins with 454, even with the right password', async () => {
+      gw = await startTestGateway({ kind, limits: { authFailuresPerAccountIp: 3, authFailuresPerIp: 100 } });
       for (let i = 0; i < 3; i++) {
         const s = await gw.session();
         await assert.rejects(s.login(SENDER, `guess-number-${i}`), rejectsWith('GW_AUTH_FAILED', 535));
@@ -83,6 +84,8 @@ for (const kind of testDbKinds()) {
       } finally {
         s.close();
       }
+      // the same account from another address is not slowed (test/security/auth-lockout-from-outside.test.ts)
+      assert.equal((await tryLogin(gw, { localAddress: '127.0.0.3' })).code, 'OK');
     });
 
     it('refuses an IP after N failed logins across accounts with 454', async () => {

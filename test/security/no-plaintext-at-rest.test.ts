@@ -213,7 +213,7 @@ for (const kind of testDbKinds()) {
         html: `<p>Therapienotizen <b>${canary}</b></p>`,
         attachments: [{ filename: `${canary}.txt`, content: `Anhang ${canary}\n` }],
       });
-      assert.equal(replyCode(info.response), 'GW_ACCEPTED');
+      assert.equal(replyCode(info.response), 'GW_ACCEPTED_PLAIN');
       const rows = await gw.outbound();
       assert.deepEqual(
         rows.map((r) => [r.recipient, r.kind, r.status]),

@@ -41,8 +41,9 @@ for (const kind of testDbKinds()) {
       const text = JSON.stringify(before.body);
       assert.ok(!/lockedPrivateKey|ciphertext|authHash|auth_hash/.test(text));
       for (const path of [`/messages/${id}`, '/messages', '/senders', '']) {
-        assert.equal((await api(stack.web, '', path)).status, 401, path);
-        assert.equal((await api(stack.web, 'sp_session=forged-token-value', path)).status, 401, path);
+        assert.equal((await api(stack.web, { cookie: '', sessionKey: '' }, path)).status, 401, path);
+        const forged = { cookie: 'sp_session=forged-token-value', sessionKey: 'forged-key-value' };
+        assert.equal((await api(stack.web, forged, path)).status, 401, path);
       }
       const wrong = await fetch(`${stack.web}/api/pickup/${id}/unlock`, {
         method: 'POST',
@@ -65,8 +66,8 @@ for (const kind of testDbKinds()) {
       const codes = await Promise.all(receipts.map((r) => receiptCode(r.raw)));
       const maxCode = codes[(await mailText(receipts[0]!.raw)).text.includes('max@') ? 0 : 1]!;
       const u = await unlock(stack.web, maxId, maxCode);
-      assert.equal((await api(stack.web, u.cookie, `/messages/${evaId}`)).status, 404);
-      assert.equal((await api(stack.web, u.cookie, `/messages/${maxId}`)).status, 200);
+      assert.equal((await api(stack.web, u, `/messages/${evaId}`)).status, 404);
+      assert.equal((await api(stack.web, u, `/messages/${maxId}`)).status, 200);
     });
   });
 }

@@ -1,141 +1,191 @@
 import assert from 'node:assert/strict';
-import type { Clock } from '../../core/clock.ts';
-import { AuthLimiter } from '../../core/auth-limit.ts';
+import { AuthLimiter, backoffSeconds, type AuthLimitSettings } from '../../core/auth-limit.ts';
+import { LimitStore } from '../../core/limit-store.ts';
+import { clientKey } from '../../core/net-address.ts';
+import { sharedRedis, startPrivateRedis, uniquePrefix } from '../helpers/redis.ts';
 
-/** A clock the test moves by hand (no sleeps). */
-function manualClock(start = Date.UTC(2026, 0, 1)): Clock & { advance(seconds: number): void } {
-  let now = start;
-  return { now: () => new Date(now), advance: (s) => (now += s * 1000) };
-}
+/**
+ * core/auth-limit.ts: failed logins per (account, address) with growing delays, per address over all
+ * accounts, and per account over all addresses with the addresses it logged in from exempt — counted in a
+ * real Redis (the shared test server, a prefix per test).
+ */
+const SETTINGS: AuthLimitSettings = {
+  perAccountIp: 3,
+  delaySeconds: 10,
+  maxDelaySeconds: 40,
+  perIp: 5,
+  perAccount: 8,
+  windowSeconds: 60,
+};
 
-function limiter(clock: Clock, maxEntries?: number) {
-  return new AuthLimiter({
-    perAccount: 3,
-    perIp: 5,
-    windowSeconds: 60,
-    clock,
-    ...(maxEntries ? { maxEntries } : {}),
+describe('auth-limit: the delay after the n-th failure of one (account, address)', () => {
+  const table: [failures: number, seconds: number][] = [
+    [0, 0],
+    [1, 0],
+    [2, 0],
+    [3, 10],
+    [4, 20],
+    [5, 40],
+    [6, 40],
+    [60, 40],
+    [100_000, 40],
+  ];
+  for (const [failures, seconds] of table) {
+    it(`${failures} failures → ${seconds} s`, () =>
+      assert.equal(backoffSeconds(failures, SETTINGS), seconds));
+  }
+});
+
+describe('auth-limit: client addresses', () => {
+  const table: [address: string | undefined, key: string][] = [
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:DB8:1:2::9', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    [undefined, 'unknown'],
+    ['not-an-address', 'unknown'],
+  ];
+  for (const [address, key] of table) it(`${address} → ${key}`, () => assert.equal(clientKey(address), key));
+});
+
+type Step = ['fail' | 'ok', login: string, ip: string];
+type Expect = [login: string, ip: string, refusal: 'account-address' | 'address' | 'account' | undefined];
+
+describe('auth-limit: who is refused (real Redis)', () => {
+  let store: LimitStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
   });
-}
+  async function limiter(): Promise<AuthLimiter> {
+    store = await LimitStore.open(await sharedRedis(), uniquePrefix());
+    return new AuthLimiter(store, SETTINGS);
+  }
+  const fails = (login: string, ips: string[]): Step[] => ips.map((ip) => ['fail', login, ip]);
+  const many = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 
-describe('auth-limit: failed logins per account and per IP (sliding window)', () => {
-  const cases: {
-    name: string;
-    steps: ([op: 'fail', login: string, ip: string] | [op: 'ok', login: string] | [op: 'wait', s: number])[];
-    check: [login: string, ip: string, limited: boolean][];
-  }[] = [
-    { name: 'nothing recorded → not limited', steps: [], check: [['a@x.org', '10.0.0.1', false]] },
+  const cases: { name: string; steps: Step[]; expect: Expect[] }[] = [
+    { name: 'nothing recorded: nobody', steps: [], expect: [['a@x.org', '10.0.0.1', undefined]] },
     {
-      name: 'below the account limit',
-      steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.1'],
-      ],
-      check: [['a@x.org', '10.0.0.1', false]],
+      name: 'typos are free: below perAccountIp nothing waits',
+      steps: fails('a@x.org', ['10.0.0.1', '10.0.0.1']),
+      expect: [['a@x.org', '10.0.0.1', undefined]],
     },
     {
-      name: 'account limit reached: limited from any IP',
-      steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.2'],
-        ['fail', 'A@X.org', '10.0.0.3'],
-      ],
-      check: [
-        ['a@x.org', '10.0.0.9', true],
-        ['b@x.org', '10.0.0.9', false],
+      name: 'perAccountIp failures: that pair waits, the account elsewhere and the address for others do not',
+      steps: fails('a@x.org', ['10.0.0.1', '10.0.0.1', '10.0.0.1']),
+      expect: [
+        ['a@x.org', '10.0.0.1', 'account-address'],
+        ['A@X.org', '10.0.0.1', 'account-address'],
+        ['a@x.org', '10.0.0.2', undefined],
+        ['b@x.org', '10.0.0.1', undefined],
       ],
     },
     {
-      name: 'IP limit reached: limited for every account',
-      steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'b@x.org', '10.0.0.1'],
-        ['fail', 'c@x.org', '10.0.0.1'],
-        ['fail', 'd@x.org', '10.0.0.1'],
-        ['fail', 'e@x.org', '10.0.0.1'],
-      ],
-      check: [
-        ['z@x.org', '10.0.0.1', true],
-        ['z@x.org', '10.0.0.2', false],
+      name: 'perIp failures over many accounts: the address is refused for every account',
+      steps: many(5, (i) => `u${i}@x.org`).flatMap((u) => fails(u, ['10.0.0.1'])),
+      expect: [
+        ['z@x.org', '10.0.0.1', 'address'],
+        ['z@x.org', '10.0.0.2', undefined],
       ],
     },
     {
-      name: 'failures leave the window after windowSeconds',
-      steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['wait', 60],
+      name: 'an IPv6 client counts by its /64',
+      steps: many(5, (i) => `u${i}@x.org`).flatMap((u, i) => fails(u, [`2001:db8:0:1::${i + 1}`])),
+      expect: [
+        ['z@x.org', '2001:db8:0:1:ffff::9', 'address'],
+        ['z@x.org', '2001:db8:0:2::1', undefined],
       ],
-      check: [['a@x.org', '10.0.0.1', false]],
     },
     {
-      name: 'the window slides: only the old failures expire',
+      name: 'perAccount failures from many addresses: unknown addresses are refused, the owner’s is not',
       steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['wait', 40],
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['wait', 30],
-        ['fail', 'a@x.org', '10.0.0.1'],
+        ['ok', 'a@x.org', '192.0.2.10'],
+        ...fails(
+          'a@x.org',
+          many(8, (i) => `10.0.1.${i}`),
+        ),
       ],
-      check: [['a@x.org', '10.0.0.2', true]],
+      expect: [
+        ['a@x.org', '10.0.9.9', 'account'],
+        ['a@x.org', '192.0.2.10', undefined],
+        ['b@x.org', '10.0.9.9', undefined],
+      ],
     },
     {
-      name: 'a success forgives the account, not the IP',
+      name: 'a success forgives the pair, not the address',
       steps: [
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'a@x.org', '10.0.0.1'],
-        ['fail', 'b@x.org', '10.0.0.1'],
-        ['fail', 'b@x.org', '10.0.0.1'],
-        ['ok', 'a@x.org'],
-        ['fail', 'a@x.org', '10.0.0.1'],
+        ...fails('a@x.org', ['10.0.0.1', '10.0.0.1']),
+        ...fails('b@x.org', ['10.0.0.1', '10.0.0.1']),
+        ['ok', 'a@x.org', '10.0.0.1'],
+        ...fails('a@x.org', ['10.0.0.1']),
       ],
-      check: [
-        ['a@x.org', '10.0.0.2', false],
-        ['c@x.org', '10.0.0.1', true],
+      expect: [
+        ['a@x.org', '10.0.0.1', 'address'], // 5 failures from 10.0.0.1 in all
+        ['a@x.org', '10.0.0.2', undefined],
       ],
+    },
+    {
+      name: 'a success forgives the pair: its count starts again',
+      steps: [
+        ...fails('a@x.org', ['10.0.0.1', '10.0.0.1']),
+        ['ok', 'a@x.org', '10.0.0.1'],
+        ...fails('a@x.org', ['10.0.0.1', '10.0.0.1']),
+      ],
+      expect: [['a@x.org', '10.0.0.1', undefined]],
     },
   ];
 
   for (const c of cases) {
-    it(c.name, () => {
-      const clock = manualClock();
-      const l = limiter(clock);
-      for (const step of c.steps) {
-        if (step[0] === 'fail') l.recordFailure(step[1], step[2]);
-        else if (step[0] === 'ok') l.recordSuccess(step[1]);
-        else clock.advance(step[1]);
+    it(c.name, async () => {
+      const l = await limiter();
+      for (const [op, login, ip] of c.steps) {
+        if (op === 'fail') await l.recordFailure(login, ip);
+        else await l.recordSuccess(login, ip);
       }
-      for (const [login, ip, limited] of c.check)
-        assert.equal(l.isLimited(login, ip), limited, `${login} ${ip}`);
+      for (const [login, ip, reason] of c.expect) {
+        assert.equal((await l.check(login, ip))?.reason, reason, `${login} from ${ip}`);
+      }
     });
   }
 
-  it('keeps memory bounded under a flood of distinct accounts and IPs', () => {
-    const clock = manualClock();
-    const l = limiter(clock, 100);
-    for (let i = 0; i < 10_000; i++)
-      l.recordFailure(`u${i}@x.org`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
-    assert.ok(l.sizes.accounts <= 100 && l.sizes.ips <= 100, JSON.stringify(l.sizes));
-    // the most recent offenders are still remembered
-    l.recordFailure('u9999@x.org', '10.0.39.15');
-    l.recordFailure('u9999@x.org', '10.0.39.15');
-    assert.equal(l.isLimited('u9999@x.org', '192.0.2.1'), true);
+  it('tells how long to wait: the delay doubles with every further failure of the pair', async () => {
+    const l = await limiter();
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i++) waits.push(await l.recordFailure('a@x.org', '10.0.0.1'));
+    assert.deepEqual(waits, [0, 0, 10, 20, 40]);
+    const refusal = await l.check('a@x.org', '10.0.0.1');
+    assert.equal(refusal?.reason, 'account-address');
+    assert.ok(
+      refusal!.retryAfterSeconds > 30 && refusal!.retryAfterSeconds <= 40,
+      String(refusal!.retryAfterSeconds),
+    );
   });
 
-  it('when full, forgets expired keys first and keeps a live offender', () => {
-    const clock = manualClock();
-    const l = limiter(clock, 10);
-    for (let i = 0; i < 9; i++) l.recordFailure(`old${i}@x.org`, `10.0.0.${i}`);
-    l.recordFailure('victim@x.org', '10.0.1.1');
-    l.recordFailure('victim@x.org', '10.0.1.1');
-    clock.advance(30);
-    l.recordFailure('victim@x.org', '10.0.1.1');
-    clock.advance(31); // the old ones (and the victim's first two) expire; its third is live
-    for (let i = 0; i < 9; i++) l.recordFailure(`new${i}@x.org`, `10.0.2.${i}`);
-    l.recordFailure('victim@x.org', '10.0.1.1');
-    l.recordFailure('victim@x.org', '10.0.1.1');
-    assert.equal(l.isLimited('victim@x.org', '192.0.2.1'), true);
+  it('lets the pair in again once its wait has passed', async function () {
+    this.timeout(30_000);
+    store = await LimitStore.open(await sharedRedis(), uniquePrefix());
+    const l = new AuthLimiter(store, { ...SETTINGS, perAccountIp: 1, delaySeconds: 1 });
+    assert.equal(await l.recordFailure('a@x.org', '10.0.0.1'), 1);
+    assert.equal((await l.check('a@x.org', '10.0.0.1'))?.reason, 'account-address');
+    const deadline = Date.now() + 20_000;
+    while ((await l.check('a@x.org', '10.0.0.1')) !== undefined) {
+      assert.ok(Date.now() < deadline, 'the 1 s wait never ended');
+      await new Promise((r) => setTimeout(r, 100)); // polling Redis's TTL, not sleeping for a result
+    }
+    assert.equal(await l.recordFailure('a@x.org', '10.0.0.1'), 2, 'and the next failure waits twice as long');
+  });
+
+  it('throws when Redis does not answer (the callers fail closed)', async function () {
+    this.timeout(30_000);
+    const priv = await startPrivateRedis(false);
+    store = await LimitStore.open({ socketPath: priv.redis.socketPath }, uniquePrefix());
+    const l = new AuthLimiter(store, SETTINGS);
+    assert.equal(await l.check('a@x.org', '10.0.0.1'), undefined);
+    await priv.cleanup();
+    await assert.rejects(l.check('a@x.org', '10.0.0.1'));
+    await assert.rejects(l.recordFailure('a@x.org', '10.0.0.1'));
   });
 });

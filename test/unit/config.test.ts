@@ -48,4 +48,33 @@ describe('config', () => {
     assert.ok(!shown.includes('pgsecret'));
     assert.ok(shown.includes('relay.example'));
   });
+
+  it('trusts no proxy by default, and takes the named ones from the environment', () => {
+    assert.deepEqual(loadConfig({}).trustProxy, { http: false, smtp: [] });
+    const table: [env: Record<string, string>, http: unknown, smtp: string[]][] = [
+      [{ SEALPOST_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }, ['loopback', '10.0.0.0/8', 'fd00::/8'], []],
+      [{ SEALPOST_TRUST_PROXY: '1' }, 1, []],
+      [{ SEALPOST_TRUST_PROXY: 'off' }, false, []],
+      [{ SEALPOST_TRUST_PROXY_SMTP: '192.0.2.7,2001:db8::7' }, false, ['192.0.2.7', '2001:db8::7']],
+    ];
+    for (const [env, http, smtp] of table) {
+      const config = loadConfig(env);
+      assert.deepEqual(config.trustProxy.http, http, JSON.stringify(env));
+      assert.deepEqual(config.trustProxy.smtp, smtp, JSON.stringify(env));
+    }
+    assert.equal(loadConfig({ SEALPOST_MAX_CONNECTIONS_PER_IP: '7' }).limits.maxConnectionsPerIp, 7);
+  });
+
+  it('refuses proxies it cannot match, an SMTP proxy given as a block, and a per-address limit over the total', () => {
+    const bad: Record<string, string>[] = [
+      { SEALPOST_TRUST_PROXY: '10.0.0.0/33' },
+      { SEALPOST_TRUST_PROXY: 'proxy.example' },
+      { SEALPOST_TRUST_PROXY: '99' },
+      { SEALPOST_TRUST_PROXY: ',' },
+      { SEALPOST_TRUST_PROXY_SMTP: '10.0.0.0/8' },
+      { SEALPOST_TRUST_PROXY_SMTP: '*' },
+      { SEALPOST_MAX_CONNECTIONS_PER_IP: '500' },
+    ];
+    for (const env of bad) assert.throws(() => loadConfig(env), ConfigError, JSON.stringify(env));
+  });
 });

@@ -1,12 +1,21 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { PickupApiDeps } from './deps.ts';
 import { cookie } from './http.ts';
 
-/** What the pickup API's modules share: ids, the session cookie, hashing. */
+/** What the pickup API's modules share: ids, the session cookie and header, hashing. */
 export const MAX_FAILURES = 5;
 export const SESSION_COOKIE = 'sp_session';
+/**
+ * The session secret has two halves: the token in the HttpOnly cookie and a key the app keeps in memory
+ * and sends in this header. Every document of the pickup origin gets the cookie; only the app that
+ * unlocked has the key — so a script that ever ran in another document of the origin (an attachment
+ * opened as a page, say) still cannot read the session or act in it (DESIGN.md invariant 9, second lock).
+ */
+export const SESSION_HEADER = 'sealpost-session';
+/** base64url of 32 random bytes is 43 characters; anything much longer is not ours. */
+const MAX_SECRET_PART = 64;
 export const SESSION_MAX_MS = 12 * 3600 * 1000;
 export const pickupIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
 
@@ -29,6 +38,21 @@ export function setSessionCookie(deps: PickupApiDeps, res: Response, token: stri
   });
 }
 
-export function sessionToken(req: Request): string | undefined {
-  return cookie(req, SESSION_COOKIE);
+/** A new session: the cookie token, the header key, and the hash the database keeps of both. */
+export function newSession(): { token: string; key: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  const key = randomBytes(32).toString('base64url');
+  return { token, key, hash: sessionHash(token, key) };
+}
+
+/** The hash of a request's session secret, or undefined when the cookie or the header is missing. */
+export function requestSessionHash(req: Request): string | undefined {
+  const token = cookie(req, SESSION_COOKIE);
+  const key = req.get(SESSION_HEADER);
+  if (!token || !key || token.length > MAX_SECRET_PART || key.length > MAX_SECRET_PART) return undefined;
+  return sessionHash(token, key);
+}
+
+function sessionHash(token: string, key: string): string {
+  return sha256(Buffer.from(`${token}.${key}`)).toString('hex');
 }

@@ -10,7 +10,11 @@ export const HTTP_CODES = {
   PU_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   PU_BAD_CODE: { status: 401, message: 'The access code is not correct' },
   PU_LOCKED: { status: 423, message: 'Too many wrong codes: ask the sender for a new access code' },
-  PU_RATE_LIMITED: { status: 429, message: 'Too many attempts from this address, try again later' },
+  PU_TOO_MANY_WRONG_CODES: {
+    status: 429,
+    message:
+      'Too many wrong codes from this address: wait until retryAfterSeconds have passed, then try again',
+  },
   PU_NO_SESSION: { status: 401, message: 'Not signed in, or the session has ended' },
   PU_BAD_ORIGIN: { status: 403, message: 'Cross-origin requests are refused' },
   PU_NEEDS_JSON: { status: 415, message: 'Send application/json' },

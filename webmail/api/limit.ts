@@ -1,38 +1,42 @@
-import type { Clock } from '../../core/clock.ts';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { LimitStore } from '../../core/limit-store.ts';
+import { clientKey } from '../../core/net-address.ts';
 
 /**
- * Attempts per key (an IP address) in a sliding window, in memory (per webmail process: with N processes
- * the bound is N × limit; the per-contact lock in the database is the hard limit). Bounded in size.
+ * Wrong pickup codes per client address (an IPv6 /64) per WINDOW_SECONDS, over all contacts, in Redis so
+ * that it holds across webmail processes (docs/pickup.md "Limits"). Only wrong codes count: a practice's
+ * thirty clients behind one NAT who type their right codes are never refused. Once an address has
+ * `limit` wrong codes in the window, every unlock from it is refused — a right code too, or the limit would
+ * be an oracle — until the window (which starts at its first wrong code) has passed.
+ *
+ * An attempt takes its point before the code is compared and gives it back when the code was right: a burst
+ * of parallel guesses cannot all pass the check before any of them is counted.
  */
-export class WindowLimiter {
-  readonly #hits = new Map<string, number[]>();
+export const WINDOW_SECONDS = 900;
+
+export type UnlockTicket = { allowed: true; key: string } | { allowed: false; retryAfterSeconds: number };
+
+export class UnlockLimiter {
+  readonly #wrong: RateLimiterRedis;
   readonly #limit: number;
-  readonly #windowMs: number;
-  readonly #clock: Clock;
 
-  constructor(options: { limit: number; windowSeconds: number; clock: Clock }) {
-    this.#limit = options.limit;
-    this.#windowMs = options.windowSeconds * 1000;
-    this.#clock = options.clock;
+  constructor(store: LimitStore, limit: number) {
+    this.#limit = limit;
+    this.#wrong = store.counter('unlock-ip', { points: limit, durationSeconds: WINDOW_SECONDS });
   }
 
-  /** Whether one more attempt is allowed now; counts it when it is. */
-  take(key: string): boolean {
-    const now = this.#clock.now().getTime();
-    const recent = (this.#hits.get(key) ?? []).filter((t) => t > now - this.#windowMs);
-    if (recent.length >= this.#limit) {
-      this.#hits.set(key, recent);
-      return false;
+  /** Take an attempt for `ip`; throws when Redis does not answer (the caller fails closed). */
+  async begin(ip: string | undefined): Promise<UnlockTicket> {
+    const key = clientKey(ip);
+    const res = await this.#wrong.penalty(key);
+    if (res.consumedPoints > this.#limit) {
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
     }
-    recent.push(now);
-    this.#hits.set(key, recent);
-    if (this.#hits.size > 100_000) this.#sweep(now);
-    return true;
+    return { allowed: true, key };
   }
 
-  #sweep(now: number): void {
-    for (const [key, hits] of this.#hits) {
-      if (hits.every((t) => t <= now - this.#windowMs)) this.#hits.delete(key);
-    }
+  /** The code was right (or was not compared at all): the attempt does not count. */
+  async release(ticket: { key: string }): Promise<void> {
+    await this.#wrong.reward(ticket.key);
   }
 }

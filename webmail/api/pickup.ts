@@ -1,12 +1,13 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { audit } from '../../core/audit.ts';
+import { errName } from '../../core/log.ts';
 import type { Selectable } from 'kysely';
 import type { ContactsTable } from '../../core/db/schema.ts';
-import { idleMs, MAX_FAILURES, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, MAX_FAILURES, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
-import { WindowLimiter } from './limit.ts';
+import { UnlockLimiter } from './limit.ts';
 import { sessionRoutes } from './session.ts';
 import type { PickupApiDeps } from './deps.ts';
 
@@ -20,11 +21,7 @@ const unlockSchema = z.object({ authKey: z.base64() }).strict();
 export function pickupApi(deps: PickupApiDeps): Router {
   const router = express.Router();
   const { config } = deps;
-  const limiter = new WindowLimiter({
-    limit: config.pickup.unlockAttemptsPerIp,
-    windowSeconds: 900,
-    clock: deps.clock,
-  });
+  const limiter = new UnlockLimiter(deps.limitStore, config.pickup.unlockAttemptsPerIp);
   router.use(postGuard(new URL(config.publicUrl).origin));
   // Replies carry attachments: the JSON limit follows the reply limit (base64 armor is ~4/3 of binary).
   router.use(express.json({ limit: Math.ceil(config.pickup.maxReplyBytes * 1.4) + 65_536 }));
@@ -95,28 +92,45 @@ async function metadata(deps: PickupApiDeps, req: Request, res: Response): Promi
 
 async function unlock(
   deps: PickupApiDeps,
-  limiter: WindowLimiter,
+  limiter: UnlockLimiter,
   req: Request,
   res: Response,
 ): Promise<void> {
-  const { log, clock, db } = deps;
+  const { log } = deps;
   const pickup = await findPickup(deps, req.params.id);
   const body = unlockSchema.safeParse(req.body);
   const authKey = body.success ? Buffer.from(body.data.authKey, 'base64') : undefined;
   if (!authKey || authKey.length !== 32) return send(res, 'PU_BAD_REQUEST');
-  if (!limiter.take(req.ip ?? 'unknown')) {
-    log.warn('PU_RATE_LIMITED', { contact: pickup.contact_id });
-    return send(res, 'PU_RATE_LIMITED');
+  const ticket = await limiter.begin(req.ip).catch((err: unknown) => {
+    // Fail closed: without the count of wrong codes nobody may try one (503, the app says "try again").
+    log.error('PU_LIMIT_UNAVAILABLE', { contact: pickup.contact_id, errName: errName(err) });
+    throw new HttpError('PU_UNAVAILABLE');
+  });
+  if (!ticket.allowed) {
+    log.warn('PU_TOO_MANY_WRONG_CODES', { contact: pickup.contact_id, ms: ticket.retryAfterSeconds * 1000 });
+    res.setHeader('Retry-After', String(ticket.retryAfterSeconds));
+    return send(res, 'PU_TOO_MANY_WRONG_CODES', { retryAfterSeconds: ticket.retryAfterSeconds });
   }
   const contact = await contactRow(deps, pickup.contact_id);
-  if (Number(contact.locked) === 1) return send(res, 'PU_LOCKED');
-  const now = clock.now();
+  const locked = Number(contact.locked) === 1;
   // Constant time over the hash: an attacker learns nothing from how long a wrong key takes.
-  if (!timingSafeEqual(sha256(authKey), Buffer.from(contact.auth_hash, 'hex'))) {
-    return failed(deps, contact, now, res);
+  const right = !locked && timingSafeEqual(sha256(authKey), Buffer.from(contact.auth_hash, 'hex'));
+  // Only a wrong code counts against the address; a locked contact's code is not even compared.
+  if (right || locked) {
+    await limiter.release(ticket).catch((err: unknown) => {
+      log.error('PU_LIMIT_UNAVAILABLE', { contact: contact.id, errName: errName(err) });
+    });
   }
-  const token = randomBytes(32).toString('base64url');
-  await db.kysely.transaction().execute(async (trx) => {
+  if (locked) return send(res, 'PU_LOCKED');
+  if (!right) return failed(deps, contact, deps.clock.now(), res);
+  await opened(deps, contact, res);
+}
+
+/** The right code: reset the contact's failures, open a session, hand out the locked private key. */
+async function opened(deps: PickupApiDeps, contact: Selectable<ContactsTable>, res: Response): Promise<void> {
+  const now = deps.clock.now();
+  const session = newSession();
+  await deps.db.kysely.transaction().execute(async (trx) => {
     await trx
       .updateTable('contacts')
       .set({ failed_attempts: 0, last_unlock_at: now.getTime() })
@@ -125,15 +139,15 @@ async function unlock(
     await trx
       .insertInto('pickup_sessions')
       .values({
-        token_hash: sha256(Buffer.from(token)).toString('hex'),
+        token_hash: session.hash,
         contact_id: contact.id,
         created_at: now.getTime(),
         last_seen_at: now.getTime(),
       })
       .execute();
   });
-  log.info('PU_UNLOCKED', { contact: contact.id });
-  setSessionCookie(deps, res, token);
+  deps.log.info('PU_UNLOCKED', { contact: contact.id });
+  setSessionCookie(deps, res, session.token);
   res.json({
     contact: {
       id: contact.id,
@@ -141,7 +155,7 @@ async function unlock(
       fingerprint: contact.fingerprint,
       lockedPrivateKey: Buffer.from(contact.locked_private_key).toString('base64'),
     },
-    session: { expiresAt: new Date(now.getTime() + idleMs(deps)).toISOString() },
+    session: { expiresAt: new Date(now.getTime() + idleMs(deps)).toISOString(), key: session.key },
   });
 }
 

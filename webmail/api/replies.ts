@@ -12,6 +12,9 @@ import { pickupIdSchema } from './common.ts';
  * OpenPGP message to the sender's current key, wraps it as RFC 3156 PGP/MIME addressed to the sender of
  * the thread, and spools it like any outbound copy (DESIGN.md "Reply").
  */
+/** One msg-id (RFC 5322 §3.6.4): printable ASCII without white space, in angle brackets. */
+const MSG_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>$/;
+
 export const replySchema = z
   .object({
     inReplyTo: pickupIdSchema,
@@ -45,14 +48,16 @@ export async function acceptReply(
   await requireEncryptedToSender(deps, pickup.sender_address, input.message);
 
   const messageId = newMessageId(config.hostname);
+  // The thread's Message-ID came from the sender's mail client: it goes into a header only when it is one
+  // clean msg-id, never with a line break or anything else that could start a field of its own.
+  const parent = MSG_ID.test(pickup.message_id) ? [pickup.message_id] : [];
   const outer = [
     `From: <${input.contactAddress}>`,
     `To: <${pickup.sender_address}>`,
     'Subject: [...]',
     `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
     `Message-ID: ${messageId}`,
-    `In-Reply-To: ${pickup.message_id}`,
-    `References: ${pickup.message_id}`,
+    ...parent.flatMap((id) => [`In-Reply-To: ${id}`, `References: ${id}`]),
   ].map((f) => Buffer.from(`${f}\r\n`, 'latin1'));
   const armor = Buffer.from(input.message.replace(/\r/g, '').replace(/\n/g, '\r\n'), 'latin1');
   const parts = wrapEncrypted(outer, [armor]);

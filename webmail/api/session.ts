@@ -5,13 +5,14 @@ import { errName } from '../../core/log.ts';
 import { checkKey, kdfSchema } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError, route, send } from './http.ts';
-import { idleMs, SESSION_MAX_MS, sessionToken, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, requestSessionHash, SESSION_MAX_MS, setSessionCookie, sha256 } from './common.ts';
 import { acceptReply, replySchema } from './replies.ts';
 
 /**
  * Everything behind unlock: the contact's messages (ciphertext only), the senders' public keys, replies,
- * a new secret, an own key, logout. A session is a random token in an HttpOnly, SameSite=Strict cookie;
- * the database keeps its SHA-256, ended after `pickup.sessionIdleMinutes` idle or 12 hours.
+ * a new secret, an own key, logout. A session is a random token in an HttpOnly, SameSite=Strict cookie
+ * plus a random key the app sends in the `Sealpost-Session` header (common.ts); the database keeps the
+ * SHA-256 of both, ended after `pickup.sessionIdleMinutes` idle or 12 hours.
  */
 interface Session {
   tokenHash: string;
@@ -94,9 +95,8 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
 }
 
 async function load(deps: PickupApiDeps, req: Request): Promise<Session | undefined> {
-  const token = sessionToken(req);
-  if (!token || token.length > 64) return undefined;
-  const tokenHash = sha256(Buffer.from(token)).toString('hex');
+  const tokenHash = requestSessionHash(req);
+  if (!tokenHash) return undefined;
   const row = await deps.db.kysely
     .selectFrom('pickup_sessions')
     .innerJoin('contacts', 'contacts.id', 'pickup_sessions.contact_id')
@@ -183,7 +183,9 @@ async function fetchOne(deps: PickupApiDeps, s: Session, req: Request, res: Resp
     deps.log.error('PU_UNSEAL_FAILED', { id: row.id, errName: errName(err) });
     throw new HttpError('PU_INTERNAL');
   }
-  res.type('application/octet-stream').send(bytes);
+  // Ciphertext, and a download should anyone open this URL as a page (invariant 9).
+  res.type('application/octet-stream').setHeader('Content-Disposition', 'attachment');
+  res.send(bytes);
 }
 
 /** Every signing key used for this contact's messages, and each sender's current key (to reply to). */

@@ -1,9 +1,12 @@
 import * as z from 'zod/mini';
+import { displayText } from './display.ts';
 
 /**
  * The pickup API of docs/pickup.md, as the browser sees it. Every answer is checked against its schema
  * before the app uses it; an error answer is `{ code, message }` plus extras (attemptsLeft, problem).
+ * Names and addresses the app shows are neutralised here (display.ts), at the edge.
  */
+const text = z.pipe(z.string(), z.transform(displayText));
 const kdf = z.object({
   alg: z.literal('argon2id'),
   salt: z.string(),
@@ -14,7 +17,7 @@ const kdf = z.object({
 export const metaSchema = z.object({
   id: z.string(),
   state: z.literal('available'),
-  sender: z.object({ displayName: z.string() }),
+  sender: z.object({ displayName: text }),
   createdAt: z.string(),
   expiresAt: z.string(),
   contact: z.object({ secretKind: z.enum(['code', 'passphrase']), locked: z.boolean(), kdf }),
@@ -27,7 +30,7 @@ export const unlockSchema = z.object({
     fingerprint: z.string(),
     lockedPrivateKey: z.string(),
   }),
-  session: z.object({ expiresAt: z.string() }),
+  session: z.object({ expiresAt: z.string(), key: z.string() }),
 });
 export const sessionSchema = z.object({
   contact: z.object({
@@ -38,7 +41,7 @@ export const sessionSchema = z.object({
   }),
   expiresAt: z.string(),
 });
-const sender = z.object({ address: z.string(), displayName: z.string(), fingerprint: z.string() });
+const sender = z.object({ address: text, displayName: text, fingerprint: z.string() });
 export const messagesSchema = z.object({
   messages: z.array(
     z.object({
@@ -54,8 +57,8 @@ export const messagesSchema = z.object({
 export const sendersSchema = z.object({
   senders: z.array(
     z.object({
-      address: z.string(),
-      displayName: z.string(),
+      address: text,
+      displayName: text,
       fingerprint: z.string(),
       publicKey: z.string(),
       active: z.optional(z.boolean()),
@@ -80,6 +83,22 @@ export type Answer<T> =
   | { ok: false; status: number; code: string; attemptsLeft?: number; problem?: string };
 
 const BASE = '/api/pickup';
+/**
+ * The second half of the session secret (the first is the HttpOnly cookie): sent in this header with every
+ * request under /session, held only in this module's memory. A document of the pickup origin other than
+ * this app — a page someone managed to open there — has the cookie but not this, and gets 401.
+ */
+const SESSION_HEADER = 'Sealpost-Session';
+let sessionKey: string | undefined;
+
+/** Set after unlock, cleared when the session ends. */
+export function useSessionKey(key: string | undefined): void {
+  sessionKey = key;
+}
+
+function headers(path: string, extra: Record<string, string> = {}): Record<string, string> {
+  return path.startsWith('/session') && sessionKey ? { ...extra, [SESSION_HEADER]: sessionKey } : extra;
+}
 
 async function answer<T>(res: Response, schema: z.ZodMiniType<T>): Promise<Answer<T>> {
   const body: unknown = await res.json().catch(() => undefined);
@@ -95,10 +114,21 @@ async function answer<T>(res: Response, schema: z.ZodMiniType<T>): Promise<Answe
     : { ok: false, status: res.status, code: `http-${res.status}` };
 }
 
+interface Init {
+  method?: 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 /** A network failure is an answer too (status 0), so that every caller shows something. */
-async function call<T>(path: string, schema: z.ZodMiniType<T>, init: RequestInit = {}): Promise<Answer<T>> {
+async function call<T>(path: string, schema: z.ZodMiniType<T>, init: Init = {}): Promise<Answer<T>> {
   try {
-    const res = await fetch(`${BASE}${path}`, { credentials: 'same-origin', cache: 'no-store', ...init });
+    const res = await fetch(`${BASE}${path}`, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      ...init,
+      headers: headers(path, init.headers),
+    });
     return await answer(res, schema);
   } catch {
     return { ok: false, status: 0, code: 'network' };
@@ -120,7 +150,11 @@ export function post<T>(path: string, body: unknown, schema: z.ZodMiniType<T>): 
 /** A binary answer (a stored OpenPGP message). */
 export async function getBytes(path: string): Promise<Answer<Uint8Array>> {
   try {
-    const res = await fetch(`${BASE}${path}`, { credentials: 'same-origin', cache: 'no-store' });
+    const res = await fetch(`${BASE}${path}`, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: headers(path),
+    });
     if (!res.ok) return answer(res, z.never());
     return { ok: true, status: res.status, data: new Uint8Array(await res.arrayBuffer()) };
   } catch {
@@ -134,7 +168,7 @@ export function logoutBeacon(): void {
     method: 'POST',
     keepalive: true,
     credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json' },
+    headers: headers('/session/logout', { 'Content-Type': 'application/json' }),
     body: '{}',
   }).catch(() => undefined);
 }

@@ -42,7 +42,8 @@ const de = {
   decrypting: 'Nachrichten werden entschlüsselt …',
   badCode: (n: number) =>
     `Der Zugangscode ist nicht richtig. Noch ${n} ${n === 1 ? 'Versuch' : 'Versuche'}, dann wird der Zugang gesperrt.`,
-  rateLimited: 'Zu viele Versuche von Ihrem Anschluss. Bitte warten Sie einige Minuten.',
+  rateLimited:
+    'Zu viele falsche Codes von Ihrem Anschluss. Bitte warten Sie bis zu 15 Minuten und versuchen Sie es dann erneut.',
   network: 'Keine Verbindung zum Server. Bitte versuchen Sie es erneut.',
   failed: 'Das hat nicht geklappt. Bitte versuchen Sie es erneut.',
   keyBroken: 'Ihr Schlüssel konnte nicht geöffnet werden. Bitte wenden Sie sich an den Absender.',
@@ -58,7 +59,11 @@ const de = {
   tamperedShort: 'beschädigt – nicht angezeigt',
   staleShort: 'mit altem Code verschlüsselt – bitte erneut anfordern',
   loadFailed: 'konnte nicht geladen werden',
-  sigVerified: (name: string, fpr: string) => `Unterschrift geprüft: ${name}, Fingerabdruck ${fpr}`,
+  sigVerified: (signer: string, fpr: string) =>
+    `Unterschrift geprüft: unterschrieben mit dem Schlüssel von ${signer}, Fingerabdruck ${fpr}.`,
+  sigMismatch: (signer: string, fpr: string, from: string) =>
+    `Unterschrieben mit dem Schlüssel von ${signer} (Fingerabdruck ${fpr}). Der angegebene Absender ${from} gehört nicht zu diesem Schlüssel und ist nicht bestätigt.`,
+  unconfirmed: 'nicht bestätigt',
   sigUnsigned: 'Nicht unterschrieben: der Absender ist nicht bestätigt.',
   sigUnknown: (id: string) => `Unterschrieben mit einem unbekannten Schlüssel (${id}): nicht geprüft.`,
   sigInvalid: 'UNGÜLTIGE Unterschrift: die Nachricht ist möglicherweise gefälscht.',
@@ -67,6 +72,7 @@ const de = {
   frameTitle: 'Nachrichtentext',
   attachments: 'Anhänge',
   download: (name: string) => `${name} herunterladen`,
+  renamed: 'Unsichtbare Steuerzeichen oder Pfadzeichen im Namen wurden entfernt oder ersetzt.',
   back: 'Zur Übersicht',
   reply: 'Antworten',
   replyTitle: (s: string) => `Antwort an ${s}`,
@@ -153,7 +159,7 @@ const en: Dict = {
   decrypting: 'Decrypting messages …',
   badCode: (n: number) =>
     `The access code is not correct. ${n} ${n === 1 ? 'attempt' : 'attempts'} left before access is locked.`,
-  rateLimited: 'Too many attempts from your connection. Please wait a few minutes.',
+  rateLimited: 'Too many wrong codes from your connection. Please wait up to 15 minutes, then try again.',
   network: 'No connection to the server. Please try again.',
   failed: 'That did not work. Please try again.',
   keyBroken: 'Your key could not be opened. Please contact the sender.',
@@ -168,7 +174,11 @@ const en: Dict = {
   tamperedShort: 'damaged – not shown',
   staleShort: 'encrypted to an old code – ask for it again',
   loadFailed: 'could not be loaded',
-  sigVerified: (name: string, fpr: string) => `Signature verified: ${name}, fingerprint ${fpr}`,
+  sigVerified: (signer: string, fpr: string) =>
+    `Signature verified: signed with the key of ${signer}, fingerprint ${fpr}.`,
+  sigMismatch: (signer: string, fpr: string, from: string) =>
+    `Signed with the key of ${signer} (fingerprint ${fpr}). The sender shown, ${from}, does not belong to this key and is not confirmed.`,
+  unconfirmed: 'not confirmed',
   sigUnsigned: 'Not signed: the sender is not confirmed.',
   sigUnknown: (id: string) => `Signed with an unknown key (${id}): not verified.`,
   sigInvalid: 'INVALID signature: this message may be forged.',
@@ -177,6 +187,7 @@ const en: Dict = {
   frameTitle: 'Message text',
   attachments: 'Attachments',
   download: (name: string) => `Download ${name}`,
+  renamed: 'Invisible control characters or path characters in the name were removed or replaced.',
   back: 'Back to the list',
   reply: 'Reply',
   replyTitle: (s: string) => `Reply to ${s}`,

@@ -1,4 +1,5 @@
 import * as openpgp from 'openpgp/lightweight';
+import { displayText } from './display.ts';
 
 /**
  * The pickup app's OpenPGP boundary: the only module of the app that imports openpgp.js (loaded after
@@ -14,10 +15,19 @@ export interface SenderKey {
   fingerprint: string;
   key: PublicKey;
   active: boolean;
+  /** Read from the key itself, not from the server's list: whose key it is (display.ts applied). */
+  identity: SignerIdentity;
+}
+
+/** Whose key signed: the key's own User ID and the addresses in its User IDs (lower case). */
+export interface SignerIdentity {
+  userId: string;
+  emails: string[];
+  fingerprint: string;
 }
 
 export type Signature =
-  | { state: 'verified'; address: string; displayName: string; fingerprint: string }
+  | ({ state: 'verified' } & SignerIdentity)
   | { state: 'unsigned' }
   | { state: 'unknown'; keyId: string }
   | { state: 'invalid' };
@@ -45,9 +55,25 @@ export async function readSenderKeys(
     const key = await openpgp.readKey({ armoredKey: s.publicKey, config: CONFIG });
     // The list is the server's; the fingerprint is checked against the key itself.
     if (key.getFingerprint().toUpperCase() !== s.fingerprint.toUpperCase()) continue;
-    out.push({ ...s, key });
+    out.push({ ...s, key, identity: identity(key, s.address) });
   }
   return out;
+}
+
+/** The User ID naming the server's address for this key if there is one, else the key's first. */
+function identity(key: PublicKey, address: string): SignerIdentity {
+  const ids = key.users.flatMap((u) => (u.userID ? [u.userID] : []));
+  const main = ids.find((u) => u.email.toLowerCase() === address.toLowerCase()) ?? ids[0];
+  const shown = main
+    ? main.name && main.email
+      ? `${main.name} <${main.email}>`
+      : main.email || main.userID
+    : '';
+  return {
+    userId: displayText(shown),
+    emails: ids.map((u) => displayText(u.email.toLowerCase())).filter((e) => e !== ''),
+    fingerprint: key.getFingerprint().toUpperCase(),
+  };
 }
 
 /** Decrypt and integrity-check in full, then judge the signature. Throws on any tampering. */
@@ -82,14 +108,7 @@ async function judge(
       if (!signer) return { state: 'unknown', keyId: sig.keyID.toHex().toUpperCase() };
       return { state: 'invalid' }; // one bad signature spoils the message: no "mostly verified"
     }
-    if (signer) {
-      verified ??= {
-        state: 'verified',
-        address: signer.address,
-        displayName: signer.displayName,
-        fingerprint: signer.fingerprint,
-      };
-    }
+    if (signer) verified ??= { state: 'verified', ...signer.identity };
   }
   return verified ?? { state: 'invalid' };
 }

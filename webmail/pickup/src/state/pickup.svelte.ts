@@ -3,7 +3,9 @@ import * as api from '../lib/api.ts';
 import { fromBase64, toBase64, wipe } from '../lib/bytes.ts';
 import { checkCode, MIN_PASSPHRASE, charLength, normalisePassphrase } from '../lib/code.ts';
 import { derive } from '../lib/derive.ts';
+import { DownloadUrls } from '../lib/downloads.ts';
 import { unlockPrivateKey } from '../lib/lock.ts';
+import { verdict, type Verdict } from '../lib/verdict.ts';
 import type * as Heavy from '../lib/heavy.ts';
 
 /**
@@ -33,7 +35,8 @@ export interface Item {
   info: api.MessageInfo;
   state: 'pending' | 'ready' | 'tampered' | 'stale' | 'failed';
   message?: Heavy.ReadMessage;
-  signature?: Heavy.Signature;
+  /** The signature judged against the message's From (lib/verdict.ts). */
+  verdict?: Verdict;
 }
 
 export interface Contact {
@@ -62,9 +65,7 @@ export class PickupState {
   #keyBytes: Uint8Array | undefined;
   #senders: Heavy.SenderKey[] = [];
   #heavy: typeof Heavy | undefined;
-  // Bookkeeping for revocation, not UI state: deliberately not reactive.
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  #urls = new Set<string>();
+  #downloads = new DownloadUrls();
   #idleMs = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -128,6 +129,7 @@ export class PickupState {
       wipe(keys.lockKey);
     }
     mark('key');
+    api.useSessionKey(res.data.session.key);
     this.#idleMs = Math.max(60_000, Date.parse(res.data.session.expiresAt) - Date.now());
     this.#touch();
     await this.#openInbox();
@@ -208,7 +210,9 @@ export class PickupState {
     }
     try {
       const message = await heavy.readMime(opened.data);
-      this.#update(id, { state: 'ready', message, signature: opened.signature });
+      const info = this.items.find((i) => i.info.id === id)?.info;
+      const from = message.from?.address ?? info?.sender.address ?? '';
+      this.#update(id, { state: 'ready', message, verdict: verdict(opened.signature, from) });
       mark('message');
     } catch {
       this.#update(id, { state: 'failed' });
@@ -244,20 +248,13 @@ export class PickupState {
   }
 
   select(id: string | undefined): void {
-    this.#revokeUrls();
+    this.#downloads.revokeAll();
     this.selected = id;
   }
 
-  /** A Blob URL for an attachment (revoked when another message is opened, and by end()). */
-  blobUrl(bytes: Uint8Array, type: string): string {
-    const url = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type }));
-    this.#urls.add(url);
-    return url;
-  }
-
-  #revokeUrls(): void {
-    for (const url of this.#urls) URL.revokeObjectURL(url);
-    this.#urls.clear();
+  /** A Blob URL to download an attachment (lib/downloads.ts); revoked when another message opens, and by end(). */
+  downloadUrl(bytes: Uint8Array): string {
+    return this.#downloads.create(bytes);
   }
 
   #touch(): void {
@@ -297,7 +294,8 @@ export class PickupState {
   /** Drop every decrypted object: keys wiped, Blob URLs revoked, plaintexts released, DOM re-rendered empty. */
   end(view: 'ended' | 'loggedout'): void {
     clearTimeout(this.#idleTimer);
-    this.#revokeUrls();
+    api.useSessionKey(undefined);
+    this.#downloads.revokeAll();
     wipe(this.#keyBytes);
     this.#keyBytes = undefined;
     this.#key = undefined;

@@ -1,0 +1,70 @@
+import {
+  authHash,
+  deriveKeys,
+  formatAccessCode,
+  lockPrivateKey,
+  newAccessCode,
+  newKdf,
+} from './access-code.ts';
+import { generateContactKeyPair } from './pgp.ts';
+
+/**
+ * The CPU-heavy work that runs in the crypto pool's threads (keys/crypto-pool.ts), never on the event loop
+ * that serves SMTP and HTTP: each entry of TASKS is a pure function from a plain input to a plain output
+ * (both cross the thread boundary by structured clone, so no class instances, no openpgp objects).
+ * A later task (OpenPGP encrypt and sign of a copy) is one more entry here.
+ */
+export interface ContactSecretInput {
+  address: string; // normalised
+  contactId: string;
+  nowMs: number;
+}
+
+/** A new pickup contact's key pair, access code and lock (DESIGN.md "Pickup crypto"). */
+export interface ContactSecret {
+  /** The access code, formatted (`7F3K-Q9XD-2M`): for the sender's receipt only, never stored. */
+  code: string;
+  fingerprint: string;
+  publicKey: string; // armored
+  /** The private key locked with lockKey (AES-256-GCM, the contact id as AAD). */
+  locked: Uint8Array;
+  kdf: string; // JSON of the KdfParams
+  authHash: string; // SHA-256(authKey), hex
+}
+
+/** Key generation, then Argon2id (64 MiB, t=3): about half a second of one core per contact. */
+export async function contactSecret(input: ContactSecretInput): Promise<ContactSecret> {
+  const pair = await generateContactKeyPair({ address: input.address, now: new Date(input.nowMs) });
+  const code = newAccessCode();
+  const kdf = newKdf();
+  const { authKey, lockKey } = await deriveKeys(code, kdf);
+  const locked = lockPrivateKey(pair.privateKey, lockKey, input.contactId);
+  pair.privateKey.fill(0);
+  lockKey.fill(0);
+  return {
+    code: formatAccessCode(code),
+    fingerprint: pair.fingerprint,
+    publicKey: pair.publicKey,
+    locked,
+    kdf: JSON.stringify(kdf),
+    authHash: authHash(authKey),
+  };
+}
+
+export const TASKS = { contactSecret } as const;
+export type TaskName = keyof typeof TASKS;
+export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];
+export type TaskOutput<K extends TaskName> = Awaited<ReturnType<(typeof TASKS)[K]>>;
+
+/** The message a pool thread receives. */
+export interface TaskMessage<K extends TaskName = TaskName> {
+  task: K;
+  input: TaskInput<K>;
+}
+
+/** Run one task (in a pool thread, or in this thread for tools that have no pool). */
+export function runTask<K extends TaskName>(message: TaskMessage<K>): Promise<TaskOutput<K>> {
+  const fn = TASKS[message.task] as unknown as (input: TaskInput<K>) => Promise<TaskOutput<K>>;
+  if (typeof fn !== 'function') throw new Error(`unknown crypto task ${String(message.task)}`);
+  return fn(message.input);
+}
