@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
-import { audit } from '../core/audit.ts';
 import { KeyImportError } from '../keys/index.ts';
 import { withContext } from './context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
@@ -38,7 +37,7 @@ export async function userAdd(args: ParsedArgs): Promise<void> {
       .catch((err: Error) => {
         throw new UsageError(err.message);
       });
-    await audit(ctx.db.kysely, { actor: 'cli', action: 'user.add', subject: login }, ctx.clock.now());
+    await ctx.db.stores.audit.record({ actor: 'cli', action: 'user.add', subject: login }, ctx.clock.now());
     console.log(`added ${user.isAdmin ? 'admin' : 'user'} ${login}`);
     if (!(await ctx.keys.senderKey(login))) {
       console.log(`next: sealpost key generate ${login}   (or import the sender's key)`);
@@ -54,7 +53,10 @@ export async function userPasswd(args: ParsedArgs): Promise<void> {
       throw new UsageError(err.message);
     });
     if (!ok) throw new UsageError(`no such user: ${login}`);
-    await audit(ctx.db.kysely, { actor: 'cli', action: 'user.passwd', subject: login }, ctx.clock.now());
+    await ctx.db.stores.audit.record(
+      { actor: 'cli', action: 'user.passwd', subject: login },
+      ctx.clock.now(),
+    );
     console.log(`password of ${login} changed`);
   });
 }
@@ -68,8 +70,7 @@ export async function userAlias(args: ParsedArgs): Promise<void> {
         err.message.includes('no such user') ? err.message : `${alias} belongs to a user already`,
       );
     });
-    await audit(
-      ctx.db.kysely,
+    await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'user.alias', subject: login, detail: alias },
       ctx.clock.now(),
     );
@@ -153,8 +154,7 @@ export async function policySet(args: ParsedArgs): Promise<void> {
           throw new UsageError(`policy set MATCH plain|reject: ${err.issues[0]?.message ?? ''}`);
         throw err;
       });
-    await audit(
-      ctx.db.kysely,
+    await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'policy.set', subject: rule.match, detail: rule.action },
       ctx.clock.now(),
     );
@@ -168,8 +168,7 @@ export async function policyRemove(args: ParsedArgs): Promise<void> {
       throw new UsageError('policy remove MATCH');
     });
     if (!removed) throw new UsageError(`no rule for ${args.positionals[0]}`);
-    await audit(
-      ctx.db.kysely,
+    await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'policy.remove', subject: args.positionals[0] ?? '' },
       ctx.clock.now(),
     );
@@ -187,14 +186,9 @@ export async function policyList(): Promise<void> {
 
 export async function queueStatus(): Promise<void> {
   await withContext(async (ctx) => {
-    const rows = await ctx.db.kysely
-      .selectFrom('outbound')
-      .select(['status', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy(['status', 'kind'])
-      .orderBy('status')
-      .execute();
+    const rows = await ctx.db.stores.outbound.statusCounts();
     if (rows.length === 0) console.log('the spool is empty');
-    for (const r of rows) console.log(`${r.status.padEnd(10)} ${r.kind.padEnd(6)} ${Number(r.n)}`);
+    for (const r of rows) console.log(`${r.status.padEnd(10)} ${r.kind.padEnd(6)} ${r.n}`);
   });
 }
 

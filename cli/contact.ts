@@ -1,7 +1,6 @@
-import { outboundRow } from '../core/outbound.ts';
 import { z } from 'zod';
-import { audit } from '../core/audit.ts';
 import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
+import { outboundRow, type NewOutboundRow } from '../core/store/index.ts';
 import { receiptMail } from '../gateway/notices.ts';
 import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
@@ -44,29 +43,24 @@ export async function contactCode(args: ParsedArgs): Promise<void> {
       console.log(`${result.stale.length} earlier message(s) can no longer be opened and should be resent:`);
       for (const s of result.stale) console.log(`  ${new Date(s.createdAt).toISOString()}  ${s.messageId}`);
     }
-    const senders = await queueReceipts(ctx, email, result.code, result.stale);
+    const senders = await queueReceipts(ctx, contacts, email, result.code, result.stale);
     if (senders.length) console.log(`receipt queued for ${senders.join(', ')}`);
   });
 }
 
 /** One receipt per sender who wrote to the contact, listing that sender's messages to resend. */
-async function queueReceipts(ctx: CliContext, email: string, code: string, stale: StalePickup[]) {
-  const { config, db, sealer } = ctx;
-  const contact = await db.kysely
-    .selectFrom('contacts')
-    .select('id')
-    .where('address', '=', email)
-    .executeTakeFirst();
-  if (!contact) return [];
-  const rows = await db.kysely
-    .selectFrom('pickups')
-    .select('sender_address')
-    .distinct()
-    .where('contact_id', '=', contact.id)
-    .execute();
+async function queueReceipts(
+  ctx: CliContext,
+  contacts: ContactStore,
+  email: string,
+  code: string,
+  stale: StalePickup[],
+) {
+  const { config, sealer } = ctx;
+  const wrote = await contacts.senders(email);
+  if (!wrote) return [];
   const now = ctx.clock.now();
-  const senders = rows.map((r) => r.sender_address);
-  for (const sender of senders) {
+  const rows: NewOutboundRow[] = wrote.senders.map((sender) => {
     const messageId = newMessageId(config.hostname);
     const bytes = receiptMail({
       language: config.pickup.language,
@@ -81,7 +75,7 @@ async function queueReceipts(ctx: CliContext, email: string, code: string, stale
         .filter((s) => s.senderAddress === sender)
         .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
     });
-    const row = outboundRow(
+    return outboundRow(
       { sealer, config },
       {
         kind: 'receipt',
@@ -90,13 +84,14 @@ async function queueReceipts(ctx: CliContext, email: string, code: string, stale
         recipient: sender,
         messageId,
         parts: bytes,
-        contactId: contact.id,
+        contactId: wrote.contactId,
       },
       now.getTime(),
     );
-    await db.kysely.insertInto('outbound').values(row).execute();
-  }
-  return senders;
+  });
+  // One row at a time, as before: a receipt already queued stays queued should a later one fail.
+  for (const row of rows) await ctx.db.stores.outbound.add([row]);
+  return wrote.senders;
 }
 
 export async function contactUnlock(args: ParsedArgs): Promise<void> {
@@ -115,6 +110,6 @@ export async function contactList(): Promise<void> {
       const state = c.locked ? 'LOCKED' : c.secretKind === 'passphrase' ? 'own passphrase' : 'access code';
       console.log(`${c.address}  ${c.fingerprint}  ${state}  ${c.pickups} message(s)`);
     }
-    await audit(ctx.db.kysely, { actor: 'cli', action: 'contact.list' }, ctx.clock.now());
+    await ctx.db.stores.audit.record({ actor: 'cli', action: 'contact.list' }, ctx.clock.now());
   });
 }

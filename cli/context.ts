@@ -3,9 +3,9 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { openDb, type Db } from '../core/db/index.ts';
 import { createLog, type Log } from '../core/log.ts';
 import { loadOrCreateMasterKey } from '../core/master-key.ts';
-import { PolicyRuleStore } from '../core/policy-rules.ts';
+import type { PolicyRuleStore } from '../core/policy-rules.ts';
 import { Sealer } from '../core/seal.ts';
-import { UserStore } from '../core/users.ts';
+import type { UserStore } from '../core/users.ts';
 import { KeyStore } from '../keys/index.ts';
 
 /** Everything an admin command needs: built from the environment, closed after the command. */
@@ -39,9 +39,9 @@ export async function openContext(options: { logToStderr?: boolean } = {}): Prom
     log,
     clock,
     sealer,
-    users: new UserStore(db.kysely),
+    users: db.stores.users,
     keys: new KeyStore({ db: db.kysely, sealer, clock, log, keyChange: config.discovery.keyChange }),
-    rules: new PolicyRuleStore(db.kysely),
+    rules: db.stores.rules,
     close: () => db.close(),
   };
 }

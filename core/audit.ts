@@ -18,3 +18,15 @@ export async function audit(
     })
     .execute();
 }
+
+/** The audit trail as a store (core/store/index.ts): append only. */
+export class AuditStore {
+  constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  record(
+    entry: { actor: string; action: string; subject?: string; detail?: string },
+    now: Date,
+  ): Promise<void> {
+    return audit(this.db, entry, now);
+  }
+}

@@ -168,6 +168,32 @@ export class UserStore {
     return !!row;
   }
 
+  /** Whether `address` is one a sender may send as (a local mailbox, for the inbound listener). */
+  async isKnownAddress(address: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('user_addresses')
+      .select('address')
+      .where('address', '=', normaliseAddress(address))
+      .executeTakeFirst();
+    return !!row;
+  }
+
+  /** Every sender address (the inbound listener derives the local domains from them when none are set). */
+  async allAddresses(): Promise<string[]> {
+    const rows = await this.db.selectFrom('user_addresses').select('address').execute();
+    return rows.map((r) => r.address);
+  }
+
+  /** Whether any sender address is in `domain` (which must hold no LIKE wildcard: the caller checks). */
+  async hasAddressInDomain(domain: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('user_addresses')
+      .select('address')
+      .where('address', 'like', `%@${domain}`)
+      .executeTakeFirst();
+    return !!row;
+  }
+
   async list(): Promise<(UserRow & { addresses: string[] })[]> {
     const users = await this.db.selectFrom('users').selectAll().orderBy('login').execute();
     const addrs = await this.db.selectFrom('user_addresses').select(['address', 'user_id']).execute();

@@ -2,8 +2,8 @@ import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../core/deps.ts';
 import type { SealpostError } from '../core/errors.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
-import { PolicyRuleStore } from '../core/policy-rules.ts';
-import { UserStore } from '../core/users.ts';
+import type { PolicyRuleStore } from '../core/policy-rules.ts';
+import type { UserStore } from '../core/users.ts';
 import type { Contact, CryptoPool, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
 import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
 import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
@@ -45,8 +45,8 @@ export function createContext(deps: GatewayDeps): GatewayContext {
   const { limits } = deps.config;
   return {
     deps,
-    users: new UserStore(deps.db.kysely),
-    rules: new PolicyRuleStore(deps.db.kysely),
+    users: deps.db.stores.users,
+    rules: deps.db.stores.rules,
     limiter: new AuthLimiter(deps.limitStore, authLimitSettings(limits)),
     contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock, crypto: deps.crypto }),
     recipients: new RecipientKeys({

@@ -1,7 +1,5 @@
-import { outboundRow } from '../core/outbound.ts';
-import type { Transaction } from 'kysely';
-import type { Database } from '../core/db/schema.ts';
 import { newId } from '../core/ids.ts';
+import { outboundRow, type Stores } from '../core/store/index.ts';
 import type { GatewayContext } from './context.ts';
 import type { Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
@@ -10,9 +8,6 @@ import type { PickupCopy } from './pickup.ts';
  * The outbound spool (DESIGN.md invariant 3): every copy of one accepted message in ONE transaction, each
  * body sealed with the master key. Either all rows are committed or none: a 250 follows only a commit.
  */
-/** Rows per INSERT statement: 50 × 16 columns stays under SQLite's historic 999-parameter limit. */
-const ROWS_PER_INSERT = 50;
-
 export async function spool(
   ctx: GatewayContext,
   input: {
@@ -24,7 +19,6 @@ export async function spool(
     now: Date;
   },
 ): Promise<{ batchId: string; ids: string[] }> {
-  const { db } = ctx.deps;
   const batchId = newId();
   const ts = input.now.getTime();
   const row = (copy: OutgoingCopy) =>
@@ -65,14 +59,9 @@ export async function spool(
         }),
       );
   }
-  await db.kysely.transaction().execute(async (trx) => {
-    for (const p of pickups) await storePickup(ctx, trx, p, input);
-    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-      await trx
-        .insertInto('outbound')
-        .values(rows.slice(i, i + ROWS_PER_INSERT))
-        .execute();
-    }
+  await ctx.deps.db.stores.transaction(async (stores) => {
+    for (const p of pickups) await storePickup(ctx, stores, p, input);
+    await stores.outbound.add(rows);
   });
   return { batchId, ids: rows.map((r) => r.id) };
 }
@@ -92,37 +81,30 @@ interface OutgoingCopy {
  */
 async function storePickup(
   ctx: GatewayContext,
-  trx: Transaction<Database>,
+  stores: Stores,
   p: PickupCopy,
   input: { userId: string; envelopeFrom: string; messageId: string; now: Date },
 ): Promise<void> {
   const { sealer } = ctx.deps;
   if (p.created) {
-    await trx.insertInto('contacts').values(p.created.row).execute();
+    await stores.contacts.add(p.created.row);
   } else {
-    const current = await trx
-      .selectFrom('contacts')
-      .select('fingerprint')
-      .where('id', '=', p.contact.id)
-      .executeTakeFirst();
+    const current = await stores.contacts.byId(p.contact.id);
     if (current?.fingerprint !== p.contact.fingerprint) throw new Error('contact key changed since RCPT');
   }
   const size = p.ciphertext.reduce((n, c) => n + c.length, 0);
-  await trx
-    .insertInto('pickups')
-    .values({
-      id: p.pickupId,
-      contact_id: p.contact.id,
-      key_fingerprint: p.contact.fingerprint,
-      sender_address: input.envelopeFrom,
-      sender_name: p.senderName,
-      sender_fingerprint: p.senderFingerprint,
-      user_id: input.userId,
-      message_id: input.messageId,
-      ciphertext: sealer.seal('pickup', p.ciphertext, p.pickupId),
-      size,
-      created_at: input.now.getTime(),
-      expires_at: p.expiresAt,
-    })
-    .execute();
+  await stores.pickups.add({
+    id: p.pickupId,
+    contact_id: p.contact.id,
+    key_fingerprint: p.contact.fingerprint,
+    sender_address: input.envelopeFrom,
+    sender_name: p.senderName,
+    sender_fingerprint: p.senderFingerprint,
+    user_id: input.userId,
+    message_id: input.messageId,
+    ciphertext: sealer.seal('pickup', p.ciphertext, p.pickupId),
+    size,
+    created_at: input.now.getTime(),
+    expires_at: p.expiresAt,
+  });
 }

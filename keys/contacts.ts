@@ -1,8 +1,8 @@
 import type { Insertable, Kysely } from 'kysely';
-import { audit } from '../core/audit.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ContactsTable, Database } from '../core/db/schema.ts';
 import { newId, normaliseAddress } from '../core/ids.ts';
+import { createStores, type StalePickup, type Stores } from '../core/store/index.ts';
 import type { CryptoPool } from './crypto-pool.ts';
 import { parseEncryptionKey, type EncryptionKey } from './pgp.ts';
 
@@ -24,12 +24,7 @@ export interface NewContact {
   code: string;
 }
 
-export interface StalePickup {
-  id: string;
-  senderAddress: string;
-  messageId: string;
-  createdAt: number;
-}
+export type { StalePickup } from '../core/store/index.ts';
 
 /**
  * Key pair, salt and code for `address`, ready to insert (in the caller's transaction). The key generation
@@ -71,25 +66,25 @@ async function secretMaterial(crypto: CryptoPool, address: string, contactId: st
   return { ...secret, key: await parseEncryptionKey(secret.publicKey) };
 }
 
+/**
+ * Pickup contacts with their keys parsed (a small cache by fingerprint) and their codes issued: the crypto
+ * around the contacts store (core/store/contacts.ts), which alone holds the rows.
+ */
 export class ContactStore {
-  readonly #db: Kysely<Database>;
+  readonly #stores: Stores;
   readonly #clock: Clock;
   readonly #crypto: CryptoPool | undefined;
   readonly #parsed = new Map<string, EncryptionKey>();
 
   /** `crypto` is needed only to issue new codes (reissue). */
   constructor(deps: { db: Kysely<Database>; clock: Clock; crypto?: CryptoPool }) {
-    this.#db = deps.db;
+    this.#stores = createStores(deps.db);
     this.#clock = deps.clock;
     this.#crypto = deps.crypto;
   }
 
   async find(address: string): Promise<Contact | undefined> {
-    const row = await this.#db
-      .selectFrom('contacts')
-      .select(['id', 'address', 'fingerprint', 'public_key'])
-      .where('address', '=', normaliseAddress(address))
-      .executeTakeFirst();
+    const row = await this.#stores.contacts.byAddress(address);
     if (!row) return undefined;
     let key = this.#parsed.get(row.fingerprint);
     if (!key) {
@@ -113,36 +108,26 @@ export class ContactStore {
     const now = this.#clock.now();
     if (!this.#crypto) throw new Error('ContactStore: reissue needs the crypto pool');
     const material = await secretMaterial(this.#crypto, existing.address, existing.id, now);
-    const stale = await this.#db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('contacts')
-        .set({
+    const stale = await this.#stores.transaction(async (stores) => {
+      await stores.contacts.setSecret(
+        existing.id,
+        {
           fingerprint: material.fingerprint,
-          public_key: material.publicKey,
-          locked_private_key: Buffer.from(material.locked),
+          publicKey: material.publicKey,
+          lockedPrivateKey: Buffer.from(material.locked),
           kdf: material.kdf,
-          secret_kind: 'code',
-          auth_hash: material.authHash,
-          failed_attempts: 0,
-          locked: 0,
-          secret_set_at: now.getTime(),
-        })
-        .where('id', '=', existing.id)
-        .execute();
+          secretKind: 'code',
+          authHash: material.authHash,
+        },
+        now.getTime(),
+      );
       // Sessions opened with the old secret end: they hold the old key's messages only.
-      await trx.deleteFrom('pickup_sessions').where('contact_id', '=', existing.id).execute();
-      await audit(
-        trx,
+      await stores.pickups.endSessionsOf(existing.id);
+      await stores.audit.record(
         { actor, action: 'contact.code', subject: existing.address, detail: material.fingerprint },
         now,
       );
-      return trx
-        .selectFrom('pickups')
-        .select(['id', 'sender_address', 'message_id', 'created_at'])
-        .where('contact_id', '=', existing.id)
-        .where('key_fingerprint', '!=', material.fingerprint)
-        .orderBy('created_at')
-        .execute();
+      return stores.pickups.encryptedToOtherKey(existing.id, material.fingerprint);
     });
     return {
       code: material.code,
@@ -152,26 +137,16 @@ export class ContactStore {
         fingerprint: material.fingerprint,
         key: material.key,
       },
-      stale: stale.map((r) => ({
-        id: r.id,
-        senderAddress: r.sender_address,
-        messageId: r.message_id,
-        createdAt: Number(r.created_at),
-      })),
+      stale,
     };
   }
 
   /** Clear the failure counter and the lock (the recipient mistyped); the code stays the same. */
   async unlock(address: string, actor: string): Promise<boolean> {
     const now = this.#clock.now();
-    return this.#db.transaction().execute(async (trx) => {
-      const result = await trx
-        .updateTable('contacts')
-        .set({ failed_attempts: 0, locked: 0 })
-        .where('address', '=', normaliseAddress(address))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
-      await audit(trx, { actor, action: 'contact.unlock', subject: normaliseAddress(address) }, now);
+    return this.#stores.transaction(async (stores) => {
+      if (!(await stores.contacts.clearFailures(address))) return false;
+      await stores.audit.record({ actor, action: 'contact.unlock', subject: normaliseAddress(address) }, now);
       return true;
     });
   }
@@ -179,25 +154,24 @@ export class ContactStore {
   async list(): Promise<
     { address: string; fingerprint: string; secretKind: string; locked: boolean; pickups: number }[]
   > {
-    const rows = await this.#db
-      .selectFrom('contacts')
-      .leftJoin('pickups', 'pickups.contact_id', 'contacts.id')
-      .select(({ fn }) => [
-        'contacts.address',
-        'contacts.fingerprint',
-        'contacts.secret_kind',
-        'contacts.locked',
-        fn.count<number>('pickups.id').as('pickups'),
-      ])
-      .groupBy(['contacts.address', 'contacts.fingerprint', 'contacts.secret_kind', 'contacts.locked'])
-      .orderBy('contacts.address')
-      .execute();
-    return rows.map((r) => ({
-      address: r.address,
-      fingerprint: r.fingerprint,
-      secretKind: r.secret_kind,
-      locked: Number(r.locked) === 1,
-      pickups: Number(r.pickups),
+    const [contacts, counts] = await Promise.all([
+      this.#stores.contacts.list(),
+      this.#stores.pickups.countPerContact(),
+    ]);
+    return contacts.map((c) => ({
+      address: c.address,
+      fingerprint: c.fingerprint,
+      secretKind: c.secretKind,
+      locked: c.locked,
+      pickups: counts.get(c.id) ?? 0,
     }));
+  }
+
+  /** The addresses that wrote to the contact at `address` (none when there is no such contact). */
+  async senders(address: string): Promise<{ contactId: string; senders: string[] } | undefined> {
+    const contact = await this.#stores.contacts.byAddress(address);
+    return (
+      contact && { contactId: contact.id, senders: await this.#stores.pickups.senderAddresses(contact.id) }
+    );
   }
 }

@@ -4,7 +4,7 @@ import { AuthLimiter, authLimitSettings, type AuthRefusalReason } from '../core/
 import type { PickupApiDeps } from './api/deps.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
-import { UserStore } from '../core/users.ts';
+import type { UserStore } from '../core/users.ts';
 import { sendAdmin } from './admin-http.ts';
 
 /**
@@ -74,7 +74,7 @@ export function adminOf(req: Request): AdminIdentity {
 
 /** Express middleware: steps 1–5 above; on success the request carries its admin (adminOf). */
 export function requireAdmin(deps: Pick<PickupApiDeps, 'config' | 'db' | 'log' | 'limitStore'>) {
-  const users = new UserStore(deps.db.kysely);
+  const users = deps.db.stores.users;
   const limiter = new AuthLimiter(deps.limitStore, authLimitSettings(deps.config.limits));
   return (req: Request, res: Response, next: NextFunction): void => {
     const remote = req.ip ?? 'unknown';

@@ -1,12 +1,10 @@
-import { outboundRow } from '../core/outbound.ts';
-import { audit } from '../core/audit.ts';
 import type { DeliverQueue } from '../core/queue-client.ts';
 import { enqueueDeliveries } from '../core/queue-client.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
 import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
-import type { OutboundTable } from '../core/db/schema.ts';
+import { outboundRow, type OutboundRow } from '../core/store/index.ts';
 import { classify, type Classification } from './classify.ts';
 import { buildDsn } from './dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
@@ -38,16 +36,10 @@ export type DeliverOutcome =
   | { kind: 'bounced'; code: Code; dsnId: string | null }
   | { kind: 'deferred'; code: Code; at: number; delayMs: number };
 
-type Row = OutboundTable;
-const EMPTY = new Uint8Array(0);
+type Row = OutboundRow;
 
 export async function deliverOne(ctx: DeliverContext, outboundId: string): Promise<DeliverOutcome> {
-  const { db } = ctx.deps;
-  const row = await db.kysely
-    .selectFrom('outbound')
-    .selectAll()
-    .where('id', '=', outboundId)
-    .executeTakeFirst();
+  const row = await ctx.deps.db.stores.outbound.find(outboundId);
   if (!row || row.status !== 'queued') return { kind: 'skipped' };
   if (await ctx.accepted?.has(row.id)) {
     // The relay took this copy, then the worker died before the database said so: record, never resend.
@@ -104,22 +96,8 @@ async function markDelivered(ctx: DeliverContext, row: Row): Promise<void> {
 }
 
 async function updateDelivered(ctx: DeliverContext, row: Row): Promise<void> {
-  const now = ctx.deps.clock.now().getTime();
-  await ctx.deps.db.kysely
-    .updateTable('outbound')
-    .set({
-      status: 'delivered',
-      // The spool is not an archive: a delivered copy keeps its metadata, never its body (a receipt's
-      // body holds an access code, which the server must not keep).
-      body: EMPTY,
-      attempts: row.attempts + 1,
-      last_code: 'DLV_DELIVERED',
-      last_smtp_code: null,
-      done_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', row.id)
-    .execute();
+  // The spool is not an archive: the store drops the body of a delivered copy (core/store/outbound.ts).
+  await ctx.deps.db.stores.outbound.markDelivered(row, ctx.deps.clock.now().getTime());
 }
 
 async function failed(
@@ -153,18 +131,11 @@ async function failed(
     ctx.deps.log.warn('DLV_EXPIRED', fields);
     return bounce(ctx, row, raw, { ...verdict, code: 'DLV_EXPIRED', enhanced: null });
   }
-  await ctx.deps.db.kysely
-    .updateTable('outbound')
-    .set({
-      attempts: attempt,
-      next_attempt_at: next.at,
-      last_code: verdict.code,
-      last_smtp_code: verdict.smtpCode,
-      updated_at: now,
-    })
-    .where('id', '=', row.id)
-    .where('status', '=', 'queued')
-    .execute();
+  await ctx.deps.db.stores.outbound.defer(
+    row,
+    { code: verdict.code, smtpCode: verdict.smtpCode, nextAt: next.at },
+    now,
+  );
   ctx.deps.log.info('DLV_DEFERRED', { ...fields, ms: next.delayMs });
   return { kind: 'deferred', code: verdict.code, at: next.at, delayMs: next.delayMs };
 }
@@ -180,34 +151,14 @@ async function bounce(
   raw: Buffer | null,
   verdict: Classification,
 ): Promise<DeliverOutcome> {
-  const { clock, db } = ctx.deps;
-  const nowDate = clock.now();
-  const now = nowDate.getTime();
+  const nowDate = ctx.deps.clock.now();
   const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
-  const committed = await db.kysely.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('outbound')
-      .set({
-        status: 'bounced',
-        body: EMPTY,
-        attempts: row.attempts + 1,
-        last_code: verdict.code,
-        last_smtp_code: verdict.smtpCode,
-        done_at: now,
-        updated_at: now,
-      })
-      .where('id', '=', row.id)
-      .where('status', '=', 'queued')
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return false;
-    if (dsn) await trx.insertInto('outbound').values(dsn).execute();
-    await audit(
-      trx,
-      { actor: 'worker', action: 'message.bounced', subject: row.id, detail: verdict.code },
-      nowDate,
-    );
-    return true;
-  });
+  const committed = await ctx.deps.db.stores.outbound.bounce(
+    row,
+    { code: verdict.code, smtpCode: verdict.smtpCode },
+    dsn,
+    nowDate,
+  );
   if (!committed) return { kind: 'skipped' };
   if (dsn) {
     ctx.deps.log.info('DLV_DSN_QUEUED', { id: dsn.id, msgId: row.id, rcpt: dsn.recipient });

@@ -24,14 +24,7 @@ export async function reconcile(deps: CoreDeps, queue: DeliverQueue): Promise<Re
   const result: ReconcileResult = { checked: 0, added: 0, promoted: 0 };
   let after = '';
   for (;;) {
-    const rows = await deps.db.kysely
-      .selectFrom('outbound')
-      .select(['id', 'next_attempt_at'])
-      .where('status', '=', 'queued')
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(PAGE)
-      .execute();
+    const rows = await deps.db.stores.outbound.queuedPage(after, PAGE);
     for (const row of rows) await reconcileRow(deps, queue, row, result);
     result.checked += rows.length;
     if (rows.length < PAGE) break;

@@ -17,11 +17,7 @@ export async function replyForDelivery(
   if (row.kind !== 'reply' || deps.config.pickup.replyDelivery !== 'decrypt' || !row.contact_id) return raw;
   try {
     const sender = await deps.keys.senderKey(row.recipient);
-    const contact = await deps.db.kysely
-      .selectFrom('contacts')
-      .select(['public_key', 'address'])
-      .where('id', '=', row.contact_id)
-      .executeTakeFirst();
+    const contact = await deps.db.stores.contacts.byId(row.contact_id);
     if (!sender || !contact) throw new Error('sender key or contact gone');
     const opened = await decryptReply({
       raw,

@@ -6,12 +6,15 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import { errName, type Log } from '../log.ts';
 import { migrationProvider } from './migrations.ts';
+import { createStores, type Stores } from '../store/index.ts';
 
 export type { Database } from './schema.ts';
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
   readonly kysely: Kysely<Database>;
+  /** One store per table family (core/store/index.ts): the only code that queries a table. */
+  readonly stores: Stores;
   readonly dialect: Dialect;
   /** The PostgreSQL schema in use when not the default (tests). */
   readonly schema?: string;
@@ -60,7 +63,7 @@ function openSqlite(options: OpenDbOptions): Db {
   // Deleted rows are overwritten, so that no ciphertext lingers in free pages after expiry.
   sqlite.pragma('secure_delete = ON');
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  return { kysely, stores: createStores(kysely), dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
 function openPostgres(options: OpenDbOptions): Db {
@@ -83,6 +86,7 @@ function openPostgres(options: OpenDbOptions): Db {
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
+    stores: createStores(kysely),
     dialect: 'postgres',
     ...(options.pgSchema ? { schema: options.pgSchema } : {}),
     close: () => kysely.destroy(),

@@ -48,18 +48,9 @@ async function rcptTo(ctx: InboundContext, address: SMTPServerAddress, session: 
 
 /** Local: a known address (user_addresses) of a local domain (configured, or the senders' domains). */
 async function locate(ctx: InboundContext, rcpt: string): Promise<'local' | 'unknown' | 'foreign'> {
-  const db = ctx.deps.db.kysely;
+  const { users } = ctx.deps.db.stores;
   const domain = domainOf(rcpt);
-  let domains = ctx.deps.config.inbound.localDomains;
-  if (!domains) {
-    const rows = await db.selectFrom('user_addresses').select('address').execute();
-    domains = rows.map((r) => domainOf(r.address));
-  }
+  const domains = ctx.deps.config.inbound.localDomains ?? (await users.allAddresses()).map(domainOf);
   if (!domains.includes(domain)) return 'foreign';
-  const known = await db
-    .selectFrom('user_addresses')
-    .select('address')
-    .where('address', '=', rcpt)
-    .executeTakeFirst();
-  return known ? 'local' : 'unknown';
+  return (await users.isKnownAddress(rcpt)) ? 'local' : 'unknown';
 }

@@ -15,10 +15,5 @@ export async function isLocalAddress(ctx: InboundContext, address: string): Prom
   if (config.inbound.localDomains?.includes(domain)) return true;
   // `address` passed isAddress: its domain holds no LIKE wildcard; addresses are stored lower-case.
   if (/[%_\\]/.test(domain)) return true;
-  const user = await db.kysely
-    .selectFrom('user_addresses')
-    .select('address')
-    .where('address', 'like', `%@${domain}`)
-    .executeTakeFirst();
-  return !!user || (await keys.hasSenderKeyInDomain(domain));
+  return (await db.stores.users.hasAddressInDomain(domain)) || (await keys.hasSenderKeyInDomain(domain));
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { expiresAt } from '../../core/outbound.ts';
+import { expiresAt } from '../../core/store/index.ts';
 import { mtaRetryDelay, nextAttempt } from '../../worker/schedule.ts';
 
 const MIN = 60_000;

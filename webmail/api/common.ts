@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { SESSION_MAX_MS } from '../../core/store/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { cookie } from './http.ts';
 
 /** What the pickup API's modules share: ids, the session cookie and header, hashing. */
-export const MAX_FAILURES = 5;
 export const SESSION_COOKIE = 'sp_session';
 /**
  * The session secret has two halves: the token in the HttpOnly cookie and a key the app keeps in memory
@@ -16,7 +16,6 @@ export const SESSION_COOKIE = 'sp_session';
 export const SESSION_HEADER = 'sealpost-session';
 /** base64url of 32 random bytes is 43 characters; anything much longer is not ours. */
 const MAX_SECRET_PART = 64;
-export const SESSION_MAX_MS = 12 * 3600 * 1000;
 export const pickupIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
 
 export function sha256(data: Uint8Array): Buffer {

@@ -1,11 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { audit } from '../../core/audit.ts';
 import { errName } from '../../core/log.ts';
-import type { Selectable } from 'kysely';
-import type { ContactsTable } from '../../core/db/schema.ts';
-import { idleMs, MAX_FAILURES, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
+import { MAX_FAILURES, type ContactRow } from '../../core/store/index.ts';
+import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
 import { UnlockLimiter } from './limit.ts';
 import { sessionRoutes } from './session.ts';
@@ -42,35 +40,14 @@ async function findPickup(deps: PickupApiDeps, rawId: unknown) {
   const id = pickupIdSchema.safeParse(rawId);
   if (!id.success) throw new HttpError('PU_NOT_FOUND');
   const now = deps.clock.now().getTime();
-  const row = await deps.db.kysely
-    .selectFrom('pickups')
-    .innerJoin('contacts', 'contacts.id', 'pickups.contact_id')
-    .select([
-      'pickups.id',
-      'pickups.contact_id',
-      'pickups.key_fingerprint',
-      'pickups.sender_name',
-      'pickups.created_at',
-      'pickups.expires_at',
-    ])
-    .where('pickups.id', '=', id.data)
-    .executeTakeFirst();
-  if (row && Number(row.expires_at) > now) return row;
-  if (row) throw new HttpError('PU_EXPIRED', { state: 'expired' });
-  const tomb = await deps.db.kysely
-    .selectFrom('pickup_tombstones')
-    .select('id')
-    .where('id', '=', id.data)
-    .executeTakeFirst();
-  throw new HttpError(tomb ? 'PU_EXPIRED' : 'PU_NOT_FOUND', tomb ? { state: 'expired' } : {});
+  const row = await deps.db.stores.pickups.lookup(id.data);
+  if (row.found && Number(row.expires_at) > now) return row;
+  if (row.found || row.tombstone) throw new HttpError('PU_EXPIRED', { state: 'expired' });
+  throw new HttpError('PU_NOT_FOUND');
 }
 
-async function contactRow(deps: PickupApiDeps, id: string): Promise<Selectable<ContactsTable>> {
-  const contact = await deps.db.kysely
-    .selectFrom('contacts')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+async function contactRow(deps: PickupApiDeps, id: string): Promise<ContactRow> {
+  const contact = await deps.db.stores.contacts.byId(id);
   if (!contact) throw new HttpError('PU_NOT_FOUND');
   return contact;
 }
@@ -127,24 +104,12 @@ async function unlock(
 }
 
 /** The right code: reset the contact's failures, open a session, hand out the locked private key. */
-async function opened(deps: PickupApiDeps, contact: Selectable<ContactsTable>, res: Response): Promise<void> {
+async function opened(deps: PickupApiDeps, contact: ContactRow, res: Response): Promise<void> {
   const now = deps.clock.now();
   const session = newSession();
-  await deps.db.kysely.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('contacts')
-      .set({ failed_attempts: 0, last_unlock_at: now.getTime() })
-      .where('id', '=', contact.id)
-      .execute();
-    await trx
-      .insertInto('pickup_sessions')
-      .values({
-        token_hash: session.hash,
-        contact_id: contact.id,
-        created_at: now.getTime(),
-        last_seen_at: now.getTime(),
-      })
-      .execute();
+  await deps.db.stores.transaction(async (stores) => {
+    await stores.contacts.recordUnlock(contact.id, now.getTime());
+    await stores.pickups.openSession(session.hash, contact.id, now.getTime());
   });
   deps.log.info('PU_UNLOCKED', { contact: contact.id });
   setSessionCookie(deps, res, session.token);
@@ -160,30 +125,8 @@ async function opened(deps: PickupApiDeps, contact: Selectable<ContactsTable>, r
 }
 
 /** Count a failure atomically; the fifth locks the contact until the sender or admin acts. */
-async function failed(
-  deps: PickupApiDeps,
-  contact: Selectable<ContactsTable>,
-  now: Date,
-  res: Response,
-): Promise<void> {
-  const failures = await deps.db.kysely.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('contacts')
-      .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
-      .where('id', '=', contact.id)
-      .execute();
-    const row = await trx
-      .selectFrom('contacts')
-      .select('failed_attempts')
-      .where('id', '=', contact.id)
-      .executeTakeFirstOrThrow();
-    const n = Number(row.failed_attempts);
-    if (n >= MAX_FAILURES) {
-      await trx.updateTable('contacts').set({ locked: 1 }).where('id', '=', contact.id).execute();
-      await audit(trx, { actor: 'webmail', action: 'contact.locked', subject: contact.address }, now);
-    }
-    return n;
-  });
+async function failed(deps: PickupApiDeps, contact: ContactRow, now: Date, res: Response): Promise<void> {
+  const failures = await deps.db.stores.contacts.recordFailure(contact, now);
   deps.log.warn('PU_BAD_CODE', { contact: contact.id, count: failures });
   if (failures >= MAX_FAILURES) {
     deps.log.warn('PU_LOCKED', { contact: contact.id });

@@ -1,6 +1,6 @@
-import { outboundRow } from '../../core/outbound.ts';
 import { z } from 'zod';
 import { newMessageId } from '../../core/ids.ts';
+import { outboundRow } from '../../core/store/index.ts';
 import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
@@ -30,21 +30,10 @@ export async function acceptReply(
   const now = clock.now();
   if (Buffer.byteLength(input.message, 'utf8') > config.pickup.maxReplyBytes)
     throw new HttpError('PU_REPLY_TOO_BIG');
-  const pickup = await db.kysely
-    .selectFrom('pickups')
-    .select(['id', 'sender_address', 'message_id'])
-    .where('id', '=', input.inReplyTo)
-    .where('contact_id', '=', input.contactId)
-    .executeTakeFirst();
+  const pickup = await db.stores.pickups.thread(input.inReplyTo, input.contactId);
   if (!pickup) throw new HttpError('PU_NOT_FOUND');
-  const today = await db.kysely
-    .selectFrom('outbound')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('contact_id', '=', input.contactId)
-    .where('kind', '=', 'reply')
-    .where('created_at', '>', now.getTime() - 86_400_000)
-    .executeTakeFirstOrThrow();
-  if (Number(today.n) >= config.pickup.maxRepliesPerDay) throw new HttpError('PU_REPLY_LIMIT');
+  const today = await db.stores.outbound.repliesSince(input.contactId, now.getTime() - 86_400_000);
+  if (today >= config.pickup.maxRepliesPerDay) throw new HttpError('PU_REPLY_LIMIT');
   await requireEncryptedToSender(deps, pickup.sender_address, input.message);
 
   const messageId = newMessageId(config.hostname);
@@ -76,7 +65,7 @@ export async function acceptReply(
     now.getTime(),
   );
   const id = row.id;
-  await db.kysely.insertInto('outbound').values(row).execute();
+  await db.stores.outbound.add([row]);
   log.info('PU_REPLY_ACCEPTED', { id, contact: input.contactId, rcpt: pickup.sender_address });
   await deps.enqueue([id]).catch(() => log.warn('PU_ENQUEUE_FAILED', { id })); // reconcile picks it up
   return id;

@@ -1,11 +1,10 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { audit } from '../../core/audit.ts';
 import { errName } from '../../core/log.ts';
 import { checkKey, kdfSchema } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError, route, send } from './http.ts';
-import { idleMs, requestSessionHash, SESSION_MAX_MS, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, requestSessionHash, setSessionCookie, sha256 } from './common.ts';
 import { acceptReply, replySchema } from './replies.ts';
 
 /**
@@ -83,10 +82,7 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
   router.post(
     '/logout',
     route(async (req, res) => {
-      await deps.db.kysely
-        .deleteFrom('pickup_sessions')
-        .where('token_hash', '=', need(req).tokenHash)
-        .execute();
+      await deps.db.stores.pickups.endSession(need(req).tokenHash);
       setSessionCookie(deps, res, null);
       res.json({ ok: true });
     }),
@@ -97,38 +93,16 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
 async function load(deps: PickupApiDeps, req: Request): Promise<Session | undefined> {
   const tokenHash = requestSessionHash(req);
   if (!tokenHash) return undefined;
-  const row = await deps.db.kysely
-    .selectFrom('pickup_sessions')
-    .innerJoin('contacts', 'contacts.id', 'pickup_sessions.contact_id')
-    .select([
-      'pickup_sessions.contact_id',
-      'pickup_sessions.created_at',
-      'pickup_sessions.last_seen_at',
-      'contacts.address',
-    ])
-    .where('token_hash', '=', tokenHash)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const now = deps.clock.now().getTime();
-  if (Number(row.last_seen_at) + idleMs(deps) < now || Number(row.created_at) + SESSION_MAX_MS < now) {
-    await deps.db.kysely.deleteFrom('pickup_sessions').where('token_hash', '=', tokenHash).execute();
-    return undefined;
-  }
-  // Session bookkeeping only (the idle clock): no resource changes on a GET.
-  await deps.db.kysely
-    .updateTable('pickup_sessions')
-    .set({ last_seen_at: now })
-    .where('token_hash', '=', tokenHash)
-    .execute();
-  return { tokenHash, contactId: row.contact_id, address: row.address };
+  const { pickups, contacts } = deps.db.stores;
+  const session = await pickups.session(tokenHash, idleMs(deps), deps.clock.now().getTime());
+  // A contact's sessions go with the contact (ON DELETE CASCADE): one that is gone has no session.
+  const contact = session && (await contacts.byId(session.contactId));
+  return contact ? { tokenHash, contactId: contact.id, address: contact.address } : undefined;
 }
 
 async function contactInfo(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
-  const c = await deps.db.kysely
-    .selectFrom('contacts')
-    .select(['id', 'address', 'fingerprint', 'secret_kind'])
-    .where('id', '=', s.contactId)
-    .executeTakeFirstOrThrow();
+  const c = await deps.db.stores.contacts.byId(s.contactId);
+  if (!c) throw new Error("the session's contact is gone");
   res.json({
     contact: { id: c.id, address: c.address, fingerprint: c.fingerprint, secretKind: c.secret_kind },
     expiresAt: new Date(deps.clock.now().getTime() + idleMs(deps)).toISOString(),
@@ -137,24 +111,8 @@ async function contactInfo(deps: PickupApiDeps, s: Session, res: Response): Prom
 
 async function list(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
   const now = deps.clock.now().getTime();
-  const rows = await deps.db.kysely
-    .selectFrom('pickups')
-    .innerJoin('contacts', 'contacts.id', 'pickups.contact_id')
-    .select([
-      'pickups.id',
-      'pickups.sender_address',
-      'pickups.sender_name',
-      'pickups.sender_fingerprint',
-      'pickups.created_at',
-      'pickups.expires_at',
-      'pickups.size',
-      'pickups.key_fingerprint',
-      'contacts.fingerprint',
-    ])
-    .where('pickups.contact_id', '=', s.contactId)
-    .where('pickups.expires_at', '>', now)
-    .orderBy('pickups.created_at', 'desc')
-    .execute();
+  const rows = await deps.db.stores.pickups.listFor(s.contactId, now);
+  const contact = await deps.db.stores.contacts.byId(s.contactId);
   res.json({
     messages: rows.map((r) => ({
       id: r.id,
@@ -162,19 +120,17 @@ async function list(deps: PickupApiDeps, s: Session, res: Response): Promise<voi
       createdAt: new Date(Number(r.created_at)).toISOString(),
       expiresAt: new Date(Number(r.expires_at)).toISOString(),
       size: Number(r.size),
-      readable: r.key_fingerprint === r.fingerprint,
+      readable: r.key_fingerprint === contact?.fingerprint,
     })),
   });
 }
 
 async function fetchOne(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
-  const row = await deps.db.kysely
-    .selectFrom('pickups')
-    .select(['id', 'ciphertext'])
-    .where('id', '=', String(req.params.id))
-    .where('contact_id', '=', s.contactId)
-    .where('expires_at', '>', deps.clock.now().getTime())
-    .executeTakeFirst();
+  const row = await deps.db.stores.pickups.sealedCiphertext(
+    String(req.params.id),
+    s.contactId,
+    deps.clock.now().getTime(),
+  );
   if (!row) throw new HttpError('PU_NOT_FOUND');
   let bytes: Buffer;
   try {
@@ -190,12 +146,7 @@ async function fetchOne(deps: PickupApiDeps, s: Session, req: Request, res: Resp
 
 /** Every signing key used for this contact's messages, and each sender's current key (to reply to). */
 async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
-  const used = await deps.db.kysely
-    .selectFrom('pickups')
-    .select(['sender_address', 'sender_name', 'sender_fingerprint'])
-    .distinct()
-    .where('contact_id', '=', s.contactId)
-    .execute();
+  const used = await deps.db.stores.pickups.sendersOf(s.contactId);
   const addresses = [...new Set(used.map((u) => u.sender_address))];
   const fingerprints = [...new Set(used.map((u) => u.sender_fingerprint))];
   if (addresses.length === 0) return void res.json({ senders: [] });
@@ -236,26 +187,20 @@ async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Res
   // iv (12) + tag (16) + a curve25519 private key (a few hundred bytes)
   if (authKey.length !== 32 || locked.length < 12 + 16 + 64) return send(res, 'PU_SECRET_INVALID');
   const now = deps.clock.now();
-  await deps.db.kysely.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('contacts')
-      .set({
+  await deps.db.stores.transaction(async (stores) => {
+    await stores.contacts.setSecret(
+      s.contactId,
+      {
         kdf: JSON.stringify(body.data.kdf),
-        auth_hash: sha256(authKey).toString('hex'),
-        locked_private_key: locked,
-        secret_kind: 'passphrase',
-        secret_set_at: now.getTime(),
-        failed_attempts: 0,
-      })
-      .where('id', '=', s.contactId)
-      .execute();
+        authHash: sha256(authKey).toString('hex'),
+        lockedPrivateKey: locked,
+        secretKind: 'passphrase',
+      },
+      now.getTime(),
+    );
     // Other sessions were opened with the old secret: they end.
-    await trx
-      .deleteFrom('pickup_sessions')
-      .where('contact_id', '=', s.contactId)
-      .where('token_hash', '!=', s.tokenHash)
-      .execute();
-    await audit(trx, { actor: 'webmail', action: 'contact.passphrase', subject: s.address }, now);
+    await stores.pickups.endSessionsOf(s.contactId, s.tokenHash);
+    await stores.audit.record({ actor: 'webmail', action: 'contact.passphrase', subject: s.address }, now);
   });
   deps.log.info('PU_SECRET_CHANGED', { contact: s.contactId });
   res.json({ ok: true });

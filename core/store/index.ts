@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { AuditStore } from '../audit.ts';
+import { PolicyRuleStore } from '../policy-rules.ts';
+import { UserStore } from '../users.ts';
+import { ContactRecordStore } from './contacts.ts';
+import { OutboundStore } from './outbound.ts';
+import { PickupStore } from './pickups.ts';
+
+/**
+ * One store per table family: the only code that queries a table (test/unit/table-owners.test.ts checks
+ * it). Route handlers, SMTP stages, workers and CLI commands call these; they hold no SQL. The key tables
+ * (sender_keys, recipient_keys, key_changes) belong to the key store in keys/.
+ *
+ *   outbound                                  → OutboundStore       core/store/outbound.ts
+ *   pickups, pickup_tombstones, pickup_sessions → PickupStore       core/store/pickups.ts
+ *   contacts (keys, secrets, failures)        → ContactRecordStore  core/store/contacts.ts
+ *   users, user_addresses                     → UserStore           core/users.ts
+ *   policy_rules                              → PolicyRuleStore     core/policy-rules.ts
+ *   audit                                     → AuditStore, audit() core/audit.ts
+ */
+export interface Stores {
+  readonly outbound: OutboundStore;
+  readonly pickups: PickupStore;
+  readonly contacts: ContactRecordStore;
+  readonly users: UserStore;
+  readonly rules: PolicyRuleStore;
+  readonly audit: AuditStore;
+  /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
+  transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
+}
+
+export function createStores(db: Kysely<Database>): Stores {
+  return {
+    outbound: new OutboundStore(db),
+    pickups: new PickupStore(db),
+    contacts: new ContactRecordStore(db),
+    users: new UserStore(db),
+    rules: new PolicyRuleStore(db),
+    audit: new AuditStore(db),
+    transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
+  };
+}
+
+export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
+export {
+  expiresAt,
+  OutboundStore,
+  outboundRow,
+  type NewOutbound,
+  type NewOutboundRow,
+  type OutboundRow,
+} from './outbound.ts';
+export { PickupStore, SESSION_MAX_MS, type PickupListing, type StalePickup } from './pickups.ts';

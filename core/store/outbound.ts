@@ -1,0 +1,207 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database, OutboundTable } from '../db/schema.ts';
+import { newId } from '../ids.ts';
+import type { Sealer } from '../seal.ts';
+import { audit } from '../audit.ts';
+
+/**
+ * The outbound spool (DESIGN.md invariant 3): the only code that reads or writes the `outbound` table.
+ * Its invariants live here: a new row is queued now with its body sealed under its own id; a done row
+ * (delivered or bounced) keeps its metadata and drops its body (a receipt's body holds an access code,
+ * which the server must not keep); only a queued row changes state.
+ */
+export interface NewOutbound {
+  /** The message the row belongs to; default: its own id. */
+  batchId?: string;
+  kind: string; // 'pgp' | 'plain' | 'dsn' | 'notification' | 'receipt' | 'reply'
+  userId: string | null;
+  /** '' for the null sender (DSNs, receipts, replies). */
+  envelopeFrom: string;
+  recipient: string;
+  messageId: string;
+  parts: Uint8Array | readonly Uint8Array[];
+  contactId?: string | null;
+}
+
+export type OutboundRow = Selectable<OutboundTable>;
+export type NewOutboundRow = Insertable<OutboundTable> & { id: string };
+
+/** When a message queued at `createdAt` expires (is bounced if still undelivered). */
+export function expiresAt(createdAt: number, giveUpAfterSeconds: number): number {
+  return createdAt + giveUpAfterSeconds * 1000;
+}
+
+/**
+ * One new row, queued for delivery now: the body sealed with the master key under the row's own id (a body
+ * moved to another row fails to open), the give-up time from the configuration. Every writer of the spool
+ * builds its rows here: the gateway (messages, pickup notifications, receipts), the webmail (pickup
+ * replies), the CLI (receipts for a new code) and the worker (DSNs).
+ */
+export function outboundRow(
+  deps: { sealer: Sealer; config: Pick<Config, 'delivery'> },
+  input: NewOutbound,
+  now: number,
+): NewOutboundRow {
+  const id = newId();
+  const parts = input.parts instanceof Uint8Array ? [input.parts] : input.parts;
+  return {
+    id,
+    batch_id: input.batchId ?? id,
+    kind: input.kind,
+    user_id: input.userId,
+    envelope_from: input.envelopeFrom,
+    recipient: input.recipient,
+    message_id: input.messageId,
+    body: deps.sealer.seal('spool', parts, id),
+    size: parts.reduce((n, p) => n + p.length, 0),
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: now,
+    expires_at: expiresAt(now, deps.config.delivery.giveUpAfterSeconds),
+    last_code: null,
+    last_smtp_code: null,
+    created_at: now,
+    updated_at: now,
+    done_at: null,
+    contact_id: input.contactId ?? null,
+  };
+}
+
+/** Rows per INSERT statement: 50 × 19 columns stays under SQLite's historic 999-parameter limit. */
+const ROWS_PER_INSERT = 50;
+/** A done row keeps no body. */
+const EMPTY = new Uint8Array(0);
+
+export interface AttemptResult {
+  /** Our code of the attempt (never remote text). */
+  code: string;
+  smtpCode: number | null;
+}
+
+export class OutboundStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Insert rows built by `outboundRow` (in the caller's transaction when the store is bound to one). */
+  async add(rows: readonly NewOutboundRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      await this.db
+        .insertInto('outbound')
+        .values(rows.slice(i, i + ROWS_PER_INSERT))
+        .execute();
+    }
+  }
+
+  async find(id: string): Promise<OutboundRow | undefined> {
+    return this.db.selectFrom('outbound').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** One page of queued rows after `after` (by id), for reconcile. */
+  async queuedPage(after: string, limit: number): Promise<{ id: string; next_attempt_at: number }[]> {
+    return this.db
+      .selectFrom('outbound')
+      .select(['id', 'next_attempt_at'])
+      .where('status', '=', 'queued')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Delivered: the attempt counted, the body dropped. */
+  async markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number): Promise<void> {
+    await this.db
+      .updateTable('outbound')
+      .set({
+        status: 'delivered',
+        body: EMPTY,
+        attempts: row.attempts + 1,
+        last_code: 'DLV_DELIVERED',
+        last_smtp_code: null,
+        done_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', row.id)
+      .execute();
+  }
+
+  /** A temporary failure of a queued row: the next attempt at `nextAt`. */
+  async defer(
+    row: Pick<OutboundRow, 'id' | 'attempts'>,
+    result: AttemptResult & { nextAt: number },
+    now: number,
+  ): Promise<void> {
+    await this.db
+      .updateTable('outbound')
+      .set({
+        attempts: row.attempts + 1,
+        next_attempt_at: result.nextAt,
+        last_code: result.code,
+        last_smtp_code: result.smtpCode,
+        updated_at: now,
+      })
+      .where('id', '=', row.id)
+      .where('status', '=', 'queued')
+      .execute();
+  }
+
+  /**
+   * Bounced: the row (if still queued) is done and drops its body, the DSN row (if any) is queued and the
+   * bounce audited, all in one transaction. False when the row was no longer queued (nothing written).
+   */
+  async bounce(
+    row: Pick<OutboundRow, 'id' | 'attempts'>,
+    result: AttemptResult,
+    dsn: NewOutboundRow | null,
+    now: Date,
+  ): Promise<boolean> {
+    const ts = now.getTime();
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('outbound')
+        .set({
+          status: 'bounced',
+          body: EMPTY,
+          attempts: row.attempts + 1,
+          last_code: result.code,
+          last_smtp_code: result.smtpCode,
+          done_at: ts,
+          updated_at: ts,
+        })
+        .where('id', '=', row.id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      if (dsn) await trx.insertInto('outbound').values(dsn).execute();
+      await audit(
+        trx,
+        { actor: 'worker', action: 'message.bounced', subject: row.id, detail: result.code },
+        now,
+      );
+      return true;
+    });
+  }
+
+  /** How many replies a pickup contact wrote since `since` (ms), for the daily limit. */
+  async repliesSince(contactId: string, since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('outbound')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('contact_id', '=', contactId)
+      .where('kind', '=', 'reply')
+      .where('created_at', '>', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Rows per status and kind (`sealpost queue status`). */
+  async statusCounts(): Promise<{ status: string; kind: string; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('outbound')
+      .select(['status', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['status', 'kind'])
+      .orderBy('status')
+      .execute();
+    return rows.map((r) => ({ status: r.status, kind: r.kind, n: Number(r.n) }));
+  }
+}
