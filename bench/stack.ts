@@ -1,21 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { systemClock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { parseConfig, type Config } from '../core/config.ts';
-import { openDb } from '../core/db/index.ts';
-import type { CoreDeps } from '../core/deps.ts';
-import { LimitStore, limitPrefix } from '../core/limit-store.ts';
-import { createLog } from '../core/log.ts';
-import { PolicyRuleStore } from '../core/policy-rules.ts';
-import { createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
+import { createLog, type Log } from '../core/log.ts';
 import { startLocalRedis } from '../core/redis.ts';
 import { Sealer } from '../core/seal.ts';
 import { selfSigned } from '../core/tls.ts';
-import { UserStore } from '../core/users.ts';
-import { createGateway } from '../gateway/server.ts';
-import { createCryptoPool, inThreadCrypto, KeyStore } from '../keys/index.ts';
+import { createCryptoPool, inThreadCrypto } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import { generateKeyPair } from '../keys/pgp.ts';
-import { createWorkers } from '../worker/index.ts';
+import { createSealpost, type Sealpost } from '../cli/sealpost.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { startKeyDirectory, type KeyDirectory } from '../test/helpers/key-directory.ts';
 import pino from 'pino';
@@ -52,68 +45,65 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     delivery: { concurrency: 16 },
   });
   const log = createLog({ level: 'info', destination: pino.destination('/dev/null') });
-  const db = await openDb({ dataDir: tmp.dir });
-  const sealer = new Sealer(randomBytes(32));
   const clock = systemClock;
-  const deps: CoreDeps = { config, db, log, clock, sealer, redis: { socketPath: redisServer.socketPath } };
-  const keys = new KeyStore({ db: db.kysely, sealer, clock, log });
-  await new UserStore(db.kysely).add({ login: SENDER, password: PASSWORD }, clock.now());
-  await keys.generateSenderKey(SENDER);
-  if (mode === 'pgp')
-    await keys.importKeys((await generateKeyPair({ address: RECIPIENT, now: clock.now() })).publicKey);
-  else if (mode === 'plain')
-    await new PolicyRuleStore(db.kysely).set({ match: 'klinik.example', action: 'plain' }, clock.now());
-  // 'pickup': no key and no rule, so every recipient gets a pickup.
-  // 'wkd': the recipient's key only in a loopback Web Key Directory (test CA, injected resolver); discovery
-  // finds it at the first RCPT and stores it, later RCPTs use the stored key (the warm case).
-  let directory: KeyDirectory | undefined;
-  let discovery: KeyDiscovery | undefined;
-  if (mode === 'wkd') {
-    directory = await startKeyDirectory({ domains: ['klinik.example', COLD_DOMAIN] });
-    const publish = async (address: string) =>
-      directory!.publishWkd(address, (await generateKeyPair({ address, now: clock.now() })).publicKey);
-    await publish(RECIPIENT);
-    for (let i = 0; i < COLD_COUNT; i++) await publish(coldAddress(i));
-    const settings = discoverySettings(
-      parseConfig({ discovery: { vksUrl: directory.vksUrl, sources: ['wkd'] } }).discovery,
-    );
-    discovery = new KeyDiscovery({ settings, clock, log, net: directory.net });
-  }
-  const limitStore = await LimitStore.open(deps.redis, limitPrefix(config.queuePrefix));
-  const queue = createDeliverQueue(deps);
+  // The modes other than 'wkd' run as before discovery existed: no network lookups at all.
+  const directory =
+    mode === 'wkd' ? await startKeyDirectory({ domains: ['klinik.example', COLD_DOMAIN] }) : undefined;
   // BENCH_CRYPTO=inline measures the code as it was before the pool (every new contact on the event loop).
   const crypto = process.env.BENCH_CRYPTO === 'inline' ? inThreadCrypto() : createCryptoPool();
-  const workers = createWorkers(
-    mode === 'wkd'
-      ? { ...deps, ...(discovery ? { discovery } : {}) }
-      : { ...deps, config: noDiscovery(config) },
-  );
-  await workers.start();
-  const gateway = createGateway({
-    ...deps,
-    ...(mode === 'wkd' ? {} : { config: noDiscovery(config) }),
-    ...(discovery ? { discovery } : {}),
-    keys,
-    limitStore,
-    crypto,
-    tls: await selfSigned('sealpost.bench'),
-    enqueue: (ids) => enqueueDeliveries(queue, ids),
+  const sealpost = await createSealpost(mode === 'wkd' ? config : noDiscovery(config), {
+    services: ['gateway', 'worker'],
+    overrides: {
+      log,
+      clock,
+      sealer: new Sealer(randomBytes(32)),
+      redis: { socketPath: redisServer.socketPath },
+      crypto,
+      tls: await selfSigned('sealpost.bench'),
+      ...(directory ? { discovery: wkdDiscovery(directory, clock, log) } : { discovery: null }),
+    },
   });
-  const { submissionPort } = await gateway.listen();
+  await seed(sealpost, mode, directory);
+  await sealpost.workers!.start();
+  const { submissionPort } = await sealpost.gateway!.listen();
   return {
     port: submissionPort,
     async close() {
-      await gateway.close();
+      await sealpost.gateway!.close();
       await crypto.close();
-      await workers.close();
-      await queue.close();
-      await limitStore.close();
-      await db.close();
+      await sealpost.workers!.close();
+      await sealpost.close();
       await redisServer.stop();
       await directory?.close();
       tmp.cleanup();
     },
   };
+}
+
+/** The sender, its key, and per mode the recipient's key ('pgp'), a rule ('plain') or WKD keys ('wkd'). */
+async function seed(sealpost: Sealpost, mode: StackMode, directory: KeyDirectory | undefined): Promise<void> {
+  const { keys } = sealpost;
+  const { stores } = sealpost.deps.db;
+  const now = sealpost.deps.clock.now();
+  await stores.users.add({ login: SENDER, password: PASSWORD }, now);
+  await keys.generateSenderKey(SENDER);
+  if (mode === 'pgp') await keys.importKeys((await generateKeyPair({ address: RECIPIENT, now })).publicKey);
+  else if (mode === 'plain') await stores.rules.set({ match: 'klinik.example', action: 'plain' }, now);
+  // 'pickup': no key and no rule, so every recipient gets a pickup.
+  // 'wkd': the recipient's key only in a loopback Web Key Directory (test CA, injected resolver); discovery
+  // finds it at the first RCPT and stores it, later RCPTs use the stored key (the warm case).
+  if (!directory) return;
+  const publish = async (address: string) =>
+    directory.publishWkd(address, (await generateKeyPair({ address, now })).publicKey);
+  await publish(RECIPIENT);
+  for (let i = 0; i < COLD_COUNT; i++) await publish(coldAddress(i));
+}
+
+function wkdDiscovery(directory: KeyDirectory, clock: Clock, log: Log): KeyDiscovery {
+  const settings = discoverySettings(
+    parseConfig({ discovery: { vksUrl: directory.vksUrl, sources: ['wkd'] } }).discovery,
+  );
+  return new KeyDiscovery({ settings, clock, log, net: directory.net });
 }
 
 /** The modes other than 'wkd' run as before discovery existed: no network lookups at all. */

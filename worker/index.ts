@@ -2,9 +2,13 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import type { CoreDeps } from '../core/deps.ts';
 import { errName } from '../core/log.ts';
 import { QUEUES, type DeliverJob, type MaintenanceJob } from '../core/queue.ts';
-import { bullConnection, createDeliverQueue, enqueueDeliveries } from '../core/queue-client.ts';
-import { KeyStore, type Discoverer } from '../keys/index.ts';
-import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
+import {
+  bullConnection,
+  createDeliverQueue,
+  enqueueDeliveries,
+  type DeliverQueue,
+} from '../core/queue-client.ts';
+import type { Discoverer, KeyStore } from '../keys/index.ts';
 import { deliverOne, type DeliverContext } from './deliver.ts';
 import { acceptedMarks } from './accepted.ts';
 import { expirePickups, type ExpireResult } from './expire.ts';
@@ -19,12 +23,16 @@ import { createTransport, type Transport } from './transport.ts';
  * `start()`; only main/the CLI handles signals and calls `close()`, which waits for running jobs.
  */
 export interface WorkerDeps extends CoreDeps {
+  /** The process's key store (the composition root's, cli/sealpost.ts): reply decryption, key refresh. */
+  readonly keys: KeyStore;
+  /** The process's key discovery (WKD, VKS) for the key refresh; undefined: none (as with discovery off). */
+  readonly discovery?: Discoverer;
+  /** The process's delivery queue client (DSNs, reconcile); default: one of the worker's own. */
+  readonly queue?: DeliverQueue;
   /** Default: the relay from config, or the outbox folder. */
   readonly transport?: Transport;
   /** Default: the MTA schedule (5 min … 4 h). Tests pass a short one instead of sleeping. */
   readonly retryDelay?: RetryDelay;
-  /** Default: WKD and VKS per config.discovery (none when it is off). Tests pass one with a test network. */
-  readonly discovery?: Discoverer;
 }
 
 export interface Workers {
@@ -58,41 +66,61 @@ export function createWorkers(deps: WorkerDeps): Workers {
   const { config, log } = deps;
   const connection = bullConnection(deps.redis);
   const transport = deps.transport ?? createTransport(config);
-  const deliverQueue = createDeliverQueue(deps);
+  const ownQueue = deps.queue ? undefined : createDeliverQueue(deps);
+  const deliverQueue = deps.queue ?? ownQueue!;
   const maintenanceQueue = new Queue<MaintenanceJob, void, string>(QUEUES.maintenance, {
     connection,
     prefix: config.queuePrefix,
   });
   maintenanceQueue.on('error', (err) => log.error('DLV_QUEUE_ERROR', { errName: errName(err) }));
-  const keys = new KeyStore({
-    db: deps.db.kysely,
-    sealer: deps.sealer,
-    clock: deps.clock,
-    log,
-    keyChange: config.discovery.keyChange,
-  });
-  const discovery = !config.discovery.enabled
-    ? undefined
-    : (deps.discovery ??
-      new KeyDiscovery({ settings: discoverySettings(config.discovery), clock: deps.clock, log }));
+  const discovery = config.discovery.enabled ? deps.discovery : undefined;
   const ctx: DeliverContext = {
     deps,
-    keys,
+    keys: deps.keys,
     transport,
     queue: deliverQueue,
     retryDelay: deps.retryDelay ?? mtaRetryDelay,
     accepted: acceptedMarks({ redis: deps.redis, prefix: config.queuePrefix, log }),
   };
   const workers: Worker[] = [];
+  const processMaintenance = async (job: Job<MaintenanceJob>): Promise<void> => {
+    if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
+    if (job.data.task === 'expire-pickups') await expirePickups(deps);
+    if (job.data.task === 'refresh-keys') await refreshKeys(deps, deps.keys, discovery);
+  };
+  return {
+    async start() {
+      if (workers.length > 0) throw new Error('workers already started');
+      workers.push(newWorker(deps, QUEUES.deliver, deliverProcessor(ctx), config.delivery.concurrency));
+      workers.push(newWorker(deps, QUEUES.maintenance, processMaintenance, 1));
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await reconcile(deps, deliverQueue);
+      await scheduleMaintenance(maintenanceQueue, config, !!discovery);
+      log.info('DLV_STARTED', { count: config.delivery.concurrency });
+    },
+    async close(options = {}) {
+      await closeWorkers(deps, workers.splice(0), options.graceMs);
+      await Promise.all([ownQueue?.close(), maintenanceQueue.close()]);
+      transport.close();
+      ctx.accepted?.close();
+    },
+    enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
+    reconcile: () => reconcile(deps, deliverQueue),
+    expire: () => expirePickups(deps),
+    refreshKeys: () => refreshKeys(deps, deps.keys, discovery),
+  };
+}
 
-  async function processDeliver(job: Job<DeliverJob>, token?: string): Promise<void> {
+/** The 'deliver' processor: one attempt per job; the database holds the schedule. */
+function deliverProcessor(ctx: DeliverContext) {
+  return async (job: Job<DeliverJob>, token?: string): Promise<void> => {
     const id = job.data.outboundId;
     let outcome;
     try {
       outcome = await deliverOne(ctx, id);
     } catch (err) {
       // Our own failure (database, sealed blob): BullMQ retries with backoff; reconcile after that.
-      log.error('DLV_DEFER_INTERNAL', { id, jobId: job.id, errName: errName(err) });
+      ctx.deps.log.error('DLV_DEFER_INTERNAL', { id, jobId: job.id, errName: errName(err) });
       throw err;
     }
     if (outcome.kind === 'deferred') {
@@ -101,92 +129,66 @@ export function createWorkers(deps: WorkerDeps): Workers {
       throw new DelayedError();
     }
     if (outcome.kind === 'bounced') throw new UnrecoverableError(outcome.code);
-  }
-
-  async function processMaintenance(job: Job<MaintenanceJob>): Promise<void> {
-    if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
-    if (job.data.task === 'expire-pickups') await expirePickups(deps);
-    if (job.data.task === 'refresh-keys') await refreshKeys(deps, keys, discovery);
-  }
-
-  function addWorker<T>(
-    name: string,
-    processor: (job: Job<T>, token?: string) => Promise<void>,
-    n: number,
-  ): void {
-    const worker = new Worker<T, void, string>(name, processor, {
-      connection,
-      prefix: config.queuePrefix,
-      concurrency: n,
-      autorun: true,
-      // A crashed worker's job becomes "stalled" and is taken over after the lock runs out.
-      lockDuration: config.delivery.lockSeconds * 1000,
-      stalledInterval: config.delivery.lockSeconds * 1000,
-    });
-    worker.on('error', (err) => log.error('DLV_WORKER_ERROR', { service: name, errName: errName(err) }));
-    workers.push(worker);
-  }
-
-  return {
-    async start() {
-      if (workers.length > 0) throw new Error('workers already started');
-      addWorker<DeliverJob>(QUEUES.deliver, processDeliver, config.delivery.concurrency);
-      addWorker<MaintenanceJob>(QUEUES.maintenance, processMaintenance, 1);
-      await Promise.all(workers.map((w) => w.waitUntilReady()));
-      await reconcile(deps, deliverQueue);
-      await maintenanceQueue.upsertJobScheduler(
-        RECONCILE_SCHEDULER_ID,
-        { every: config.delivery.reconcileEverySeconds * 1000 },
-        {
-          name: 'reconcile',
-          data: { task: 'reconcile' },
-          opts: { removeOnComplete: true, removeOnFail: 100 },
-        },
-      );
-      await maintenanceQueue.upsertJobScheduler(
-        EXPIRE_SCHEDULER_ID,
-        { every: EXPIRE_EVERY_MS },
-        {
-          name: 'expire-pickups',
-          data: { task: 'expire-pickups' },
-          opts: { removeOnComplete: true, removeOnFail: 100 },
-        },
-      );
-      if (discovery) {
-        await maintenanceQueue.upsertJobScheduler(
-          REFRESH_KEYS_SCHEDULER_ID,
-          { every: REFRESH_TICK_MS },
-          {
-            name: 'refresh-keys',
-            data: { task: 'refresh-keys' },
-            opts: { removeOnComplete: true, removeOnFail: 100 },
-          },
-        );
-      } else {
-        await maintenanceQueue.removeJobScheduler(REFRESH_KEYS_SCHEDULER_ID);
-      }
-      log.info('DLV_STARTED', { count: config.delivery.concurrency });
-    },
-    async close(options = {}) {
-      // Running jobs may finish within graceMs; after that they are left (their lock runs out and another
-      // worker retries them: at least once). A Redis that is gone must not hold the process either.
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      if (options.graceMs !== undefined && !(await settlesWithin(graceful, options.graceMs))) {
-        log.warn('DLV_CLOSE_FORCED', { count: workers.length });
-        await Promise.all(workers.map((w) => w.close(true)));
-      } else {
-        await graceful;
-      }
-      workers.length = 0;
-      await Promise.all([deliverQueue.close(), maintenanceQueue.close()]);
-      transport.close();
-      ctx.accepted?.close();
-    },
-    enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),
-    reconcile: () => reconcile(deps, deliverQueue),
-    expire: () => expirePickups(deps),
-    refreshKeys: () => refreshKeys(deps, keys, discovery),
   };
+}
+
+function newWorker<T>(
+  deps: WorkerDeps,
+  name: string,
+  processor: (job: Job<T>, token?: string) => Promise<void>,
+  n: number,
+): Worker {
+  const { config, log } = deps;
+  const worker = new Worker<T, void, string>(name, processor, {
+    connection: bullConnection(deps.redis),
+    prefix: config.queuePrefix,
+    concurrency: n,
+    autorun: true,
+    // A crashed worker's job becomes "stalled" and is taken over after the lock runs out.
+    lockDuration: config.delivery.lockSeconds * 1000,
+    stalledInterval: config.delivery.lockSeconds * 1000,
+  });
+  worker.on('error', (err) => log.error('DLV_WORKER_ERROR', { service: name, errName: errName(err) }));
+  return worker;
+}
+
+/** Reconcile, pickup expiry and (with discovery) key refresh, as repeatable maintenance jobs. */
+async function scheduleMaintenance(
+  queue: Queue<MaintenanceJob, void, string>,
+  config: WorkerDeps['config'],
+  refresh: boolean,
+): Promise<void> {
+  const opts = { removeOnComplete: true, removeOnFail: 100 };
+  await queue.upsertJobScheduler(
+    RECONCILE_SCHEDULER_ID,
+    { every: config.delivery.reconcileEverySeconds * 1000 },
+    { name: 'reconcile', data: { task: 'reconcile' }, opts },
+  );
+  await queue.upsertJobScheduler(
+    EXPIRE_SCHEDULER_ID,
+    { every: EXPIRE_EVERY_MS },
+    { name: 'expire-pickups', data: { task: 'expire-pickups' }, opts },
+  );
+  if (!refresh) return void (await queue.removeJobScheduler(REFRESH_KEYS_SCHEDULER_ID));
+  await queue.upsertJobScheduler(
+    REFRESH_KEYS_SCHEDULER_ID,
+    { every: REFRESH_TICK_MS },
+    { name: 'refresh-keys', data: { task: 'refresh-keys' }, opts },
+  );
+}
+
+/**
+ * Running jobs may finish within graceMs; after that they are left (their lock runs out and another worker
+ * retries them: at least once). A Redis that is gone must not hold the process either.
+ */
+async function closeWorkers(deps: WorkerDeps, workers: Worker[], graceMs: number | undefined): Promise<void> {
+  const graceful = Promise.all(workers.map((w) => w.close()));
+  if (graceMs !== undefined && !(await settlesWithin(graceful, graceMs))) {
+    deps.log.warn('DLV_CLOSE_FORCED', { count: workers.length });
+    await Promise.all(workers.map((w) => w.close(true)));
+  } else {
+    await graceful;
+  }
 }
 
 /** Whether `work` settles within `ms` (it keeps running either way). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { Router } from 'express';
 import type { Selectable } from 'kysely';
 import nodemailer, { type Transporter } from 'nodemailer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
@@ -13,9 +14,10 @@ import type { Database, OutboundTable } from '../../core/db/schema.ts';
 import { LimitStore } from '../../core/limit-store.ts';
 import type { RedisTarget } from '../../core/redis.ts';
 import { Sealer } from '../../core/seal.ts';
-import { UserStore } from '../../core/users.ts';
-import { createGateway, type Gateway, type GatewayDeps } from '../../gateway/index.ts';
-import { KeyStore } from '../../keys/index.ts';
+import type { UserStore } from '../../core/users.ts';
+import type { Gateway, GatewayDeps } from '../../gateway/index.ts';
+import type { KeyStore } from '../../keys/index.ts';
+import { createSealpost, type Sealpost, type Service } from '../../cli/sealpost.ts';
 import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { sharedRedis, uniquePrefix } from './redis.ts';
@@ -54,6 +56,10 @@ export interface TestGatewayOptions {
   limitStore?: LimitStore;
   /** Default: the test process's crypto pool (test/helpers/crypto-pool.ts). */
   crypto?: GatewayDeps['crypto'];
+  /** What else the composition root builds beside the gateway, from the same parts (test/helpers/stack.ts). */
+  services?: readonly Service[];
+  /** For the webmail (services): the pickup app's pages. */
+  pages?: Router;
 }
 
 export interface TestGateway {
@@ -64,6 +70,8 @@ export interface TestGateway {
   /** The gateway's log lines (a real pino in memory), to scan for content. */
   readonly logText: () => string;
   readonly gateway: Gateway;
+  /** The composition (cli/sealpost.ts) the gateway — and the `services` asked for — came from. */
+  readonly sealpost: Sealpost;
   readonly ports: { submissionPort: number; smtpsPort: number };
   /** Every id passed to the default enqueue, in order. */
   readonly enqueued: string[];
@@ -100,16 +108,6 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const sealer = new Sealer(randomBytes(32));
-  const keys = new KeyStore({
-    db: testDb.db.kysely,
-    sealer,
-    clock,
-    log: capture.log,
-    keyChange: config.discovery.keyChange,
-  });
-  const users = new UserStore(testDb.db.kysely);
-  await users.add({ login: SENDER, password: SENDER_PASSWORD }, clock.now());
-  if (options.senderKey ?? true) await keys.generateSenderKey(SENDER);
   const enqueued: string[] = [];
   const pems = await generate([{ name: 'commonName', value: 'sealpost.test' }], {
     keyType: 'ec',
@@ -117,26 +115,44 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   });
   const ownLimits = !options.limitStore;
   const limitStore = options.limitStore ?? (await LimitStore.open(await sharedRedis(), uniquePrefix()));
+  const services = options.services ?? ['gateway'];
+  // The default records the ids; a stack with a worker (services) delivers through the root's own queue.
+  const recordIds = async (ids: string[]) => void enqueued.push(...ids);
+  const enqueue = options.enqueue ?? (services.includes('worker') ? undefined : recordIds);
+  const crypto = options.crypto ?? testCryptoPool();
+  const tls = { key: pems.private, cert: pems.cert };
+  const sealpost = await createSealpost(config, {
+    services: services.includes('gateway') ? services : ['gateway', ...services],
+    overrides: {
+      log: capture.log,
+      clock,
+      db: testDb.db,
+      sealer,
+      redis: options.redis ?? {},
+      limitStore,
+      crypto,
+      tls,
+      discovery: options.discovery ?? null,
+      ...(enqueue ? { enqueue } : {}),
+      ...(options.buildPgpMime ? { buildPgpMime: options.buildPgpMime } : {}),
+      ...(options.pages ? { pages: options.pages } : {}),
+    },
+  });
+  const { keys } = sealpost;
+  const users = testDb.db.stores.users;
+  await users.add({ login: SENDER, password: SENDER_PASSWORD }, clock.now());
+  if (options.senderKey ?? true) await keys.generateSenderKey(SENDER);
   const deps: GatewayDeps = {
-    config,
-    db: testDb.db,
-    log: capture.log,
-    clock,
-    sealer,
-    redis: options.redis ?? {},
+    ...sealpost.deps,
     keys,
     limitStore,
-    crypto: options.crypto ?? testCryptoPool(),
-    tls: { key: pems.private, cert: pems.cert },
-    enqueue:
-      options.enqueue ??
-      (async (ids) => {
-        enqueued.push(...ids);
-      }),
+    crypto,
+    tls,
+    enqueue: sealpost.enqueue,
     ...(options.buildPgpMime ? { buildPgpMime: options.buildPgpMime } : {}),
     ...(options.discovery ? { discovery: options.discovery } : {}),
   };
-  const gateway = createGateway(deps);
+  const gateway = sealpost.gateway!;
   const ports = await gateway.listen();
   const portOf = (which: 'submission' | 'smtps' = 'submission') =>
     which === 'smtps' ? ports.smtpsPort : ports.submissionPort;
@@ -148,6 +164,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     users,
     logText: capture.text,
     gateway,
+    sealpost,
     ports,
     enqueued,
     transport: (o = {}) =>
@@ -170,6 +187,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     openBody: (row) => sealer.open('spool', row.body, row.id),
     close: async () => {
       await gateway.close();
+      await sealpost.close();
       if (ownLimits) await limitStore.close();
       await testDb.cleanup();
       tmp.cleanup();

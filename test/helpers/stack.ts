@@ -4,12 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Clock } from '../../core/clock.ts';
 import type { ConfigInput } from '../../core/config.ts';
-import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
 import type { LimitStore } from '../../core/limit-store.ts';
 import type { RedisTarget } from '../../core/redis.ts';
 import type { Discoverer } from '../../keys/index.ts';
-import { createApp } from '../../webmail/app.ts';
-import { createWorkers, type Workers } from '../../worker/index.ts';
+import type { Workers } from '../../worker/index.ts';
 import type { TestDbKind } from './db.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { sharedRedis, uniquePrefix } from './redis.ts';
@@ -54,27 +52,21 @@ export async function startStack(options: {
   await once(server, 'listening');
   const web = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const redis = options.redis ?? (await sharedRedis());
-  const holder: { enqueue?: (ids: string[]) => Promise<void> } = {};
+  // One composition (cli/sealpost.ts): the gateway, the worker and the webmail share one database, key
+  // store, discoverer, limit store and delivery queue, as in `sealpost start`.
   const gw = await startTestGateway({
     kind: options.kind,
     redis,
     ...(options.clock ? { clock: options.clock } : {}),
     config: { ...options.config, relay: sink.relayUrl, publicUrl: web, queuePrefix: uniquePrefix() },
-    enqueue: (ids) => holder.enqueue!(ids),
+    services: ['gateway', 'worker', 'webmail'],
+    ...(options.pages ? { pages: options.pages } : {}),
     ...(options.discovery ? { discovery: options.discovery } : {}),
     ...(options.limitStore ? { limitStore: options.limitStore } : {}),
   });
-  const queue = createDeliverQueue(gw.deps);
-  holder.enqueue = (ids) => enqueueDeliveries(queue, ids);
-  const workers = createWorkers({
-    ...gw.deps,
-    ...(options.discovery ? { discovery: options.discovery } : {}),
-  });
+  const workers = gw.sealpost.workers!;
   await workers.start();
-  const app = createApp(
-    { ...gw.deps, keys: gw.keys, enqueue: holder.enqueue },
-    options.pages ? { pages: options.pages } : {},
-  );
+  const app = gw.sealpost.app!;
   server.on('request', app);
   return {
     gw,
@@ -86,7 +78,6 @@ export async function startStack(options: {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await workers.close();
-      await queue.close();
       await gw.close();
       await sink.close();
     },

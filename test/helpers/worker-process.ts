@@ -9,6 +9,7 @@ import { createLog } from '../../core/log.ts';
 import { parseMasterKey, Sealer } from '../../core/seal.ts';
 import { createWorkers } from '../../worker/index.ts';
 import { tmpDir } from './tmp.ts';
+import { KeyStore } from '../../keys/index.ts';
 
 /**
  * The worker service in a child process (`node --import tsx`), so that a test can SIGKILL it mid-delivery
@@ -136,13 +137,21 @@ async function main(): Promise<void> {
         pgSchema: need('SEALPOST_TEST_PG_SCHEMA'),
         poolSize: 4,
       });
+  const sealer = new Sealer(parseMasterKey(need('SEALPOST_MASTER_KEY')));
   const workers = createWorkers({
     config,
     db,
     log,
     clock: systemClock,
-    sealer: new Sealer(parseMasterKey(need('SEALPOST_MASTER_KEY'))),
+    sealer,
     redis: { socketPath: need('SEALPOST_TEST_REDIS_SOCKET') },
+    keys: new KeyStore({
+      db: db.kysely,
+      sealer,
+      clock: systemClock,
+      log,
+      keyChange: config.discovery.keyChange,
+    }),
   });
   process.once('SIGTERM', () => {
     void workers

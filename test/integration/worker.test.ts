@@ -19,6 +19,7 @@ import { captureLog } from '../helpers/log.ts';
 import { sharedRedis, startPrivateRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { tmpDir } from '../helpers/tmp.ts';
+import { KeyStore } from '../../keys/index.ts';
 
 const SECRET = 'Befund-7731';
 const SENDER = 'praxis@example.org';
@@ -90,7 +91,8 @@ async function setup(
     sealer: new Sealer(randomBytes(32)),
     redis,
   };
-  const workers = createWorkers({ ...deps, retryDelay: () => 20 });
+  const keys = new KeyStore({ db: deps.db.kysely, sealer: deps.sealer, clock: deps.clock, log: deps.log });
+  const workers = createWorkers({ ...deps, keys, retryDelay: () => 20 });
   const probe = new Queue(QUEUES.deliver, { connection: bullConnection(redis), prefix: config.queuePrefix });
   return {
     deps,

@@ -14,6 +14,7 @@ import { replyCode, SENDER, startTestGateway, type TestGateway } from '../helper
 import { startPrivateRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startSink, type Sink, type SinkMessage, type SinkOptions } from '../helpers/sink.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { KeyStore } from '../../keys/index.ts';
 
 /**
  * DESIGN.md invariant 3, "Accepted means delivered": once the gateway answered 250 to DATA, the message is
@@ -162,7 +163,8 @@ for (const kind of testDbKinds()) {
         sealer,
         redis: s.redis,
       };
-      const workers = createWorkers({ ...deps, retryDelay: () => 50 });
+      const keys = new KeyStore({ db: deps.db.kysely, sealer, clock: deps.clock, log: deps.log });
+      const workers = createWorkers({ ...deps, keys, retryDelay: () => 50 });
       later(() => workers.close());
       return workers;
     }

@@ -233,6 +233,7 @@ for (const kind of testDbKinds()) {
         clock: systemClock,
         sealer: gw.deps.sealer,
         redis,
+        keys: gw.keys,
         retryDelay: () => 50,
       });
       cleanups.push(() => workers.close());
