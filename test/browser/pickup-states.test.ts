@@ -3,17 +3,10 @@ import type { Browser } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { ContactStore } from '../../keys/index.ts';
 import { generateKeyPair } from '../../keys/pgp.ts';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  screenshot,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * The pickup app's other states, in Chromium through the real stack: an unknown link, English from the
@@ -30,24 +23,17 @@ describe('pickup app in Chromium: states', function () {
   let offset = 0;
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     offset = 0;
-    stack = await startStack({
+  });
+  withBrowserStack(
+    () => ({
       kind: kind!,
       clock,
-      pages: await pickupPagesForTest(),
       config: { pickup: { maxReplyBytes: 64 * 1024, maxRepliesPerDay: 1 } },
-    });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+    }),
+    (env) => ({ browser, stack } = env),
+  );
 
   const send = (subject = 'Befund', text = 'Hallo Max') =>
     stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject, text });

@@ -5,12 +5,12 @@ import { simpleParser } from 'mailparser';
 import type { Browser } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { decryptAndVerify, parseEncryptionKey } from '../../keys/pgp.ts';
-import { launchChromium, newPage, pickupPagesForTest, screenshot } from '../helpers/browser.ts';
+import { newPage, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { extractArmoredPayload } from '../helpers/interop.ts';
 import { mailText, receiptCode } from '../helpers/pickup-client.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * The pickup app in Chromium through the real stack: SMTP submission → gateway → worker → SMTP sink
@@ -32,19 +32,13 @@ describe('pickup app in Chromium: the whole flow', function () {
   let offset = 0;
   const clock: Clock = { now: () => new Date(Date.now() + offset) };
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
+  beforeEach(() => {
     offset = 0;
-    stack = await startStack({ kind: kind!, clock, pages: await pickupPagesForTest() });
   });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind!, clock }),
+    (env) => ({ browser, stack } = env),
+  );
 
   async function sendPickup(attachment: Buffer) {
     const info = await stack.gw.transport().sendMail({

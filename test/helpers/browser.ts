@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { simpleParser } from 'mailparser';
 import { execFile } from 'node:child_process';
 import { pickupPages } from '../../webmail/pages.ts';
+import { startStack, type Stack, type StackOptions } from './stack.ts';
 
 /**
  * Debian's Chromium driven by playwright-core, as a person uses the pickup app (STYLE.md "Tests"), and the
@@ -54,6 +55,37 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/**
+ * "Stack + Chromium" for one describe block: Chromium launched once for the block, a fresh stack serving the
+ * built pickup app (startStack with `pages`) for every test, both closed afterwards. `use` receives them
+ * before each test:
+ *
+ *   let browser: Browser;
+ *   let stack: Stack;
+ *   withBrowserStack(() => ({ kind }), (env) => ({ browser, stack } = env));
+ */
+export function withBrowserStack(
+  options: () => Omit<StackOptions, 'pages'>,
+  use: (env: { browser: Browser; stack: Stack }) => void,
+): void {
+  let browser: Browser | undefined;
+  let stack: Stack | undefined;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    stack = await startStack({ ...options(), pages: await pickupPagesForTest() });
+    use({ browser: browser!, stack });
+  });
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
   });
 }
 

@@ -33,7 +33,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: {
+export interface StackOptions {
   kind: TestDbKind;
   config?: Omit<ConfigInput, 'limits' | 'relay' | 'publicUrl' | 'queuePrefix'>;
   clock?: Clock;
@@ -45,7 +45,9 @@ export async function startStack(options: {
   /** Where the gateway's and the webmail's limits count; default: the gateway helper's own (the caller's
    * to close when given). */
   limitStore?: LimitStore;
-}): Promise<Stack> {
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
   const sink = await startSink();
   const server = http.createServer();
   server.listen(0, '127.0.0.1');

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  screenshot,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack (issue 11, finding 6b): an attachment named `invoice<U+202E>fdp.exe` shows as `invoiceexe.pdf`
@@ -46,18 +39,10 @@ describe('security: bidi and control characters in an attachment name are shown 
   let browser: Browser;
   let stack: Stack;
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
 
   it('shows and saves invoice<RLO>fdp.exe as invoicefdp.exe, and so on for every trick', async () => {
     await stack.gw.transport().sendMail({

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { unlock } from '../helpers/pickup-client.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack (issue 11, finding 2): a sender — or anyone who gets a message to a pickup contact — attaches a
@@ -110,18 +104,10 @@ describe('security: an attachment never runs script in the pickup origin', funct
   let browser: Browser;
   let stack: Stack;
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
 
   /** Send the message with the pages (and a PDF) attached, open it in a fresh browser context. */
   async function openMessage() {

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack (the neighbour of issue 11, finding 6b): the same bidi tricks in the strings a message carries
@@ -26,18 +20,10 @@ describe('security: bidi controls in the subject and the names of a message are 
   let browser: Browser;
   let stack: Stack;
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
 
   it('subject, From and To lose their bidi controls everywhere they are shown', async () => {
     await stack.gw.transport().sendMail({

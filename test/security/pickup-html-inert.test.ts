@@ -3,17 +3,10 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  screenshot,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack: an HTML message that tries to phone home (remote images, CSS url(), srcset, a stylesheet link,
@@ -57,8 +50,11 @@ describe('security: hostile HTML in a pickup renders inert', function () {
   let remote: http.Server;
   const hits: string[] = [];
 
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
   before(async () => {
-    browser = await launchChromium();
     remote = http.createServer((req, res) => {
       hits.push(req.url ?? '');
       res.end('x');
@@ -67,15 +63,8 @@ describe('security: hostile HTML in a pickup renders inert', function () {
     await once(remote, 'listening');
   });
   after(async () => {
-    await browser?.close();
     remote.closeAllConnections();
     await new Promise((r) => remote.close(r));
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
   });
 
   it('loads nothing remote, runs no script, submits nothing, and says that images were blocked', async () => {

@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import type { Browser } from 'playwright-core';
 import { generateKeyPair, parseEncryptionKey, parseSigningKey } from '../../keys/pgp.ts';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack: someone who can write to the database (not read pickups: they cannot) replaces a stored message
@@ -27,18 +21,10 @@ describe('security: forged or stripped signatures on a pickup are shown as such'
   let browser: Browser;
   let stack: Stack;
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
 
   const mime = (subject: string) =>
     `From: <${SENDER}>\r\nTo: <${MAX}>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@x>\r\n` +

@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import type { Browser, Page } from 'playwright-core';
 import { parseEncryptionKey } from '../../keys/pgp.ts';
-import {
-  launchChromium,
-  newPage,
-  pickupLink,
-  pickupPagesForTest,
-  screenshot,
-  unlockInBrowser,
-} from '../helpers/browser.ts';
+import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 /**
  * Attack (issue 11, finding 4): a practitioner — or whoever holds her password — writes
@@ -32,18 +25,10 @@ describe('security: the pickup page shows whose key signed, and a From that is n
   let browser: Browser;
   let stack: Stack;
 
-  before(async () => {
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind!, pages: await pickupPagesForTest() });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
+  withBrowserStack(
+    () => ({ kind: kind! }),
+    (env) => ({ browser, stack } = env),
+  );
 
   const mime = (from: string, subject: string) =>
     `From: ${from}\r\nTo: <${MAX}>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@x>\r\n` +
