@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomInt } from 'node:crypto';
 import { argon2id } from 'hash-wasm';
-import { z } from 'zod';
 
 /**
  * Access codes and the key derivation shared with the pickup app (docs/pickup.md, DESIGN.md "Pickup
@@ -17,20 +16,17 @@ export const DEFAULT_KDF = Object.freeze({
   parallelism: 1,
 });
 
-export const kdfSchema = z
-  .object({
-    alg: z.literal('argon2id'),
-    salt: z.base64().refine((s) => Buffer.from(s, 'base64').length === 16, 'salt must be 16 bytes'),
-    memoryKiB: z
-      .number()
-      .int()
-      .min(DEFAULT_KDF.memoryKiB)
-      .max(1024 * 1024),
-    iterations: z.number().int().min(DEFAULT_KDF.iterations).max(20),
-    parallelism: z.number().int().min(1).max(8),
-  })
-  .strict();
-export type KdfParams = z.infer<typeof kdfSchema>;
+/**
+ * Argon2id parameters as stored with a contact and sent to the app. What an upload may carry is checked by
+ * the pickup API's contract (webmail/contract/pickup.ts `kdfSchema`, whose minimums are DEFAULT_KDF).
+ */
+export interface KdfParams {
+  alg: 'argon2id';
+  salt: string; // base64 of 16 random bytes
+  memoryKiB: number;
+  iterations: number;
+  parallelism: number;
+}
 
 /** A fresh code from the CSPRNG (rejection-free: randomInt is uniform over the 32 letters). */
 export function newAccessCode(): string {

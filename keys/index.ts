@@ -36,7 +36,6 @@ export {
 export {
   authHash,
   formatAccessCode,
-  kdfSchema,
   normaliseAccessCode,
   DEFAULT_KDF,
   type KdfParams,

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { SESSION_MAX_MS } from '../../core/store/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { cookie } from './http.ts';
@@ -16,7 +15,7 @@ export const SESSION_COOKIE = 'sp_session';
 export const SESSION_HEADER = 'sealpost-session';
 /** base64url of 32 random bytes is 43 characters; anything much longer is not ours. */
 const MAX_SECRET_PART = 64;
-export const pickupIdSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
+export { pickupIdSchema } from '../contract/pickup.ts';
 
 export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();

@@ -1,11 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { z } from 'zod';
 import { errName } from '../../core/log.ts';
 import { MAX_FAILURES, type ContactRow } from '../../core/store/index.ts';
 import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
 import { UnlockLimiter } from './limit.ts';
+import {
+  kdfSchema,
+  secretKind,
+  unlockRequest,
+  type MetaAnswer,
+  type UnlockAnswer,
+} from '../contract/pickup.ts';
 import { sessionRoutes } from './session.ts';
 import type { PickupApiDeps } from './deps.ts';
 
@@ -14,7 +20,6 @@ import type { PickupApiDeps } from './deps.ts';
  * The server compares SHA-256(authKey) in constant time and hands out the locked private key only after
  * that; it never sees the code or lockKey (DESIGN.md invariant 4).
  */
-const unlockSchema = z.object({ authKey: z.base64() }).strict();
 
 export function pickupApi(deps: PickupApiDeps): Router {
   const router = express.Router();
@@ -55,16 +60,20 @@ async function contactRow(deps: PickupApiDeps, id: string): Promise<ContactRow> 
 async function metadata(deps: PickupApiDeps, req: Request, res: Response): Promise<void> {
   const pickup = await findPickup(deps, req.params.id);
   const contact = await contactRow(deps, pickup.contact_id);
-  const kdf = JSON.parse(contact.kdf) as Record<string, unknown>;
-  res.json({
+  const answer: MetaAnswer = {
     id: pickup.id,
     state: 'available',
     sender: { displayName: pickup.sender_name },
     createdAt: new Date(Number(pickup.created_at)).toISOString(),
     expiresAt: new Date(Number(pickup.expires_at)).toISOString(),
-    contact: { secretKind: contact.secret_kind, locked: Number(contact.locked) === 1, kdf },
+    contact: {
+      secretKind: secretKind.parse(contact.secret_kind),
+      locked: Number(contact.locked) === 1,
+      kdf: kdfSchema.parse(JSON.parse(contact.kdf)),
+    },
     readable: pickup.key_fingerprint === contact.fingerprint,
-  });
+  };
+  res.json(answer);
 }
 
 async function unlock(
@@ -75,7 +84,7 @@ async function unlock(
 ): Promise<void> {
   const { log } = deps;
   const pickup = await findPickup(deps, req.params.id);
-  const body = unlockSchema.safeParse(req.body);
+  const body = unlockRequest.safeParse(req.body);
   const authKey = body.success ? Buffer.from(body.data.authKey, 'base64') : undefined;
   if (!authKey || authKey.length !== 32) return send(res, 'PU_BAD_REQUEST');
   const ticket = await limiter.begin(req.ip).catch((err: unknown) => {
@@ -113,7 +122,7 @@ async function opened(deps: PickupApiDeps, contact: ContactRow, res: Response): 
   });
   deps.log.info('PU_UNLOCKED', { contact: contact.id });
   setSessionCookie(deps, res, session.token);
-  res.json({
+  const answer: UnlockAnswer = {
     contact: {
       id: contact.id,
       address: contact.address,
@@ -121,7 +130,8 @@ async function opened(deps: PickupApiDeps, contact: ContactRow, res: Response): 
       lockedPrivateKey: Buffer.from(contact.locked_private_key).toString('base64'),
     },
     session: { expiresAt: new Date(now.getTime() + idleMs(deps)).toISOString(), key: session.key },
-  });
+  };
+  res.json(answer);
 }
 
 /** Count a failure atomically; the fifth locks the contact until the sender or admin acts. */

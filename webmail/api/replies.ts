@@ -1,10 +1,8 @@
-import { z } from 'zod';
 import { newMessageId } from '../../core/ids.ts';
 import { outboundRow } from '../../core/store/index.ts';
 import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
-import { pickupIdSchema } from './common.ts';
 
 /**
  * A reply written in the pickup app: an armored OpenPGP message that the browser signed with the contact's
@@ -14,13 +12,6 @@ import { pickupIdSchema } from './common.ts';
  */
 /** One msg-id (RFC 5322 §3.6.4): printable ASCII without white space, in angle brackets. */
 const MSG_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>$/;
-
-export const replySchema = z
-  .object({
-    inReplyTo: pickupIdSchema,
-    message: z.string().min(1),
-  })
-  .strict();
 
 export async function acceptReply(
   deps: PickupApiDeps,

@@ -1,11 +1,22 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { z } from 'zod';
 import { errName } from '../../core/log.ts';
-import { checkKey, kdfSchema } from '../../keys/index.ts';
+import { checkKey } from '../../keys/index.ts';
+import {
+  ownKeyRequest,
+  secretKind,
+  secretRequest,
+  type MessagesAnswer,
+  type OkAnswer,
+  type OwnKeyAnswer,
+  type ReplyAnswer,
+  type SendersAnswer,
+  type SessionAnswer,
+} from '../contract/pickup.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError, route, send } from './http.ts';
 import { idleMs, requestSessionHash, setSessionCookie, sha256 } from './common.ts';
-import { acceptReply, replySchema } from './replies.ts';
+import { acceptReply } from './replies.ts';
+import { replyRequest } from '../contract/pickup.ts';
 
 /**
  * Everything behind unlock: the contact's messages (ciphertext only), the senders' public keys, replies,
@@ -18,23 +29,6 @@ interface Session {
   contactId: string;
   address: string;
 }
-
-const secretSchema = z
-  .object({
-    secretKind: z.literal('passphrase'),
-    kdf: kdfSchema,
-    authKey: z.base64(),
-    lockedPrivateKey: z.base64().max(64 * 1024),
-  })
-  .strict();
-const ownKeySchema = z
-  .object({
-    publicKey: z
-      .string()
-      .min(1)
-      .max(1024 * 1024),
-  })
-  .strict();
 
 export function sessionRoutes(deps: PickupApiDeps): Router {
   const router = express.Router();
@@ -84,7 +78,7 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
     route(async (req, res) => {
       await deps.db.stores.pickups.endSession(need(req).tokenHash);
       setSessionCookie(deps, res, null);
-      res.json({ ok: true });
+      res.json({ ok: true } satisfies OkAnswer);
     }),
   );
   return router;
@@ -103,17 +97,23 @@ async function load(deps: PickupApiDeps, req: Request): Promise<Session | undefi
 async function contactInfo(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
   const c = await deps.db.stores.contacts.byId(s.contactId);
   if (!c) throw new Error("the session's contact is gone");
-  res.json({
-    contact: { id: c.id, address: c.address, fingerprint: c.fingerprint, secretKind: c.secret_kind },
+  const answer: SessionAnswer = {
+    contact: {
+      id: c.id,
+      address: c.address,
+      fingerprint: c.fingerprint,
+      secretKind: secretKind.parse(c.secret_kind),
+    },
     expiresAt: new Date(deps.clock.now().getTime() + idleMs(deps)).toISOString(),
-  });
+  };
+  res.json(answer);
 }
 
 async function list(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
   const now = deps.clock.now().getTime();
   const rows = await deps.db.stores.pickups.listFor(s.contactId, now);
   const contact = await deps.db.stores.contacts.byId(s.contactId);
-  res.json({
+  const answer: MessagesAnswer = {
     messages: rows.map((r) => ({
       id: r.id,
       sender: { address: r.sender_address, displayName: r.sender_name, fingerprint: r.sender_fingerprint },
@@ -122,7 +122,8 @@ async function list(deps: PickupApiDeps, s: Session, res: Response): Promise<voi
       size: Number(r.size),
       readable: r.key_fingerprint === contact?.fingerprint,
     })),
-  });
+  };
+  res.json(answer);
 }
 
 async function fetchOne(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
@@ -149,7 +150,7 @@ async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<
   const used = await deps.db.stores.pickups.sendersOf(s.contactId);
   const addresses = [...new Set(used.map((u) => u.sender_address))];
   const fingerprints = [...new Set(used.map((u) => u.sender_fingerprint))];
-  if (addresses.length === 0) return void res.json({ senders: [] });
+  if (addresses.length === 0) return void res.json({ senders: [] } satisfies SendersAnswer);
   const keys = await deps.db.kysely
     .selectFrom('sender_keys')
     .select(['address', 'fingerprint', 'public_key', 'active'])
@@ -161,7 +162,7 @@ async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<
     )
     .execute();
   const names = new Map(used.map((u) => [u.sender_address, u.sender_name]));
-  res.json({
+  const answer: SendersAnswer = {
     senders: keys.map((k) => ({
       address: k.address,
       displayName: names.get(k.address) ?? k.address,
@@ -169,18 +170,19 @@ async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<
       publicKey: k.public_key,
       active: Number(k.active) === 1,
     })),
-  });
+  };
+  res.json(answer);
 }
 
 async function reply(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
-  const body = replySchema.safeParse(req.body);
+  const body = replyRequest.safeParse(req.body);
   if (!body.success) return send(res, 'PU_BAD_REQUEST');
   const id = await acceptReply(deps, { contactId: s.contactId, contactAddress: s.address, ...body.data });
-  res.status(202).json({ id });
+  res.status(202).json({ id } satisfies ReplyAnswer);
 }
 
 async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
-  const body = secretSchema.safeParse(req.body);
+  const body = secretRequest.safeParse(req.body);
   if (!body.success) return send(res, 'PU_SECRET_INVALID');
   const authKey = Buffer.from(body.data.authKey, 'base64');
   const locked = Buffer.from(body.data.lockedPrivateKey, 'base64');
@@ -203,16 +205,16 @@ async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Res
     await stores.audit.record({ actor: 'webmail', action: 'contact.passphrase', subject: s.address }, now);
   });
   deps.log.info('PU_SECRET_CHANGED', { contact: s.contactId });
-  res.json({ ok: true });
+  res.json({ ok: true } satisfies OkAnswer);
 }
 
 async function ownKey(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
-  const body = ownKeySchema.safeParse(req.body);
+  const body = ownKeyRequest.safeParse(req.body);
   if (!body.success) return send(res, 'PU_KEY_INVALID', { problem: 'unreadable' });
   const check = await checkKey(body.data.publicKey, deps.clock.now());
   if (!check.usable) return send(res, 'PU_KEY_INVALID', { problem: check.problem });
   if (!check.facts.emails.includes(s.address)) return send(res, 'PU_KEY_INVALID', { problem: 'address' });
   const fingerprint = await deps.keys.registerPickupKey(s.address, body.data.publicKey);
   deps.log.info('PU_KEY_REGISTERED', { contact: s.contactId, fingerprint });
-  res.json({ fingerprint });
+  res.json({ fingerprint } satisfies OwnKeyAnswer);
 }

@@ -1,80 +1,42 @@
 import * as z from 'zod/mini';
+import * as contract from '../../../contract/pickup.ts';
 import { displayText } from './display.ts';
 
 /**
- * The pickup API of docs/pickup.md, as the browser sees it. Every answer is checked against its schema
- * before the app uses it; an error answer is `{ code, message }` plus extras (attemptsLeft, problem).
+ * The pickup API of docs/pickup.md, as the browser sees it. Every answer is checked against its schema —
+ * the contract shared with the server (webmail/contract/pickup.ts) — before the app uses it; an error answer is `{ code, message }` plus extras (attemptsLeft, problem).
  * Names and addresses the app shows are neutralised here (display.ts), at the edge.
  */
-const text = z.pipe(z.string(), z.transform(displayText));
-const kdf = z.object({
-  alg: z.literal('argon2id'),
-  salt: z.string(),
-  memoryKiB: z.number(),
-  iterations: z.number(),
-  parallelism: z.number(),
-});
-export const metaSchema = z.object({
-  id: z.string(),
-  state: z.literal('available'),
-  sender: z.object({ displayName: text }),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  contact: z.object({ secretKind: z.enum(['code', 'passphrase']), locked: z.boolean(), kdf }),
-  readable: z.boolean(),
-});
-export const unlockSchema = z.object({
-  contact: z.object({
-    id: z.string(),
-    address: z.string(),
-    fingerprint: z.string(),
-    lockedPrivateKey: z.string(),
-  }),
-  session: z.object({ expiresAt: z.string(), key: z.string() }),
-});
-export const sessionSchema = z.object({
-  contact: z.object({
-    id: z.string(),
-    address: z.string(),
-    fingerprint: z.string(),
-    secretKind: z.enum(['code', 'passphrase']),
-  }),
-  expiresAt: z.string(),
-});
-const sender = z.object({ address: text, displayName: text, fingerprint: z.string() });
-export const messagesSchema = z.object({
-  messages: z.array(
-    z.object({
-      id: z.string(),
-      sender,
-      createdAt: z.string(),
-      expiresAt: z.string(),
-      size: z.number(),
-      readable: z.boolean(),
-    }),
-  ),
-});
-export const sendersSchema = z.object({
-  senders: z.array(
-    z.object({
-      address: text,
-      displayName: text,
-      fingerprint: z.string(),
-      publicKey: z.string(),
-      active: z.optional(z.boolean()),
-    }),
-  ),
-});
-export const replySchema = z.object({ id: z.string() });
-export const keySchema = z.object({ fingerprint: z.string() });
-const errorSchema = z.object({
-  code: z.string(),
-  attemptsLeft: z.optional(z.number()),
-  problem: z.optional(z.string()),
-});
+const shown = displayText;
+export const metaSchema = z.pipe(
+  contract.metaAnswer,
+  z.transform((m) => ({ ...m, sender: { displayName: shown(m.sender.displayName) } })),
+);
+export const unlockSchema = contract.unlockAnswer;
+export const sessionSchema = contract.sessionAnswer;
+export const messagesSchema = z.pipe(
+  contract.messagesAnswer,
+  z.transform((a) => ({
+    messages: a.messages.map((m) => ({
+      ...m,
+      sender: { ...m.sender, address: shown(m.sender.address), displayName: shown(m.sender.displayName) },
+    })),
+  })),
+);
+export const sendersSchema = z.pipe(
+  contract.sendersAnswer,
+  z.transform((a) => ({
+    senders: a.senders.map((s) => ({ ...s, address: shown(s.address), displayName: shown(s.displayName) })),
+  })),
+);
+export const replySchema = contract.replyAnswer;
+export const keySchema = contract.ownKeyAnswer;
+export const okSchema = contract.okAnswer;
+const errorSchema = contract.errorAnswer;
+export type { OwnKeyRequest, ReplyRequest, SecretRequest, UnlockRequest } from '../../../contract/pickup.ts';
 
 export type Meta = z.infer<typeof metaSchema>;
-export type Kdf = z.infer<typeof kdf>;
+export type Kdf = contract.Kdf;
 export type MessageInfo = z.infer<typeof messagesSchema>['messages'][number];
 export type SenderInfo = z.infer<typeof sendersSchema>['senders'][number];
 

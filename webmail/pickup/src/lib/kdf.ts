@@ -1,4 +1,5 @@
 import { argon2id } from 'hash-wasm';
+import { KDF_MINIMUM, type Kdf } from '../../../contract/pickup.ts';
 import { utf8 } from './bytes.ts';
 
 /**
@@ -6,16 +7,10 @@ import { utf8 } from './bytes.ts';
  * `secret` is already normalised (checkCode / normalisePassphrase). The same function runs in the worker
  * (kdf.worker.ts) and in the unit test that pins it to the server's derivation.
  */
-export interface KdfParams {
-  alg: 'argon2id';
-  salt: string; // base64, 16 bytes
-  memoryKiB: number;
-  iterations: number;
-  parallelism: number;
-}
+export type KdfParams = Kdf;
 
-/** The parameters every new secret is derived with (the server refuses weaker ones). */
-export const DEFAULT_KDF = { alg: 'argon2id', memoryKiB: 65536, iterations: 3, parallelism: 1 } as const;
+/** The parameters every new secret is derived with (the server refuses weaker ones: the same contract). */
+export const DEFAULT_KDF = KDF_MINIMUM;
 
 export interface DerivedKeys {
   authKey: Uint8Array; // 32 bytes, sent at unlock

@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import * as api from '../lib/api.ts';
 import type { Kdf } from '../lib/api.ts';
 import { equalBytes, toBase64, wipe } from '../lib/bytes.ts';
@@ -53,7 +52,7 @@ export async function sendReply(
   }
   const res = await state.sessionPost(
     '/session/replies',
-    { inReplyTo: item.info.id, message: armored },
+    { inReplyTo: item.info.id, message: armored } satisfies api.ReplyRequest,
     api.replySchema,
   );
   if (res.ok) return 'sent';
@@ -96,8 +95,13 @@ export async function changeSecret(
     if (!same) return 'failed';
     const res = await state.sessionPost(
       '/session/secret',
-      { secretKind: 'passphrase', kdf, authKey: toBase64(keys.authKey), lockedPrivateKey: toBase64(locked) },
-      z.object({ ok: z.boolean() }),
+      {
+        secretKind: 'passphrase',
+        kdf,
+        authKey: toBase64(keys.authKey),
+        lockedPrivateKey: toBase64(locked),
+      } satisfies api.SecretRequest,
+      api.okSchema,
     );
     if (!res.ok) return 'failed';
     state.secretChanged(kdf);
@@ -119,7 +123,11 @@ export async function registerKey(state: PickupState, armored: string): Promise<
   } catch {
     return { ok: false, problem: undefined };
   }
-  const res = await state.sessionPost('/session/key', { publicKey: armored.trim() }, api.keySchema);
+  const res = await state.sessionPost(
+    '/session/key',
+    { publicKey: armored.trim() } satisfies api.OwnKeyRequest,
+    api.keySchema,
+  );
   return res.ok
     ? { ok: true, fingerprint: res.data.fingerprint }
     : { ok: false, problem: res.problem ?? res.code };

@@ -49,7 +49,6 @@ export interface Contact {
 const loadHeavy = () => import('../lib/heavy.ts');
 /** Timing marks of the unlock (`sealpost:<step>`), read by bench/pickup.ts; nothing else looks at them. */
 const mark = (step: string) => performance.mark(`sealpost:${step}`);
-const okSchema = z.object({ ok: z.boolean() });
 
 export class PickupState {
   view = $state<View>('loading');
@@ -107,7 +106,11 @@ export class PickupState {
     }
     mark('derived');
     this.busy = 'checking';
-    const res = await api.post(`/${meta.id}/unlock`, { authKey: toBase64(keys.authKey) }, api.unlockSchema);
+    const res = await api.post(
+      `/${meta.id}/unlock`,
+      { authKey: toBase64(keys.authKey) } satisfies api.UnlockRequest,
+      api.unlockSchema,
+    );
     wipe(keys.authKey);
     if (!res.ok) {
       wipe(keys.lockKey);
@@ -287,7 +290,7 @@ export class PickupState {
   }
 
   async logout(): Promise<void> {
-    await api.post('/session/logout', {}, okSchema);
+    await api.post('/session/logout', {}, api.okSchema);
     this.end('loggedout');
   }
 
