@@ -41,9 +41,7 @@ export class PickupStore {
   }
 
   /** The pickup behind a link, expired or not, or whether it left a tombstone. */
-  async lookup(
-    id: string,
-  ): Promise<
+  async lookup(id: string): Promise<
     | {
         found: true;
         id: string;
