@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
-import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
 import { decryptAndVerify, parseEncryptionKey } from '../../keys/pgp.ts';
-import { createWorkers, type Workers } from '../../worker/index.ts';
+import type { Workers } from '../../worker/index.ts';
 import { SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';
 import { sharedRedis, uniquePrefix } from '../helpers/redis.ts';
@@ -33,29 +32,24 @@ for (const kind of testDbKinds()) {
     let sink: Sink;
     let gw: TestGateway;
     let workers: Workers;
-    let closeQueue: () => Promise<void>;
 
     beforeEach(async () => {
       sink = await startSink();
       const redis = await sharedRedis();
       const queuePrefix = uniquePrefix();
-      const holder: { enqueue?: (ids: string[]) => Promise<void> } = {};
+      // One composition (cli/sealpost.ts): the gateway and the worker share the queue, as in production.
       gw = await startTestGateway({
         kind,
         redis,
         config: { relay: sink.relayUrl, queuePrefix },
-        enqueue: (ids) => holder.enqueue!(ids),
+        services: ['worker'],
       });
-      const queue = createDeliverQueue(gw.deps);
-      closeQueue = () => queue.close();
-      holder.enqueue = (ids) => enqueueDeliveries(queue, ids);
-      workers = createWorkers(gw.deps);
+      workers = gw.sealpost.workers!;
       await workers.start();
     });
 
     afterEach(async () => {
       await workers.close();
-      await closeQueue();
       await gw.close();
       await sink.close();
     });
