@@ -1,12 +1,12 @@
-import { systemClock, type Clock } from '../core/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import { loadConfig, type Config } from '../core/config.ts';
-import { openDb, type Db } from '../core/db/index.ts';
+import type { Db } from '../core/db/index.ts';
 import { createLog, type Log } from '../core/log.ts';
-import { loadOrCreateMasterKey } from '../core/master-key.ts';
 import type { PolicyRuleStore } from '../core/policy-rules.ts';
-import { Sealer } from '../core/seal.ts';
+import type { Sealer } from '../core/seal.ts';
 import type { UserStore } from '../core/users.ts';
-import { KeyStore } from '../keys/index.ts';
+import type { KeyStore } from '../keys/index.ts';
+import { createSealpost } from './sealpost.ts';
 
 /** Everything an admin command needs: built from the environment, closed after the command. */
 export interface CliContext {
@@ -28,11 +28,9 @@ export async function openContext(options: { logToStderr?: boolean } = {}): Prom
     level: options.logToStderr === false ? 'silent' : 'warn',
     destination: process.stderr,
   });
-  const sealer = new Sealer(
-    loadOrCreateMasterKey({ dataDir: config.dataDir, fromEnv: config.masterKey, log }),
-  );
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const clock = systemClock;
+  // The composition root without a service: database, stores, key store; no Redis, no discovery.
+  const sealpost = await createSealpost(config, { services: [], overrides: { log, discovery: null } });
+  const { db, clock, sealer } = sealpost.deps;
   return {
     config,
     db,
@@ -40,9 +38,9 @@ export async function openContext(options: { logToStderr?: boolean } = {}): Prom
     clock,
     sealer,
     users: db.stores.users,
-    keys: new KeyStore({ db: db.kysely, sealer, clock, log, keyChange: config.discovery.keyChange }),
+    keys: sealpost.keys,
     rules: db.stores.rules,
-    close: () => db.close(),
+    close: () => sealpost.close(),
   };
 }
 

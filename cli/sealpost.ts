@@ -92,7 +92,7 @@ export async function createSealpost(
   const log = o.log ?? createLog({ level: config.logLevel });
   const parts: Stoppable[] = [];
   try {
-    const core = await coreDeps(config, o, log, parts);
+    const core = await coreDeps(config, options.services, o, log, parts);
     const shared = await sharedParts(core, options.services, o, parts);
     return {
       ...shared,
@@ -110,6 +110,7 @@ export async function createSealpost(
 /** Database (with its stores), master key, Redis, clock and log: what every service is built from. */
 async function coreDeps(
   config: Config,
+  services: readonly Service[],
   o: SealpostOverrides,
   log: Log,
   parts: Stoppable[],
@@ -123,7 +124,8 @@ async function coreDeps(
     parts.push({ name: 'database', phase: 3, deadlineMs: 1_000, close: () => opened.close() });
     db = opened;
   }
-  const redis = o.redis ?? (await redisTarget(config, log, parts));
+  // No service (an admin command): no Redis is opened; the target is never used.
+  const redis = o.redis ?? (services.length > 0 ? await redisTarget(config, log, parts) : {});
   return { config, db, log, clock: o.clock ?? systemClock, sealer, redis };
 }
 
@@ -161,6 +163,8 @@ async function sharedParts(
     limitStore = opened;
   }
   if (o.enqueue) return { keys, discovery, limitStore, enqueue: o.enqueue };
+  // An admin command queues rows without a queue client: the worker's reconcile job enqueues them.
+  if (services.length === 0) return { keys, discovery, limitStore, enqueue: async () => undefined };
   // The gateway, the webmail and the worker schedule deliveries (messages, replies, DSNs): one queue client.
   const queue = createDeliverQueue(deps);
   parts.push({ name: 'queue', phase: 2, deadlineMs: 1_000, close: () => queue.close() });
