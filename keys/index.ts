@@ -49,7 +49,7 @@ export {
   type KeyProblem,
   type EncryptionKey,
   type SigningKey,
-} from './pgp.ts';
+} from './openpgp/index.ts';
 export {
   evaluate,
   matchRule,

@@ -19,7 +19,7 @@ import {
   parseEncryptionKey,
   type EncryptionKey,
   type SigningKey,
-} from './pgp.ts';
+} from './openpgp/index.ts';
 
 /**
  * RFC 3156 PGP/MIME output with RFC 9788 header protection.

@@ -1,7 +1,7 @@
 import type { Code } from '../core/errors.ts';
 import { domainOf, normaliseAddress } from '../core/ids.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
-import type { KeyProblem } from './pgp.ts';
+import type { KeyProblem } from './openpgp/index.ts';
 import type { RecipientKeyStatus } from './store.ts';
 
 /**

@@ -3,7 +3,7 @@ import { normaliseAddress } from '../core/ids.ts';
 import { errName, type Log } from '../core/log.ts';
 import { matchRule, evaluate, type KeyFact, type Verdict } from './policy.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
-import { readAnyKey, toEncryptionKey, checkParsedKey } from './pgp.ts';
+import { readAnyKey, toEncryptionKey, checkParsedKey } from './openpgp/index.ts';
 import type { KeyStore } from './store.ts';
 
 /** What a network lookup answers (keys/discovery/ implements it; tests and explain may pass another). */

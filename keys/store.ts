@@ -21,7 +21,7 @@ import {
   type KeyFacts,
   type KeyProblem,
   type SigningKey,
-} from './pgp.ts';
+} from './openpgp/index.ts';
 
 /**
  * Sender keys (private, sealed at rest with the master key) and recipient keys (public, admin-imported

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import { wkdHash } from './discovery/wkd.ts';
-import { publishedKey } from './pgp.ts';
+import { publishedKey } from './openpgp/index.ts';
 
 /**
  * WKD publishing (DESIGN.md "Keys"; docs/discovery.md "Publishing (WKD)"): the active sender keys, found by

@@ -10,7 +10,7 @@ import {
   type EncryptionKey,
   type SignatureCheck,
   type SigningKey,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 import { autocryptOffer, learnAutocrypt } from './autocrypt.ts';
 import type { InboundContext, InboundTransaction } from './context.ts';
 import { isLocalAddress } from './local.ts';

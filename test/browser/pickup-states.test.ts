@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { ContactStore } from '../../keys/index.ts';
-import { generateKeyPair } from '../../keys/pgp.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import {
   launchChromium,
   newPage,

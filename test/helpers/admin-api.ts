@@ -9,7 +9,7 @@ import { PolicyRuleStore } from '../../core/policy-rules.ts';
 import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
 import { explain, KeyStore, RecipientKeys } from '../../keys/index.ts';
-import { generateKeyPair } from '../../keys/pgp.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import { createApp } from '../../webmail/app.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { FIXTURE_NOW } from './keys.ts';

@@ -16,7 +16,7 @@ import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
 import { createGateway, type Gateway, type GatewayDeps } from '../../gateway/index.ts';
 import { KeyStore } from '../../keys/index.ts';
-import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
+import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/openpgp/index.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { sharedRedis, uniquePrefix } from './redis.ts';
 import { testCryptoPool } from './crypto-pool.ts';

@@ -10,7 +10,7 @@ import {
   parseSigningKey,
   type EncryptionKey,
   type SigningKey,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 import { KeyStore } from '../../keys/store.ts';
 import { openTestDb, type TestDb } from './db.ts';
 import { captureLog } from './log.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
-import { decryptAndVerify, parseEncryptionKey } from '../../keys/pgp.ts';
+import { decryptAndVerify, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { createWorkers, type Workers } from '../../worker/index.ts';
 import { SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';

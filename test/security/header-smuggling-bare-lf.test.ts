@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import PostalMime from 'postal-mime';
-import { decryptAndVerify } from '../../keys/pgp.ts';
+import { decryptAndVerify } from '../../keys/openpgp/index.ts';
 import { splitMessage } from '../../keys/mime.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import {

@@ -8,7 +8,7 @@ import {
   encryptAndSign,
   parseEncryptionKey,
   type KeyProblem,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 import { KeyImportError } from '../../keys/store.ts';
 import {
   EXPIRED_VALID_FROM,

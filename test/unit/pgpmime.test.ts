@@ -8,7 +8,7 @@ import {
   STREAM_THRESHOLD,
   type EncryptionKey,
   type SigningKey,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 import { buildPgpMime, OBSCURED_SUBJECT, plainCopy, prepare } from '../../keys/pgpmime.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';
 import {
