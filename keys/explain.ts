@@ -5,7 +5,7 @@ import type { Log } from '../core/log.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
 import type { VerdictKind } from './policy.ts';
 import { decideRecipient, type DiscoveryNote, type RecipientKeys } from './recipient-keys.ts';
-import type { KeyStore } from './store.ts';
+import type { KeyStore } from './store/index.ts';
 
 /**
  * "What would happen to this mail now, and why?" — per recipient, the verdict the gateway's RCPT stage

@@ -11,7 +11,7 @@ export {
   type SenderKey,
   type ImportResult,
   type KeyListing,
-} from './store.ts';
+} from './store/index.ts';
 export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime.ts';
 export { readAtEdge, toCrlf, type EdgeProblem, type EdgeReading } from './edge.ts';
 export { authorProblem, parseMailbox, type AuthorProblem, type Mailbox } from './author.ts';

@@ -11,7 +11,7 @@ import {
   type EncryptionKey,
   type SigningKey,
 } from '../../keys/openpgp/index.ts';
-import { KeyStore } from '../../keys/store.ts';
+import { KeyStore } from '../../keys/store/index.ts';
 import { openTestDb, type TestDb } from './db.ts';
 import { captureLog } from './log.ts';
 

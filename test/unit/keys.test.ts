@@ -9,7 +9,7 @@ import {
   parseEncryptionKey,
   type KeyProblem,
 } from '../../keys/openpgp/index.ts';
-import { KeyImportError } from '../../keys/store.ts';
+import { KeyImportError } from '../../keys/store/index.ts';
 import {
   EXPIRED_VALID_FROM,
   EXPIRED_VALID_UNTIL,

@@ -199,24 +199,15 @@ async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<
   const addresses = [...new Set(used.map((u) => u.sender_address))];
   const fingerprints = [...new Set(used.map((u) => u.sender_fingerprint))];
   if (addresses.length === 0) return void res.json({ senders: [] });
-  const keys = await deps.db.kysely
-    .selectFrom('sender_keys')
-    .select(['address', 'fingerprint', 'public_key', 'active'])
-    .where((eb) =>
-      eb.or([
-        eb('fingerprint', 'in', fingerprints),
-        eb.and([eb('address', 'in', addresses), eb('active', '=', 1)]),
-      ]),
-    )
-    .execute();
+  const keys = await deps.keys.senderKeysFor({ fingerprints, addresses });
   const names = new Map(used.map((u) => [u.sender_address, u.sender_name]));
   res.json({
     senders: keys.map((k) => ({
       address: k.address,
       displayName: names.get(k.address) ?? k.address,
       fingerprint: k.fingerprint,
-      publicKey: k.public_key,
-      active: Number(k.active) === 1,
+      publicKey: k.publicKey,
+      active: k.active,
     })),
   });
 }
