@@ -58,7 +58,7 @@ export const CODES = {
   // gateway: data
   GW_SIZE_EXCEEDED: { smtp: 552, enhanced: '5.3.4', text: 'Message too big for Sealpost' },
   GW_MESSAGE_INVALID: { smtp: 550, enhanced: '5.6.0', text: 'Message has no valid header section' },
-  // gateway: data, one reading of a message (keys/edge.ts; the detail names the problem)
+  // gateway: data, one reading of a message (keys/mime/edge.ts; the detail names the problem)
   GW_MESSAGE_AMBIGUOUS: {
     smtp: 550,
     enhanced: '5.6.0',

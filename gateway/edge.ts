@@ -6,7 +6,7 @@ import { readAtEdge, type EdgeProblem, type SplitMessage } from '../keys/index.t
 
 /**
  * The edge of both SMTP listeners (submission and inbound): read DATA with a size cap, then decide once
- * what the message is (keys/edge.ts, DESIGN.md invariant 8) — before any stage looks at a header field.
+ * what the message is (keys/mime/edge.ts, DESIGN.md invariant 8) — before any stage looks at a header field.
  * Each listener passes its own codes.
  */
 export interface EdgeCodes {

@@ -1,7 +1,7 @@
 import { errName } from '../../core/log.ts';
-import { autocryptFinding } from '../../keys/autocrypt.ts';
+import { autocryptFinding } from './autocrypt-header.ts';
 import { readAnyKey, toEncryptionKey, type EncryptionKey } from '../../keys/openpgp/index.ts';
-import type { SplitMessage } from '../../keys/mime.ts';
+import type { SplitMessage } from '../../keys/mime/mime.ts';
 import type { InboundContext } from './context.ts';
 import { dkimProof } from './dkim.ts';
 

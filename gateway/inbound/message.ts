@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import { smtpError } from '../../core/errors.ts';
-import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from '../../keys/inbound.ts';
-import { base64Lines, withNotice } from '../../keys/inbound-notice.ts';
-import { markText } from '../../keys/look-alike.ts';
-import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime.ts';
+import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from './mime.ts';
+import { base64Lines, withNotice } from '../../keys/verdict-line/notice.ts';
+import { markText } from '../../keys/verdict-line/look-alike.ts';
+import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime/mime.ts';
 import {
   decryptInbound,
   verifyDetached,

@@ -1,5 +1,5 @@
-import { makeField } from '../../keys/mime.ts';
-import type { NoticeLanguage } from '../../keys/look-alike.ts';
+import { makeField } from '../../keys/mime/mime.ts';
+import type { NoticeLanguage } from '../../keys/verdict-line/look-alike.ts';
 import type { InboundProblem, SignatureVerdict } from '../../keys/openpgp/index.ts';
 
 /**

@@ -111,7 +111,7 @@ function verdictCounts(tx: Transaction): Record<'pgp' | 'pickup' | 'plain', numb
 
 /**
  * The header `From:` (and `Sender:`) must be one of the user's own addresses, as the envelope's is
- * (keys/author.ts): 553 GW_FROM_NOT_ALLOWED otherwise. Returns the From value to add when there is none:
+ * (keys/mime/author.ts): 553 GW_FROM_NOT_ALLOWED otherwise. Returns the From value to add when there is none:
  * the envelope sender with its display name.
  */
 async function checkAuthor(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import PostalMime from 'postal-mime';
 import { decryptAndVerify } from '../../keys/openpgp/index.ts';
-import { splitMessage } from '../../keys/mime.ts';
+import { splitMessage } from '../../keys/mime/mime.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import {
   replyCode,
