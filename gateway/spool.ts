@@ -2,7 +2,7 @@ import { outboundRow } from '../core/outbound.ts';
 import type { Transaction } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import { newId } from '../core/ids.ts';
-import type { GatewayContext } from './context.ts';
+import type { GatewayContext } from './submission-context.ts';
 import type { Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
 

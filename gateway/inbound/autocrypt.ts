@@ -2,7 +2,7 @@ import { errName } from '../../core/log.ts';
 import { autocryptFinding } from './autocrypt-header.ts';
 import { readAnyKey, toEncryptionKey, type EncryptionKey } from '../../keys/openpgp/index.ts';
 import type { SplitMessage } from '../../keys/mime/mime.ts';
-import type { InboundContext } from './context.ts';
+import type { InboundContext } from './inbound-context.ts';
 import { dkimProof } from './dkim.ts';
 
 /**

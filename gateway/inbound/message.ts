@@ -12,7 +12,7 @@ import {
   type SigningKey,
 } from '../../keys/openpgp/index.ts';
 import { autocryptOffer, learnAutocrypt } from './autocrypt.ts';
-import type { InboundContext, InboundTransaction } from './context.ts';
+import type { InboundContext, InboundTransaction } from './inbound-context.ts';
 import { isLocalAddress } from './local.ts';
 import { checkLookAlikes, mimeFields, original } from './look-alike.ts';
 import { noticeLine, securityField, type InboundOutcome, type Language } from './verdict.ts';

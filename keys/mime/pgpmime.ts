@@ -20,6 +20,7 @@ import {
   type EncryptionKey,
   type SigningKey,
 } from '../openpgp/index.ts';
+import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
  * RFC 3156 PGP/MIME output with RFC 9788 header protection.
@@ -72,8 +73,7 @@ export function prepare(
     messageId = input.newMessageId();
     added.push(makeField('Message-ID', messageId));
   }
-  if (!findField(split.fields, 'date'))
-    added.push(makeField('Date', input.now.toUTCString().replace('GMT', '+0000')));
+  if (!findField(split.fields, 'date')) added.push(makeField('Date', rfc5322Date(input.now)));
   return { split, added, messageId };
 }
 

@@ -5,7 +5,14 @@ import { audit } from '../../core/audit.ts';
 import { errName } from '../../core/log.ts';
 import type { Selectable } from 'kysely';
 import type { ContactsTable } from '../../core/db/schema.ts';
-import { idleMs, MAX_FAILURES, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
+import {
+  idleMs,
+  MAX_FAILURES,
+  newSession,
+  pickupIdSchema,
+  setSessionCookie,
+  sha256,
+} from './pickup-session.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
 import { UnlockLimiter } from './limit.ts';
 import { sessionRoutes } from './session.ts';

@@ -5,13 +5,13 @@ import { errName } from '../../core/log.ts';
 import { checkKey, kdfSchema } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError, route, send } from './http.ts';
-import { idleMs, requestSessionHash, SESSION_MAX_MS, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, requestSessionHash, SESSION_MAX_MS, setSessionCookie, sha256 } from './pickup-session.ts';
 import { acceptReply, replySchema } from './replies.ts';
 
 /**
  * Everything behind unlock: the contact's messages (ciphertext only), the senders' public keys, replies,
  * a new secret, an own key, logout. A session is a random token in an HttpOnly, SameSite=Strict cookie
- * plus a random key the app sends in the `Sealpost-Session` header (common.ts); the database keeps the
+ * plus a random key the app sends in the `Sealpost-Session` header (pickup-session.ts); the database keeps the
  * SHA-256 of both, ended after `pickup.sessionIdleMinutes` idle or 12 hours.
  */
 interface Session {
