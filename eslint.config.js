@@ -77,6 +77,26 @@ export default tseslint.config(
   layer('webmail', ['cli', 'gateway', 'worker'], [noOpenpgp]),
   layer('cli', [], [noOpenpgp]),
   { files: ['cli/**/*.ts', 'bench/**/*.ts', 'bin/**'], rules: { 'no-console': 'off' } },
+  // Size rules (issue 12): a source file a newcomer can read, a function that fits on a screen. Not tests.
+  {
+    files: ['{core,keys,gateway,worker,webmail,cli,bench,bin}/**/*.{ts,mjs}'],
+    ignores: ['webmail/pickup/**'],
+    rules: {
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Data tables, not logic: the migrations are one list of schema steps, the registry one list of codes.
+    files: ['core/db/migrations.ts', 'core/codes/events.ts', 'core/codes/smtp.ts', 'core/codes/http.ts'],
+    rules: { 'max-lines': 'off', 'max-lines-per-function': 'off' },
+  },
+  {
+    // Temporary, until h12-stores lands: its composition root (createSealpost) reshapes startServices
+    // (89 lines) and createWorkers (125). Remove this entry with that merge.
+    files: ['cli/start.ts', 'worker/index.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
   // The pickup app (browser code, its own bundle): no server code at all, and openpgp.js only in its own
   // boundary module, as keys/openpgp/boundary.ts is for the server.
   ...svelte.configs.recommended,
