@@ -3,7 +3,12 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { encryptAndSign, generateKeyPair, parseEncryptionKey, parseSigningKey } from '../keys/pgp.ts';
+import {
+  encryptAndSign,
+  generateKeyPair,
+  parseEncryptionKey,
+  parseSigningKey,
+} from '../keys/openpgp/index.ts';
 import { startSink } from '../test/helpers/sink.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { BenchClient } from './smtp-client.ts';

@@ -7,7 +7,7 @@ import { Sealer } from '../core/seal.ts';
 import { selfSigned } from '../core/tls.ts';
 import { createCryptoPool, inThreadCrypto } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
-import { generateKeyPair } from '../keys/pgp.ts';
+import { generateKeyPair } from '../keys/openpgp/index.ts';
 import { createSealpost, type Sealpost } from '../cli/sealpost.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { startKeyDirectory, type KeyDirectory } from '../test/helpers/key-directory.ts';

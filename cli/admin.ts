@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
 import { KeyImportError } from '../keys/index.ts';
-import { withContext } from './context.ts';
+import { withContext } from './command-context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
 /** Admin commands: each validates its arguments with zod, opens the context, prints for a person. */

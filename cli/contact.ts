@@ -4,7 +4,7 @@ import { outboundRow, type NewOutboundRow } from '../core/store/index.ts';
 import { receiptMail } from '../gateway/notices.ts';
 import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
-import { openContext, type CliContext } from './context.ts';
+import { openContext, type CliContext } from './command-context.ts';
 import { UsageError } from './io.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../keys/index.ts';
 import { discoverySettings, KeyDiscovery } from '../keys/discovery/index.ts';
 import type { ParsedArgs } from './admin.ts';
-import { withContext } from './context.ts';
+import { withContext } from './command-context.ts';
 import { UsageError } from './io.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Code } from './errors.ts';
+import type { AdminHttpCode, LogEventCode, PickupHttpCode, SmtpCode } from './codes/index.ts';
 
 /**
  * Logging that cannot carry content. The only fields a log line may have are the ones named here, and
@@ -40,7 +40,8 @@ export interface LogFields {
   outcome?: string; // what recording a key did (stored, known, held, replaced, rejected)
 }
 
-export type EventCode = Code | `${Uppercase<string>}_${Uppercase<string>}`;
+/** A code of the registry (core/codes/): a log line names no event that docs/codes.md does not list. */
+export type EventCode = SmtpCode | LogEventCode | PickupHttpCode | AdminHttpCode;
 
 export interface Log {
   info(code: EventCode, fields?: LogFields): void;

@@ -1,22 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import type { SMTPServerDataStream } from 'smtp-server';
 import { smtpError, type Code } from '../core/errors.ts';
-import type { Log } from '../core/log.ts';
 import { readAtEdge, type EdgeProblem, type SplitMessage } from '../keys/index.ts';
+import type { EdgeCodes, SmtpListener } from './smtp-reply.ts';
 
 /**
  * The edge of both SMTP listeners (submission and inbound): read DATA with a size cap, then decide once
- * what the message is (keys/edge.ts, DESIGN.md invariant 8) — before any stage looks at a header field.
- * Each listener passes its own codes.
+ * what the message is (keys/mime/edge.ts, DESIGN.md invariant 8) — before any stage looks at a header field.
+ * Each listener passes its own codes (SmtpListener, gateway/smtp-reply.ts).
  */
-export interface EdgeCodes {
-  /** 550 5.6.0: no header section at all. */
-  invalid: Code;
-  /** 550 5.6.0: a header that two readers could read differently. */
-  ambiguous: Code;
-  /** 552 5.3.4: more header than MAX_HEADER_BYTES / MAX_HEADER_FIELDS. */
-  headerTooBig: Code;
-}
 
 /**
  * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
@@ -47,19 +39,36 @@ export async function readCapped(
 }
 
 /**
+ * DATA read with the size cap: the bytes, or the listener's size refusal (logged with the byte count,
+ * thrown as the SMTP reply). `raw` is mutable so that the caller can let go of the message early.
+ */
+export async function readData(
+  listener: SmtpListener,
+  session: string,
+  stream: SMTPServerDataStream,
+  cap: number,
+): Promise<{ raw: Buffer }> {
+  const read = await readCapped(stream, cap);
+  if (!read.exceeded) return { raw: read.raw };
+  const code = listener.codes.edge.sizeExceeded;
+  listener.log.info(code, { session, bytes: stream.byteLength });
+  throw smtpError(code);
+}
+
+/**
  * The message as every later stage reads it (line ends CRLF) and its header fields, or the refusal: logged
  * with the listener's code and the problem (a fixed word, never content), and thrown as the SMTP reply.
  */
 export function atEdge(
-  log: Log,
+  listener: SmtpListener,
   session: string,
   raw: Buffer,
-  codes: EdgeCodes,
 ): { raw: Buffer; split: SplitMessage } {
   const reading = readAtEdge(raw);
   if (reading.ok) return { raw: reading.raw, split: reading.split };
+  const codes = listener.codes.edge;
   const code = codeFor(reading.problem, codes);
-  log.info(code, { session, reason: reading.problem });
+  listener.log.info(code, { session, reason: reading.problem });
   throw smtpError(code, code === codes.ambiguous ? reading.problem : undefined);
 }
 

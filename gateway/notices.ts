@@ -1,3 +1,5 @@
+import { rfc5322Date } from '../core/rfc5322-date.ts';
+
 /**
  * The mails Sealpost writes about pickups (DESIGN.md "Pickup crypto"), in German (default) and English:
  * - the **notification** to the recipient: who wrote (a display name), the link, nothing else — no
@@ -138,7 +140,7 @@ function mail(head: MailHead, subject: string, lines: readonly string[], lang: L
     `From: ${encodeWord(head.from.name)} <${head.from.address}>`,
     `To: <${head.to}>`,
     `Subject: ${encodeText(subject)}`,
-    `Date: ${head.date.toUTCString().replace('GMT', '+0000')}`,
+    `Date: ${rfc5322Date(head.date)}`,
     `Message-ID: ${head.messageId}`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',

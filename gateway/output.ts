@@ -6,7 +6,7 @@ import {
   type SigningKey,
   type SplitMessage,
 } from '../keys/index.ts';
-import type { AcceptedRecipient, GatewayContext } from './context.ts';
+import type { AcceptedRecipient, GatewayContext } from './submission-context.ts';
 
 /**
  * The per-recipient output builders (DESIGN.md "The gateway pipeline", step 4). Every copy is built in

@@ -8,7 +8,7 @@ import {
   type PreparedMessage,
   type SigningKey,
 } from '../keys/index.ts';
-import type { GatewayContext } from './context.ts';
+import type { GatewayContext } from './submission-context.ts';
 import { notificationMail, receiptMail } from './notices.ts';
 
 /**

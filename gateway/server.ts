@@ -3,13 +3,13 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import { smtpError } from '../core/errors.ts';
 import { errName } from '../core/log.ts';
 import { connectionLimit, type ConnectionLimit } from './connection-limit.ts';
-import { createContext, type GatewayContext, type GatewayDeps } from './context.ts';
+import { createContext, type GatewayContext, type GatewayDeps } from './submission-context.ts';
 import { onAuth } from './stages/auth.ts';
 import { onData } from './stages/data.ts';
 import { onMailFrom } from './stages/mail-from.ts';
 import { onRcptTo } from './stages/rcpt-to.ts';
 
-export type { GatewayDeps } from './context.ts';
+export type { GatewayDeps } from './submission-context.ts';
 
 export interface Gateway {
   /** Bind both ports (from config; 0 picks a free port) and report where they are. */

@@ -1,6 +1,6 @@
 import { newId } from '../core/ids.ts';
 import { outboundRow, type Stores } from '../core/store/index.ts';
-import type { GatewayContext } from './context.ts';
+import type { GatewayContext } from './submission-context.ts';
 import type { Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
 

@@ -4,7 +4,7 @@ import type { ContactsTable, Database } from '../core/db/schema.ts';
 import { newId, normaliseAddress } from '../core/ids.ts';
 import { createStores, type StalePickup, type Stores } from '../core/store/index.ts';
 import type { CryptoPool } from './crypto-pool.ts';
-import { parseEncryptionKey, type EncryptionKey } from './pgp.ts';
+import { parseEncryptionKey, type EncryptionKey } from './openpgp/index.ts';
 
 /**
  * Pickup contacts (DESIGN.md "Pickup crypto"). A new contact's code exists only in memory here and in the

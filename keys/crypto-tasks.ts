@@ -6,7 +6,7 @@ import {
   newAccessCode,
   newKdf,
 } from './access-code.ts';
-import { generateContactKeyPair } from './pgp.ts';
+import { generateContactKeyPair } from './openpgp/index.ts';
 
 /**
  * The CPU-heavy work that runs in the crypto pool's threads (keys/crypto-pool.ts), never on the event loop

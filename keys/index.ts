@@ -11,10 +11,10 @@ export {
   type SenderKey,
   type ImportResult,
   type KeyListing,
-} from './store.ts';
-export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime.ts';
-export { readAtEdge, toCrlf, type EdgeProblem, type EdgeReading } from './edge.ts';
-export { authorProblem, parseMailbox, type AuthorProblem, type Mailbox } from './author.ts';
+} from './store/index.ts';
+export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime/mime.ts';
+export { readAtEdge, toCrlf, type EdgeProblem, type EdgeReading } from './mime/edge.ts';
+export { authorProblem, parseMailbox, type AuthorProblem, type Mailbox } from './mime/author.ts';
 export {
   buildPgpMime,
   buildPickupCiphertext,
@@ -24,7 +24,7 @@ export {
   wrapEncrypted,
   OBSCURED_SUBJECT,
   type PreparedMessage,
-} from './pgpmime.ts';
+} from './mime/pgpmime.ts';
 export { createCryptoPool, defaultCryptoThreads, inThreadCrypto, type CryptoPool } from './crypto-pool.ts';
 export {
   ContactStore,
@@ -48,7 +48,7 @@ export {
   type KeyProblem,
   type EncryptionKey,
   type SigningKey,
-} from './pgp.ts';
+} from './openpgp/index.ts';
 export {
   evaluate,
   matchRule,
@@ -57,7 +57,7 @@ export {
   type Verdict,
   type VerdictKind,
   type KeyFact,
-} from './policy.ts';
+} from './policy/evaluate.ts';
 export {
   RecipientKeys,
   decideRecipient,
@@ -67,7 +67,7 @@ export {
   type RecipientDecision,
   type RefreshResult,
   type Resolution,
-} from './recipient-keys.ts';
+} from './policy/recipient-keys.ts';
 export {
   explain,
   formatExplanation,
@@ -75,5 +75,5 @@ export {
   type Explanation,
   type ExplainDeps,
   type RecipientExplanation,
-} from './explain.ts';
-export { replyForPractice } from './reply-inner.ts';
+} from './policy/explain.ts';
+export { replyForPractice } from './verdict-line/reply-inner.ts';

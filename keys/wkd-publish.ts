@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../core/db/schema.ts';
 import { wkdHash } from './discovery/wkd.ts';
-import { publishedKey } from './pgp.ts';
+import { publishedKey } from './openpgp/index.ts';
+import { activeSenderKeysInDomain } from './store/index.ts';
 
 /**
  * WKD publishing (DESIGN.md "Keys"; docs/discovery.md "Publishing (WKD)"): the active sender keys, found by
@@ -19,13 +20,7 @@ async function activeSenderKeys(db: Kysely<Database>, domain: string) {
   const d = domain.toLowerCase();
   // The domain check keeps LIKE's wildcards (`%`, `_`) out of the pattern; the suffix test is exact.
   if (!WKD_DOMAIN.test(d)) return [];
-  const rows = await db
-    .selectFrom('sender_keys')
-    .select(['address', 'public_key'])
-    .where('active', '=', 1)
-    .where('address', 'like', `%@${d}`)
-    .execute();
-  return rows.filter((r) => r.address.endsWith(`@${d}`));
+  return activeSenderKeysInDomain(db, d);
 }
 
 /** Whether Sealpost publishes keys for `domain`: it has an active sender key of an address there. */

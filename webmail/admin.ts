@@ -10,7 +10,7 @@ import { postGuard } from './api/http.ts';
 
 /**
  * The admin API (docs/admin-api.md), under /api/admin, for the console and for scripts: key changes
- * waiting for a decision, the decision, and "what would happen to this mail" (keys/explain.ts). Every
+ * waiting for a decision, the decision, and "what would happen to this mail" (keys/policy/explain.ts). Every
  * request authenticates (webmail/admin-auth.ts); answers are JSON with ADM_* codes (webmail/admin-http.ts).
  *
  *   GET  /key-changes?status=held|all       { keyChanges: [...] }, newest first (default: held)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CODES, type Code } from '../core/errors.ts';
+import { rfc5322Date } from '../core/rfc5322-date.ts';
 
 /**
  * RFC 3464 delivery status notifications. Invariant (DESIGN.md 2): a bounce never holds content. The
@@ -102,7 +103,7 @@ export function buildDsn(input: DsnInput): Buffer {
     `From: Mail Delivery System <MAILER-DAEMON@${input.hostname}>`,
     `To: <${octets(input.sender)}>`,
     'Subject: =?utf-8?Q?Unzustellbar_/_Undeliverable?=',
-    `Date: ${input.date.toUTCString().replace('GMT', '+0000')}`,
+    `Date: ${rfc5322Date(input.date)}`,
     `Message-ID: ${input.messageId}`,
     'Auto-Submitted: auto-replied',
     'MIME-Version: 1.0',

@@ -6,7 +6,7 @@ import { decryptReply, replyForPractice, type KeyStore } from '../keys/index.ts'
  * `pickup.replyDelivery: decrypt` (DESIGN.md "Reply"): the worker opens a pickup reply with the sender's
  * key and delivers the inner message, marked with a `Sealpost-Security` field that Sealpost alone computes,
  * into the practice's own mailbox (the relay; TLS as for every delivery), From the contact whose key it is
- * and with look-alikes of Sealpost's visible line marked (keys/reply-inner.ts). When it cannot be opened
+ * and with look-alikes of Sealpost's visible line marked (keys/verdict-line/reply-inner.ts). When it cannot be opened
  * (or read through), the reply goes out as it is — still encrypted: the fallback is never clear text.
  */
 export async function replyForDelivery(

@@ -1,8 +1,8 @@
 import { errName } from '../../core/log.ts';
-import { autocryptFinding } from '../../keys/autocrypt.ts';
-import { readAnyKey, toEncryptionKey, type EncryptionKey } from '../../keys/pgp.ts';
-import type { SplitMessage } from '../../keys/mime.ts';
-import type { InboundContext } from './context.ts';
+import { autocryptFinding } from './autocrypt-header.ts';
+import { readAnyKey, toEncryptionKey, type EncryptionKey } from '../../keys/openpgp/index.ts';
+import type { SplitMessage } from '../../keys/mime/mime.ts';
+import type { InboundContext } from './inbound-context.ts';
 import { dkimProof } from './dkim.ts';
 
 /**

@@ -1,11 +1,12 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
-import { INBOUND_EDGE_CODES, INBOUND_REPLY_CODES, type InboundContext } from './context.ts';
-import { atEdge, readCapped } from '../edge.ts';
-import { answerData } from '../reply.ts';
+import type { InboundContext } from './inbound-context.ts';
+import { atEdge, readData } from '../edge.ts';
+import { answerData } from '../smtp-reply.ts';
 import { variantsOf, type Variant } from './message.ts';
 import { relayFailureCode } from './relay.ts';
+import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
  * DATA of the inbound listener, in line and without a spool: read the message (size-capped), decrypt in
@@ -19,7 +20,7 @@ export function onData(ctx: InboundContext) {
     session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
   ): void => {
-    answerData(ctx.deps.log, INBOUND_REPLY_CODES, session, () => data(ctx, stream, session), callback);
+    answerData(ctx.listener, session, () => data(ctx, stream, session), callback);
   };
 }
 
@@ -27,14 +28,10 @@ async function data(ctx: InboundContext, stream: SMTPServerDataStream, session: 
   const { log, config } = ctx.deps;
   const tx = ctx.sessions.get(session);
   ctx.sessions.delete(session); // one DATA per transaction, whatever happens below
-  const read = await readCapped(stream, config.limits.maxMessageBytes);
-  if (read.exceeded) {
-    log.info('IN_SIZE_EXCEEDED', { session: session.id, bytes: stream.byteLength });
-    throw smtpError('IN_SIZE_EXCEEDED');
-  }
+  const read = await readData(ctx.listener, session.id, stream, config.limits.maxMessageBytes);
   if (!tx || tx.recipients.length === 0) throw smtpError('IN_TEMP_FAILURE');
   // One reading (invariant 8): what the edge refuses is refused before anything looks at it.
-  const message = atEdge(log, session.id, read.raw, INBOUND_EDGE_CODES).raw;
+  const message = atEdge(ctx.listener, session.id, read.raw).raw;
   const started = Date.now();
   const trace = received(ctx, session);
   const variants = await variantsOf(ctx, message, tx, session.id);
@@ -74,7 +71,7 @@ async function relay(
 /** Our trace field (RFC 5321 §4.4); the HELO name is the client's claim, reduced to safe characters. */
 function received(ctx: InboundContext, session: SMTPServerSession): Buffer {
   const helo = (session.hostNameAppearsAs || 'unknown').replace(/[^A-Za-z0-9.:[\]-]/g, '').slice(0, 255);
-  const date = ctx.deps.clock.now().toUTCString().replace('GMT', '+0000');
+  const date = rfc5322Date(ctx.deps.clock.now());
   const via = session.secure ? 'ESMTPS' : 'ESMTP';
   return Buffer.from(
     `Received: from ${helo} ([${session.remoteAddress}])\r\n\tby ${ctx.deps.config.hostname} (Sealpost) with ${via}; ${date}\r\n`,

@@ -1,7 +1,8 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { domainOf, isAddress, normaliseAddress } from '../../core/ids.ts';
-import { answer, type InboundContext } from './context.ts';
+import type { InboundContext } from './inbound-context.ts';
+import { answer } from '../smtp-reply.ts';
 
 /**
  * MAIL FROM and RCPT TO of the inbound listener. Anyone may send (this is the practice's MX), but only to
@@ -11,7 +12,7 @@ import { answer, type InboundContext } from './context.ts';
 export function onMailFrom(ctx: InboundContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) =>
     answer(
-      ctx,
+      ctx.listener,
       session,
       async () => {
         ctx.sessions.delete(session);
@@ -26,7 +27,7 @@ export function onMailFrom(ctx: InboundContext) {
 
 export function onRcptTo(ctx: InboundContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) =>
-    answer(ctx, session, () => rcptTo(ctx, address, session), callback);
+    answer(ctx.listener, session, () => rcptTo(ctx, address, session), callback);
 }
 
 async function rcptTo(ctx: InboundContext, address: SMTPServerAddress, session: SMTPServerSession) {

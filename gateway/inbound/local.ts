@@ -1,5 +1,5 @@
 import { domainOf } from '../../core/ids.ts';
-import type { InboundContext } from './context.ts';
+import type { InboundContext } from './inbound-context.ts';
 
 /**
  * Which From addresses are the practice's own, for the purposes of trust: an address of a local domain —

@@ -1,8 +1,8 @@
-import { assembleDecrypted, contentFields, passThrough } from '../../keys/inbound.ts';
-import { withNotice, type Marked } from '../../keys/inbound-notice.ts';
-import { neutralise, serialise } from '../../keys/look-alike-mime.ts';
-import { MimeError, withCrlf, type SplitMessage } from '../../keys/mime.ts';
-import { parseEntity, type MimeEntity } from '../../keys/mime-tree.ts';
+import { assembleDecrypted, contentFields, passThrough } from './mime.ts';
+import { withNotice, type Marked } from '../../keys/verdict-line/notice.ts';
+import { neutralise, serialise } from '../../keys/verdict-line/look-alike-mime.ts';
+import { MimeError, withCrlf, type SplitMessage } from '../../keys/mime/mime.ts';
+import { parseEntity, type MimeEntity } from '../../keys/mime/mime-tree.ts';
 import { noticeLine, securityField, type InboundOutcome, type Language, type LookAlike } from './verdict.ts';
 
 const CRLF = Buffer.from('\r\n');

@@ -1,18 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import { smtpError } from '../../core/errors.ts';
-import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from '../../keys/inbound.ts';
-import { base64Lines, withNotice } from '../../keys/inbound-notice.ts';
-import { markText } from '../../keys/look-alike.ts';
-import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime.ts';
+import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from './mime.ts';
+import { base64Lines, withNotice } from '../../keys/verdict-line/notice.ts';
+import { markText } from '../../keys/verdict-line/look-alike.ts';
+import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime/mime.ts';
 import {
   decryptInbound,
   verifyDetached,
   type EncryptionKey,
   type SignatureCheck,
   type SigningKey,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 import { autocryptOffer, learnAutocrypt } from './autocrypt.ts';
-import type { InboundContext, InboundTransaction } from './context.ts';
+import type { InboundContext, InboundTransaction } from './inbound-context.ts';
 import { isLocalAddress } from './local.ts';
 import { checkLookAlikes, mimeFields, original } from './look-alike.ts';
 import { noticeLine, securityField, type InboundOutcome, type Language } from './verdict.ts';

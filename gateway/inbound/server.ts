@@ -2,12 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { errName } from '../../core/log.ts';
 import { connectionLimit } from '../connection-limit.ts';
-import { createInboundContext, type InboundDeps } from './context.ts';
+import { createInboundContext, type InboundDeps } from './inbound-context.ts';
 import { onData } from './data.ts';
 import { onMailFrom, onRcptTo } from './envelope.ts';
 import { SMTP_DRAIN_MS } from '../server.ts';
 
-export type { InboundDeps } from './context.ts';
+export type { InboundDeps } from './inbound-context.ts';
 
 export interface Inbound {
   /** Bind config.inboundPort (0 picks a free port) and report it. */

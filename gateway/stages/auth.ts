@@ -6,7 +6,8 @@ import type {
 import { smtpError } from '../../core/errors.ts';
 import { normaliseAddress } from '../../core/ids.ts';
 import { errName } from '../../core/log.ts';
-import { sessionState, toReply, type GatewayContext } from '../context.ts';
+import { sessionState, type GatewayContext } from '../submission-context.ts';
+import { toSmtpReply } from '../smtp-reply.ts';
 
 /** SMTP AUTH never carries more than this; a longer "login" is garbage and is not worth a database query. */
 const MAX_LOGIN_LENGTH = 254;
@@ -25,7 +26,7 @@ export function onAuth(ctx: GatewayContext) {
   ): void => {
     authenticate(ctx, auth, session).then(
       (login) => callback(null, { user: login }),
-      (err: unknown) => callback(toReply(ctx, session, err)),
+      (err: unknown) => callback(toSmtpReply(ctx.listener, session, err)),
     );
   };
 }

@@ -2,16 +2,10 @@ import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { acceptedReply, smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
 import { authorProblem, MimeError, type PreparedMessage, type SplitMessage } from '../../keys/index.ts';
-import {
-  GATEWAY_EDGE_CODES,
-  GATEWAY_REPLY_CODES,
-  sessionState,
-  type GatewayContext,
-  type Transaction,
-} from '../context.ts';
-import { atEdge, readCapped } from '../edge.ts';
+import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
+import { atEdge, readData } from '../edge.ts';
 import { encodeWord } from '../notices.ts';
-import { answerData } from '../reply.ts';
+import { answerData } from '../smtp-reply.ts';
 import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
 import { buildPickup, type PickupCopy } from '../pickup.ts';
 import { spool } from '../spool.ts';
@@ -47,7 +41,7 @@ export function onData(ctx: GatewayContext) {
     session: SMTPServerSession,
     callback: (err?: Error | null, message?: string) => void,
   ): void => {
-    answerData(ctx.deps.log, GATEWAY_REPLY_CODES, session, () => data(ctx, stream, session), callback);
+    answerData(ctx.listener, session, () => data(ctx, stream, session), callback);
   };
 }
 
@@ -56,15 +50,11 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   const state = sessionState(ctx, session);
   const tx = state.tx;
   state.tx = undefined; // one DATA per transaction, whatever happens below
-  const read = await readCapped(stream, ctx.deps.config.limits.maxMessageBytes);
-  if (read.exceeded) {
-    log.info('GW_SIZE_EXCEEDED', { session: session.id, bytes: stream.byteLength });
-    throw smtpError('GW_SIZE_EXCEEDED');
-  }
+  const read = await readData(ctx.listener, session.id, stream, ctx.deps.config.limits.maxMessageBytes);
   const user = state.user;
   if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
   const bytes = read.raw.length;
-  const edge = { split: atEdge(log, session.id, read.raw, GATEWAY_EDGE_CODES).split };
+  const edge = { split: atEdge(ctx.listener, session.id, read.raw).split };
   read.raw = EMPTY;
   const author = await checkAuthor(ctx, edge.split, user, tx, session.id);
 
@@ -111,7 +101,7 @@ function verdictCounts(tx: Transaction): Record<'pgp' | 'pickup' | 'plain', numb
 
 /**
  * The header `From:` (and `Sender:`) must be one of the user's own addresses, as the envelope's is
- * (keys/author.ts): 553 GW_FROM_NOT_ALLOWED otherwise. Returns the From value to add when there is none:
+ * (keys/mime/author.ts): 553 GW_FROM_NOT_ALLOWED otherwise. Returns the From value to add when there is none:
  * the envelope sender with its display name.
  */
 async function checkAuthor(

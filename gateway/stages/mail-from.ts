@@ -1,7 +1,8 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { isAddress, normaliseAddress } from '../../core/ids.ts';
-import { answer, sessionState, type GatewayContext } from '../context.ts';
+import { sessionState, type GatewayContext } from '../submission-context.ts';
+import { answer } from '../smtp-reply.ts';
 
 /**
  * Stage 2, MAIL FROM: the envelope sender must be an address the authenticated user may send as
@@ -9,7 +10,7 @@ import { answer, sessionState, type GatewayContext } from '../context.ts';
  */
 export function onMailFrom(ctx: GatewayContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) =>
-    answer(ctx, session, () => mailFrom(ctx, address, session), callback);
+    answer(ctx.listener, session, () => mailFrom(ctx, address, session), callback);
 }
 
 async function mailFrom(ctx: GatewayContext, address: SMTPServerAddress, session: SMTPServerSession) {

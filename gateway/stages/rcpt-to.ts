@@ -1,7 +1,8 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { isAddress, normaliseAddress } from '../../core/ids.ts';
-import { answer, sessionState, type GatewayContext, type Transaction } from '../context.ts';
+import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
+import { answer } from '../smtp-reply.ts';
 import { decideRecipient } from '../../keys/index.ts';
 
 /**
@@ -13,7 +14,7 @@ import { decideRecipient } from '../../keys/index.ts';
  */
 export function onRcptTo(ctx: GatewayContext) {
   return (address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void) =>
-    answer(ctx, session, () => rcptTo(ctx, address, session), callback);
+    answer(ctx.listener, session, () => rcptTo(ctx, address, session), callback);
 }
 
 async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: SMTPServerSession) {

@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Log } from '../../core/log.ts';
-import { narrowKeyToAddress, type KeyProblem } from '../pgp.ts';
+import { narrowKeyToAddress, type KeyProblem } from '../openpgp/index.ts';
 import { TtlCache } from './cache.ts';
 import { fetchKey, type FetchOutcome } from './fetch.ts';
 import { VksGate } from './vks-gate.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { ContactStore } from '../../keys/index.ts';
-import { generateKeyPair } from '../../keys/pgp.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import type { Browser } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
-import { decryptAndVerify, parseEncryptionKey } from '../../keys/pgp.ts';
+import { decryptAndVerify, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { newPage, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';

@@ -9,7 +9,7 @@ import { PolicyRuleStore } from '../../core/policy-rules.ts';
 import { Sealer } from '../../core/seal.ts';
 import { UserStore } from '../../core/users.ts';
 import { explain, KeyStore, RecipientKeys } from '../../keys/index.ts';
-import { generateKeyPair } from '../../keys/pgp.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import { createApp } from '../../webmail/app.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { FIXTURE_NOW } from './keys.ts';
@@ -20,7 +20,7 @@ import { tmpDir } from './tmp.ts';
 /**
  * The webmail app on 127.0.0.1:0 over a fresh test database, for the admin API: an admin (ADMIN), a sender
  * who is no admin (SENDER, with a sender key), a KeyStore under the `hold` key-change policy, and the real
- * explain (keys/explain.ts) without network discovery. The clock is fixed; the login limits count in the
+ * explain (keys/policy/explain.ts) without network discovery. The clock is fixed; the login limits count in the
  * shared test Redis (real time), under a prefix of the app's own.
  *
  *   const a = await startAdminApp({ kind });

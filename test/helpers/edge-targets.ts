@@ -4,7 +4,7 @@ import { ANNA, startTestInbound, type TestInbound } from './inbound.ts';
 import { rawSmtpSession, type RawSmtpSession, type SmtpReply } from './raw-smtp.ts';
 
 /**
- * Both listeners at once, for tests of the edge (keys/edge.ts): the submission gateway with anna logged in
+ * Both listeners at once, for tests of the edge (keys/mime/edge.ts): the submission gateway with anna logged in
  * and a pinned key for bob@clinic.example, and the inbound listener relaying to a real sink; one raw SMTP
  * connection to each (bytes sent as they are). `submit` / `receive` answer `{ code, text, ours }` where
  * `ours` is the [CODE] of the reply.

@@ -18,7 +18,7 @@ import type { UserStore } from '../../core/users.ts';
 import type { Gateway, GatewayDeps } from '../../gateway/index.ts';
 import type { KeyStore } from '../../keys/index.ts';
 import { createSealpost, type Sealpost, type Service } from '../../cli/sealpost.ts';
-import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
+import { generateKeyPair, parseSigningKey, type SigningKey } from '../../keys/openpgp/index.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { sharedRedis, uniquePrefix } from './redis.ts';
 import { testCryptoPool } from './crypto-pool.ts';

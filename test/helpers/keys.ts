@@ -10,8 +10,8 @@ import {
   parseSigningKey,
   type EncryptionKey,
   type SigningKey,
-} from '../../keys/pgp.ts';
-import { KeyStore } from '../../keys/store.ts';
+} from '../../keys/openpgp/index.ts';
+import { KeyStore } from '../../keys/store/index.ts';
 import { openTestDb, type TestDb } from './db.ts';
 import { captureLog } from './log.ts';
 
@@ -71,7 +71,7 @@ export interface TestKeyPair {
   privateKey: string; // armored, unprotected
 }
 
-/** A fresh sender-style key pair (Ed25519/Cv25519 by keys/pgp.ts), created at `now`. */
+/** A fresh sender-style key pair (Ed25519/Cv25519 by keys/openpgp/), created at `now`. */
 export async function freshKeyPair(address: string, now: Date = FIXTURE_NOW): Promise<TestKeyPair> {
   const pair = await generateKeyPair({ address, name: 'Test Sender', now });
   return {

@@ -7,7 +7,7 @@ import {
   parseBinarySigningKey,
   parseEncryptionKey,
   type SigningKey,
-} from '../../keys/pgp.ts';
+} from '../../keys/openpgp/index.ts';
 
 /**
  * What the pickup app does, done from Node against the real API: for API and security tests (the browser

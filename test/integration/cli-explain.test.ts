@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Explanation } from '../../keys/index.ts';
-import { generateKeyPair } from '../../keys/pgp.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import { tmpDir } from '../helpers/tmp.ts';
 
 /**

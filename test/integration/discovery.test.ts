@@ -9,7 +9,7 @@ import {
 } from '../../keys/discovery/index.ts';
 import { retryAfterMs } from '../../keys/discovery/vks-gate.ts';
 import { parseConfig } from '../../core/config.ts';
-import { binaryPublic, checkParsedKey, keyFacts, readAnyKey } from '../../keys/pgp.ts';
+import { binaryPublic, checkParsedKey, keyFacts, readAnyKey } from '../../keys/openpgp/index.ts';
 import { generateTestCa, startKeyDirectory, type KeyDirectory } from '../helpers/key-directory.ts';
 import { FIXTURE_NOW, fixturePublicKey } from '../helpers/keys.ts';
 import { captureLog } from '../helpers/log.ts';

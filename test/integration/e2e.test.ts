@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
-import { decryptAndVerify, parseEncryptionKey } from '../../keys/pgp.ts';
+import { decryptAndVerify, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import type { Workers } from '../../worker/index.ts';
 import { SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { EncryptionKey } from '../../keys/index.ts';
-import { decryptAndVerify } from '../../keys/pgp.ts';
+import { decryptAndVerify } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { replyCode, SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 

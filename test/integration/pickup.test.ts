@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { ContactStore } from '../../keys/index.ts';
-import { decryptAndVerify, generateKeyPair } from '../../keys/pgp.ts';
+import { decryptAndVerify, generateKeyPair } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { extractArmoredPayload } from '../helpers/interop.ts';

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { simpleParser } from 'mailparser';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
 import PostalMime from 'postal-mime';
-import { authorProblem, parseMailbox } from '../../keys/author.ts';
-import { readAtEdge, toCrlf } from '../../keys/edge.ts';
-import { fromAddress } from '../../keys/inbound.ts';
-import { splitMessage } from '../../keys/mime.ts';
+import { authorProblem, parseMailbox } from '../../keys/mime/author.ts';
+import { readAtEdge, toCrlf } from '../../keys/mime/edge.ts';
+import { fromAddress } from '../../gateway/inbound/mime.ts';
+import { splitMessage } from '../../keys/mime/mime.ts';
 
 /**
  * The fuzzer for "one reading of a message" (issue 11, finding 7; DESIGN.md invariant 8), fast-check over

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import PostalMime from 'postal-mime';
-import { decryptAndVerify } from '../../keys/pgp.ts';
-import { splitMessage } from '../../keys/mime.ts';
+import { decryptAndVerify } from '../../keys/openpgp/index.ts';
+import { splitMessage } from '../../keys/mime/mime.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import {
   replyCode,

@@ -11,7 +11,7 @@ import { peer, pgpMimeMail } from '../helpers/peers.ts';
  * `<addr>`" of the From value — also one inside a quoted display name — so `From: "<known@…>"
  * <chef@bank.example>` signed with known's key was relayed as `signature=valid; signer=known@…` while the
  * practice's mail program showed chef@bank.example as the sender. The From is now read as every reader
- * reads it (keys/author.ts): the signature is checked against chef's keys only, and is unknown-key.
+ * reads it (keys/mime/author.ts): the signature is checked against chef's keys only, and is unknown-key.
  */
 const KNOWN = 'gpg25519@example.org';
 const pub = readFileSync('test/fixtures/keys/gpg25519.pub.asc', 'utf8');

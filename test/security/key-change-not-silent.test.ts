@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../core/config.ts';
 import { discoverySettings, KeyDiscovery } from '../../keys/discovery/index.ts';
 import { RecipientKeys } from '../../keys/index.ts';
-import { binaryPublic, readAnyKey } from '../../keys/pgp.ts';
+import { binaryPublic, readAnyKey } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startKeyDirectory, type KeyDirectory } from '../helpers/key-directory.ts';

@@ -11,7 +11,7 @@ import { silentLog } from '../../core/log.ts';
 import { PolicyRuleStore } from '../../core/policy-rules.ts';
 import { createDeliverQueue, enqueueDeliveries } from '../../core/queue-client.ts';
 import { connectRedis, type RedisTarget } from '../../core/redis.ts';
-import { decryptAndVerify } from '../../keys/pgp.ts';
+import { decryptAndVerify } from '../../keys/openpgp/index.ts';
 import { createWorkers } from '../../worker/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { replyCode, SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';

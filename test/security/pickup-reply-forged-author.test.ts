@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { encryptAndSign, parseEncryptionKey } from '../../keys/pgp.ts';
+import { encryptAndSign, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { api, linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';

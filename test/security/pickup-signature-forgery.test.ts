@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import type { Browser } from 'playwright-core';
-import { generateKeyPair, parseEncryptionKey, parseSigningKey } from '../../keys/pgp.ts';
+import { generateKeyPair, parseEncryptionKey, parseSigningKey } from '../../keys/openpgp/index.ts';
 import { newPage, pickupLink, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import type { Browser, Page } from 'playwright-core';
-import { parseEncryptionKey } from '../../keys/pgp.ts';
+import { parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { newPage, pickupLink, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';

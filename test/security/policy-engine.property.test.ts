@@ -3,10 +3,16 @@ import fc from 'fast-check';
 import { CODES, isTemporary } from '../../core/errors.ts';
 import type { PolicyRule } from '../../core/policy-rules.ts';
 import type { EncryptionKey } from '../../keys/index.ts';
-import { evaluate, matchRule, ruleSpecificity, type KeyFact, type PolicyFacts } from '../../keys/policy.ts';
+import {
+  evaluate,
+  matchRule,
+  ruleSpecificity,
+  type KeyFact,
+  type PolicyFacts,
+} from '../../keys/policy/evaluate.ts';
 
 /**
- * The policy engine's invariants (keys/policy.ts, docs/gateway.md "Policy"; DESIGN.md invariant 1, fail
+ * The policy engine's invariants (keys/policy/evaluate.ts, docs/gateway.md "Policy"; DESIGN.md invariant 1, fail
  * closed), checked by fast-check over random recipients, rule sets, key facts and switches:
  *  - never `plain` unless the most specific rule for the recipient is a `plain` rule, and never while a
  *    usable key exists or the lookup failed (no silent downgrade);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decryptAndVerify, parseSigningKey, type SigningKey } from '../../keys/pgp.ts';
+import { decryptAndVerify, parseSigningKey, type SigningKey } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { dbContains, SENDER } from '../helpers/gateway.ts';
 import { linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { parseAutocrypt } from '../../keys/autocrypt.ts';
-import { assembleDecrypted, classify, contentFields, unwrapPayload } from '../../keys/inbound.ts';
-import { quotedPrintable, withNotice } from '../../keys/inbound-notice.ts';
-import { splitMessage } from '../../keys/mime.ts';
-import { multipartChildren, parseEntity } from '../../keys/mime-tree.ts';
+import { parseAutocrypt } from '../../gateway/inbound/autocrypt-header.ts';
+import { assembleDecrypted, classify, contentFields, unwrapPayload } from '../../gateway/inbound/mime.ts';
+import { quotedPrintable, withNotice } from '../../keys/verdict-line/notice.ts';
+import { splitMessage } from '../../keys/mime/mime.ts';
+import { multipartChildren, parseEntity } from '../../keys/mime/mime-tree.ts';
 
 /** Structure only: which inbound messages may be decrypted, and where the visible line goes. */
 const ARMOR = '-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA0xyz\r\n=abcd\r\n-----END PGP MESSAGE-----';
@@ -37,7 +37,7 @@ async function render(entity: Buffer) {
   return simpleParser(raw);
 }
 
-describe('inbound: MIME structure (keys/inbound.ts)', () => {
+describe('inbound: MIME structure (gateway/inbound/mime.ts)', () => {
   it('finds the parts between delimiters, ignoring preamble, epilogue and look-alike lines', () => {
     const body = Buffer.from('pre\r\n--b\r\nA\r\n--bx\r\n--b \r\nB\r\n--b--\r\nepilogue');
     const parts = multipartChildren(body, 'b').map((r) => body.subarray(r.start, r.end).toString());
@@ -121,7 +121,7 @@ describe('inbound: MIME structure (keys/inbound.ts)', () => {
   });
 });
 
-describe('inbound: the message handed on (keys/inbound.ts assembleDecrypted)', () => {
+describe('inbound: the message handed on (gateway/inbound/mime.ts assembleDecrypted)', () => {
   const outer = splitMessage(
     mail([
       'From: a@b.example',
@@ -162,7 +162,7 @@ describe('inbound: the message handed on (keys/inbound.ts assembleDecrypted)', (
   });
 });
 
-describe('inbound: the visible line (keys/inbound-notice.ts)', () => {
+describe('inbound: the visible line (keys/verdict-line/notice.ts)', () => {
   it('prepends it to quoted-printable text and to base64 HTML, both of an alternative', async () => {
     const html = Buffer.from('<html><body class="x"><p>Grüße</p></body></html>').toString('base64');
     const parsed = await render(
@@ -225,7 +225,7 @@ describe('inbound: the visible line (keys/inbound-notice.ts)', () => {
   });
 });
 
-describe('inbound: Autocrypt headers (keys/autocrypt.ts)', () => {
+describe('inbound: Autocrypt headers (gateway/inbound/autocrypt-header.ts)', () => {
   it('reads addr and keydata, ignores _attributes, and refuses unknown ones', () => {
     const h = parseAutocrypt('addr=A@B.example; _x=1; prefer-encrypt=mutual; keydata=\r\n AAEC\r\n AwQ=');
     assert.equal(h?.addr, 'a@b.example');

@@ -8,8 +8,8 @@ import {
   encryptAndSign,
   parseEncryptionKey,
   type KeyProblem,
-} from '../../keys/pgp.ts';
-import { KeyImportError } from '../../keys/store.ts';
+} from '../../keys/openpgp/index.ts';
+import { KeyImportError } from '../../keys/store/index.ts';
 import {
   EXPIRED_VALID_FROM,
   EXPIRED_VALID_UNTIL,

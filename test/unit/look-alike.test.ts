@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { decodeQuotedPrintable, quotedPrintable } from '../../keys/inbound-notice.ts';
-import { markHtml } from '../../keys/look-alike-html.ts';
-import { LOOK_ALIKE_MARKERS, lookAlikes, markText } from '../../keys/look-alike.ts';
+import { decodeQuotedPrintable, quotedPrintable } from '../../keys/verdict-line/notice.ts';
+import { markHtml } from '../../keys/verdict-line/look-alike-html.ts';
+import { LOOK_ALIKE_MARKERS, lookAlikes, markText } from '../../keys/verdict-line/look-alike.ts';
 
-/** keys/look-alike.ts: what counts as a look-alike of the visible line, and where its marker goes. */
+/** keys/verdict-line/look-alike.ts: what counts as a look-alike of the visible line, and where its marker goes. */
 const DE = LOOK_ALIKE_MARKERS.de;
 
-describe('look-alikes of the visible line (keys/look-alike.ts)', () => {
+describe('look-alikes of the visible line (keys/verdict-line/look-alike.ts)', () => {
   const disguised: [string, string][] = [
     ['plain', '[Sealpost] Verschlüsselt'],
     ['upper case', '[SEALPOST] Verschlüsselt'],

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendParams, fieldValue, getValue, MimeError, splitMessage, withCrlf } from '../../keys/mime.ts';
+import {
+  appendParams,
+  fieldValue,
+  getValue,
+  MimeError,
+  splitMessage,
+  withCrlf,
+} from '../../keys/mime/mime.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 

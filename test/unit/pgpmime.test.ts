@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fixedClock } from '../../core/clock.ts';
-import { fieldValue, splitMessage, type HeaderField } from '../../keys/mime.ts';
+import { fieldValue, splitMessage, type HeaderField } from '../../keys/mime/mime.ts';
 import {
   checkKey,
   decryptAndVerify,
   STREAM_THRESHOLD,
   type EncryptionKey,
   type SigningKey,
-} from '../../keys/pgp.ts';
-import { buildPgpMime, OBSCURED_SUBJECT, plainCopy, prepare } from '../../keys/pgpmime.ts';
+} from '../../keys/openpgp/index.ts';
+import { buildPgpMime, OBSCURED_SUBJECT, plainCopy, prepare } from '../../keys/mime/pgpmime.ts';
 import { extractArmoredPayload, gpgDecryptVerify, sqDecryptVerify } from '../helpers/interop.ts';
 import {
   FIXTURE_NOW,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { PolicyRule } from '../../core/policy-rules.ts';
-import { evaluate, matchRule, type KeyFact } from '../../keys/policy.ts';
+import { evaluate, matchRule, type KeyFact } from '../../keys/policy/evaluate.ts';
 import type { EncryptionKey } from '../../keys/index.ts';
 
 // evaluate() only reads the state, problem and fingerprint of a key status; the key object is opaque.

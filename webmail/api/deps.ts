@@ -9,7 +9,7 @@ export interface PickupApiDeps extends CoreDeps {
   /** Where wrong pickup codes and failed admin logins count (Redis; one per process, shared with the gateway). */
   readonly limitStore: LimitStore;
   /**
-   * keys/explain.ts bound to the process's key discovery (the composition root wires it, so that the
+   * keys/policy/explain.ts bound to the process's key discovery (the composition root wires it, so that the
    * gateway and the admin API share one discoverer); absent, GET /api/admin/explain answers 503.
    */
   readonly explain?: (input: { from: string; to: string[] }) => Promise<Explanation>;

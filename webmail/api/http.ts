@@ -1,31 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
+import { PICKUP_HTTP_CODES } from '../../core/codes/index.ts';
 
 /**
- * HTTP errors of the webmail API: one table of stable codes (docs/codes.md), answered as
+ * HTTP errors of the webmail API, from the code registry (core/codes/http.ts), answered as
  * `{ code, message }`. Call sites never write status lines or texts of their own.
  */
-export const HTTP_CODES = {
-  PU_NOT_FOUND: { status: 404, message: 'No such message' },
-  PU_EXPIRED: { status: 410, message: 'This message has expired and was deleted' },
-  PU_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
-  PU_BAD_CODE: { status: 401, message: 'The access code is not correct' },
-  PU_LOCKED: { status: 423, message: 'Too many wrong codes: ask the sender for a new access code' },
-  PU_TOO_MANY_WRONG_CODES: {
-    status: 429,
-    message:
-      'Too many wrong codes from this address: wait until retryAfterSeconds have passed, then try again',
-  },
-  PU_NO_SESSION: { status: 401, message: 'Not signed in, or the session has ended' },
-  PU_BAD_ORIGIN: { status: 403, message: 'Cross-origin requests are refused' },
-  PU_NEEDS_JSON: { status: 415, message: 'Send application/json' },
-  PU_REPLY_INVALID: { status: 400, message: "The reply is not an OpenPGP message to the sender's key" },
-  PU_REPLY_TOO_BIG: { status: 413, message: 'The reply is too big' },
-  PU_REPLY_LIMIT: { status: 429, message: 'Too many replies today, try again tomorrow' },
-  PU_SECRET_INVALID: { status: 400, message: 'The new secret is not acceptable' },
-  PU_KEY_INVALID: { status: 400, message: 'The key cannot be used' },
-  PU_INTERNAL: { status: 500, message: 'Internal error; nothing was changed' },
-  PU_UNAVAILABLE: { status: 503, message: 'Temporarily unavailable, try again shortly' },
-} as const;
+export const HTTP_CODES = PICKUP_HTTP_CODES;
 export type HttpCode = keyof typeof HTTP_CODES;
 
 export class HttpError extends Error {

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { errName } from '../../core/log.ts';
 import { MAX_FAILURES, type ContactRow } from '../../core/store/index.ts';
-import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './pickup-session.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
 import { UnlockLimiter } from './limit.ts';
 import {

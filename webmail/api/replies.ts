@@ -3,6 +3,7 @@ import { outboundRow } from '../../core/store/index.ts';
 import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
+import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
  * A reply written in the pickup app: an armored OpenPGP message that the browser signed with the contact's
@@ -35,7 +36,7 @@ export async function acceptReply(
     `From: <${input.contactAddress}>`,
     `To: <${pickup.sender_address}>`,
     'Subject: [...]',
-    `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
+    `Date: ${rfc5322Date(now)}`,
     `Message-ID: ${messageId}`,
     ...parent.flatMap((id) => [`In-Reply-To: ${id}`, `References: ${id}`]),
   ].map((f) => Buffer.from(`${f}\r\n`, 'latin1'));

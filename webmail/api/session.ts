@@ -14,14 +14,14 @@ import {
 } from '../contract/pickup.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError, route, send } from './http.ts';
-import { idleMs, requestSessionHash, setSessionCookie, sha256 } from './common.ts';
+import { idleMs, requestSessionHash, setSessionCookie, sha256 } from './pickup-session.ts';
 import { acceptReply } from './replies.ts';
 import { replyRequest } from '../contract/pickup.ts';
 
 /**
  * Everything behind unlock: the contact's messages (ciphertext only), the senders' public keys, replies,
  * a new secret, an own key, logout. A session is a random token in an HttpOnly, SameSite=Strict cookie
- * plus a random key the app sends in the `Sealpost-Session` header (common.ts); the database keeps the
+ * plus a random key the app sends in the `Sealpost-Session` header (pickup-session.ts); the database keeps the
  * SHA-256 of both, ended after `pickup.sessionIdleMinutes` idle or 12 hours.
  */
 interface Session {
@@ -151,24 +151,15 @@ async function senders(deps: PickupApiDeps, s: Session, res: Response): Promise<
   const addresses = [...new Set(used.map((u) => u.sender_address))];
   const fingerprints = [...new Set(used.map((u) => u.sender_fingerprint))];
   if (addresses.length === 0) return void res.json({ senders: [] } satisfies SendersAnswer);
-  const keys = await deps.db.kysely
-    .selectFrom('sender_keys')
-    .select(['address', 'fingerprint', 'public_key', 'active'])
-    .where((eb) =>
-      eb.or([
-        eb('fingerprint', 'in', fingerprints),
-        eb.and([eb('address', 'in', addresses), eb('active', '=', 1)]),
-      ]),
-    )
-    .execute();
+  const keys = await deps.keys.senderKeysFor({ fingerprints, addresses });
   const names = new Map(used.map((u) => [u.sender_address, u.sender_name]));
   const answer: SendersAnswer = {
     senders: keys.map((k) => ({
       address: k.address,
       displayName: names.get(k.address) ?? k.address,
       fingerprint: k.fingerprint,
-      publicKey: k.public_key,
-      active: Number(k.active) === 1,
+      publicKey: k.publicKey,
+      active: k.active,
     })),
   };
   res.json(answer);

@@ -8,7 +8,7 @@ import {
 } from './look-alike.ts';
 
 /**
- * Look-alikes of the visible line in HTML (keys/look-alike.ts says what a look-alike is): searched in the
+ * Look-alikes of the visible line in HTML (keys/verdict-line/look-alike.ts says what a look-alike is): searched in the
  * text a mail program shows — through tags and character references, as htmlparser2 reads it — and marked
  * in place; counted where no marker can go.
  */

@@ -1,11 +1,11 @@
-import type { Config } from '../core/config.ts';
-import { CODES, type Code } from '../core/errors.ts';
-import { isAddress, normaliseAddress } from '../core/ids.ts';
-import type { Log } from '../core/log.ts';
-import type { PolicyRule } from '../core/policy-rules.ts';
-import type { VerdictKind } from './policy.ts';
+import type { Config } from '../../core/config.ts';
+import { CODES, type Code } from '../../core/errors.ts';
+import { isAddress, normaliseAddress } from '../../core/ids.ts';
+import type { Log } from '../../core/log.ts';
+import type { PolicyRule } from '../../core/policy-rules.ts';
+import type { VerdictKind } from './evaluate.ts';
 import { decideRecipient, type DiscoveryNote, type RecipientKeys } from './recipient-keys.ts';
-import type { KeyStore } from './store.ts';
+import type { KeyStore } from '../store/index.ts';
 
 /**
  * "What would happen to this mail now, and why?" — per recipient, the verdict the gateway's RCPT stage

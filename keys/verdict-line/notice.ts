@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { makeField, splitMessage, withCrlf, type HeaderField } from './mime.ts';
-import { isAttachment, transferEncoding, type MimeEntity } from './mime-tree.ts';
+import { makeField, splitMessage, withCrlf, type HeaderField } from '../mime/mime.ts';
+import { isAttachment, transferEncoding, type MimeEntity } from '../mime/mime-tree.ts';
 
 /**
  * The visible line Sealpost puts at the top of a decrypted message: into the first text/plain and the

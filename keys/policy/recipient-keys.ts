@@ -1,10 +1,10 @@
-import type { Config } from '../core/config.ts';
-import { normaliseAddress } from '../core/ids.ts';
-import { errName, type Log } from '../core/log.ts';
-import { matchRule, evaluate, type KeyFact, type Verdict } from './policy.ts';
-import type { PolicyRule } from '../core/policy-rules.ts';
-import { readAnyKey, toEncryptionKey, checkParsedKey } from './pgp.ts';
-import type { KeyStore } from './store.ts';
+import type { Config } from '../../core/config.ts';
+import { normaliseAddress } from '../../core/ids.ts';
+import { errName, type Log } from '../../core/log.ts';
+import { matchRule, evaluate, type KeyFact, type Verdict } from './evaluate.ts';
+import type { PolicyRule } from '../../core/policy-rules.ts';
+import { readAnyKey, toEncryptionKey, checkParsedKey } from '../openpgp/index.ts';
+import type { KeyStore } from '../store/index.ts';
 
 /** What a network lookup answers (keys/discovery/ implements it; tests and explain may pass another). */
 export type LookupResult =

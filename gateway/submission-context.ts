@@ -1,6 +1,5 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../core/deps.ts';
-import type { SealpostError } from '../core/errors.ts';
 import type { PolicyRule } from '../core/policy-rules.ts';
 import type { PolicyRuleStore } from '../core/policy-rules.ts';
 import type { UserStore } from '../core/users.ts';
@@ -8,8 +7,7 @@ import type { Contact, CryptoPool, EncryptionKey, KeyStore, SenderKey } from '..
 import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
 import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
 import type { LimitStore } from '../core/limit-store.ts';
-import type { EdgeCodes } from './edge.ts';
-import { answerWith, toSmtpReply, type ReplyCodes } from './reply.ts';
+import type { SmtpListener } from './smtp-reply.ts';
 import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
@@ -32,6 +30,8 @@ export interface GatewayDeps extends CoreDeps {
 /** Everything the pipeline stages share; one per gateway (both ports). */
 export interface GatewayContext {
   readonly deps: GatewayDeps;
+  /** The log and codes the shared SMTP plumbing answers with. */
+  readonly listener: SmtpListener;
   readonly users: UserStore;
   readonly rules: PolicyRuleStore;
   readonly limiter: AuthLimiter;
@@ -45,6 +45,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
   const { limits } = deps.config;
   return {
     deps,
+    listener: { log: deps.log, codes: SUBMISSION_CODES },
     users: deps.db.stores.users,
     rules: deps.db.stores.rules,
     limiter: new AuthLimiter(deps.limitStore, authLimitSettings(limits)),
@@ -90,30 +91,13 @@ export function sessionState(ctx: GatewayContext, session: SMTPServerSession): S
   return state;
 }
 
-/** The submission listener's refusals at the edge (gateway/edge.ts). */
-export const GATEWAY_EDGE_CODES: EdgeCodes = {
-  invalid: 'GW_MESSAGE_INVALID',
-  ambiguous: 'GW_MESSAGE_AMBIGUOUS',
-  headerTooBig: 'GW_HEADER_TOO_BIG',
+/** The submission listener's codes for the shared SMTP plumbing (gateway/edge.ts, gateway/smtp-reply.ts). */
+export const SUBMISSION_CODES: SmtpListener['codes'] = {
+  edge: {
+    invalid: 'GW_MESSAGE_INVALID',
+    ambiguous: 'GW_MESSAGE_AMBIGUOUS',
+    headerTooBig: 'GW_HEADER_TOO_BIG',
+    sizeExceeded: 'GW_SIZE_EXCEEDED',
+  },
+  reply: { internal: 'GW_INTERNAL_ERROR', temporary: 'GW_TEMP_FAILURE' },
 };
-
-/** The codes of the submission listener's unexpected failures (gateway/reply.ts). */
-export const GATEWAY_REPLY_CODES: ReplyCodes = {
-  internal: 'GW_INTERNAL_ERROR',
-  temporary: 'GW_TEMP_FAILURE',
-};
-
-/** The reply for an error thrown inside a stage (gateway/reply.ts). */
-export function toReply(ctx: GatewayContext, session: SMTPServerSession, err: unknown): SealpostError {
-  return toSmtpReply(ctx.deps.log, session, err, GATEWAY_REPLY_CODES);
-}
-
-/** Run an async stage and answer smtp-server's callback exactly once (gateway/reply.ts). */
-export function answer(
-  ctx: GatewayContext,
-  session: SMTPServerSession,
-  run: () => Promise<void>,
-  callback: (err?: Error | null) => void,
-): void {
-  answerWith(ctx.deps.log, GATEWAY_REPLY_CODES, session, run, callback);
-}

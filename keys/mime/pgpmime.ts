@@ -19,7 +19,8 @@ import {
   parseEncryptionKey,
   type EncryptionKey,
   type SigningKey,
-} from './pgp.ts';
+} from '../openpgp/index.ts';
+import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
  * RFC 3156 PGP/MIME output with RFC 9788 header protection.
@@ -72,8 +73,7 @@ export function prepare(
     messageId = input.newMessageId();
     added.push(makeField('Message-ID', messageId));
   }
-  if (!findField(split.fields, 'date'))
-    added.push(makeField('Date', input.now.toUTCString().replace('GMT', '+0000')));
+  if (!findField(split.fields, 'date')) added.push(makeField('Date', rfc5322Date(input.now)));
   return { split, added, messageId };
 }
 
@@ -205,7 +205,7 @@ export async function buildPickupCiphertext(input: {
 /**
  * Open a PGP/MIME message that we wrapped ourselves (a pickup reply): the armored block between the
  * markers, decrypted with `decryptionKey`, verified against the contact's key. The inner message is what a
- * contact wrote, so it passes the same edge as mail at the listeners (keys/edge.ts), and its `From:` must
+ * contact wrote, so it passes the same edge as mail at the listeners (keys/mime/edge.ts), and its `From:` must
  * be the contact's own address (`author`), as a sender's is bound to her login: a MimeError otherwise. The
  * inner entity's own `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
  */

@@ -1,8 +1,7 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../../core/deps.ts';
 import { ContactStore, type KeyStore } from '../../keys/index.ts';
-import type { EdgeCodes } from '../edge.ts';
-import { answerWith, type ReplyCodes } from '../reply.ts';
+import type { SmtpListener } from '../smtp-reply.ts';
 import { systemResolver, type DnsResolver } from './dkim.ts';
 import { createRelay, type Relay } from './relay.ts';
 
@@ -18,6 +17,8 @@ export interface InboundDeps extends CoreDeps {
 
 export interface InboundContext {
   readonly deps: InboundDeps;
+  /** The log and codes the shared SMTP plumbing answers with. */
+  readonly listener: SmtpListener;
   readonly relay: Relay;
   readonly resolver: DnsResolver;
   /** Pickup contacts: a key learned for one is a key change, never a silent switch away from pickup. */
@@ -36,6 +37,7 @@ export function createInboundContext(deps: InboundDeps): InboundContext {
   if (!deps.relay && !relayUrl) throw new Error('the inbound listener needs SEALPOST_INBOUND_RELAY');
   return {
     deps,
+    listener: { log: deps.log, codes: INBOUND_CODES },
     relay: deps.relay ?? createRelay(deps.config, relayUrl!),
     resolver: deps.dns ?? systemResolver(),
     contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock }),
@@ -43,24 +45,16 @@ export function createInboundContext(deps: InboundDeps): InboundContext {
   };
 }
 
-/** The inbound listener's refusals at the edge (gateway/edge.ts). */
-export const INBOUND_EDGE_CODES: EdgeCodes = {
-  invalid: 'IN_MESSAGE_INVALID',
-  ambiguous: 'IN_MESSAGE_AMBIGUOUS',
-  headerTooBig: 'IN_HEADER_TOO_BIG',
+/**
+ * The inbound listener's codes for the shared SMTP plumbing (gateway/edge.ts, gateway/smtp-reply.ts); an
+ * unexpected failure is 451, the sending MTA keeps the message.
+ */
+export const INBOUND_CODES: SmtpListener['codes'] = {
+  edge: {
+    invalid: 'IN_MESSAGE_INVALID',
+    ambiguous: 'IN_MESSAGE_AMBIGUOUS',
+    headerTooBig: 'IN_HEADER_TOO_BIG',
+    sizeExceeded: 'IN_SIZE_EXCEEDED',
+  },
+  reply: { internal: 'IN_INTERNAL_ERROR', temporary: 'IN_TEMP_FAILURE' },
 };
-
-/** The codes of the inbound listener's unexpected failures: 451, the sending MTA keeps the message. */
-export const INBOUND_REPLY_CODES: ReplyCodes = {
-  internal: 'IN_INTERNAL_ERROR',
-  temporary: 'IN_TEMP_FAILURE',
-};
-
-export function answer(
-  ctx: InboundContext,
-  session: SMTPServerSession,
-  run: () => Promise<void>,
-  callback: (err?: Error | null) => void,
-): void {
-  answerWith(ctx.deps.log, INBOUND_REPLY_CODES, session, run, callback);
-}

@@ -8,14 +8,14 @@ import {
   quotedPrintable,
   setField,
   type Marked,
-} from './inbound-notice.ts';
+} from './notice.ts';
 import { markHtml } from './look-alike-html.ts';
 import { lookAlikes, markText, type NoticeLanguage } from './look-alike.ts';
-import { MimeError } from './mime.ts';
-import { isAttachment, parseEntity, transferEncoding, type MimeEntity } from './mime-tree.ts';
+import { MimeError } from '../mime/mime.ts';
+import { isAttachment, parseEntity, transferEncoding, type MimeEntity } from '../mime/mime-tree.ts';
 
 /**
- * Look-alikes of the visible verdict line in a MIME entity a sender wrote (keys/look-alike.ts), marked
+ * Look-alikes of the visible verdict line in a MIME entity a sender wrote (keys/verdict-line/look-alike.ts), marked
  * in place. Read are every text/plain part (also attachments: mail programs show them inline), every
  * text/html part that is not an attachment, and the messages inside message/rfc822 parts — decoded from
  * their transfer encoding (base64, quoted-printable) and charset, so that no encoding hides a look-alike.

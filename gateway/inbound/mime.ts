@@ -1,7 +1,14 @@
-import { parseMailbox } from './author.ts';
-import { sectionProblem, toCrlf } from './edge.ts';
-import { MimeError, fieldValue, makeField, withCrlf, type HeaderField, type SplitMessage } from './mime.ts';
-import { isAttachment, parseEntity, transferEncoding, type MimeEntity } from './mime-tree.ts';
+import { parseMailbox } from '../../keys/mime/author.ts';
+import { sectionProblem, toCrlf } from '../../keys/mime/edge.ts';
+import {
+  MimeError,
+  fieldValue,
+  makeField,
+  withCrlf,
+  type HeaderField,
+  type SplitMessage,
+} from '../../keys/mime/mime.ts';
+import { isAttachment, parseEntity, transferEncoding, type MimeEntity } from '../../keys/mime/mime-tree.ts';
 
 /**
  * Inbound mail, structure only (pure functions, no crypto): which messages may be decrypted, how a
@@ -102,7 +109,7 @@ export interface Unwrapped {
 
 /**
  * Unwrap a decrypted PGP/MIME payload. Throws MimeError when it is no MIME entity at all, or when a header
- * section whose fields reach the relayed message holds what the edge refuses (keys/edge.ts): the payload
+ * section whose fields reach the relayed message holds what the edge refuses (keys/mime/edge.ts): the payload
  * is then shown as text. Its line ends are made CRLF first, as for a message at the edge: a bare CR in
  * the payload must not become a line end only when the relay sends it on (invariant 8).
  */
@@ -204,7 +211,7 @@ export function passThrough(split: SplitMessage, security: Buffer): Buffer[] {
 
 /**
  * The From address of a field list, lower-cased: the one mailbox of the one From field, read as every
- * reader reads it (keys/author.ts); undefined for anything else — then no signature is checked against it.
+ * reader reads it (keys/mime/author.ts); undefined for anything else — then no signature is checked against it.
  */
 export function fromAddress(fields: readonly HeaderField[]): string | undefined {
   const from = fields.filter((f) => f.lower === 'from');

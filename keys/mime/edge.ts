@@ -143,7 +143,7 @@ export function toCrlf(raw: Buffer): Buffer {
 /**
  * The first problem of a list of header fields (raw bytes, maybe not yet normalised): a NUL or other
  * control character, a bare CR, a white-space-only continuation line, an encoded control character.
- * Also used on header sections that reach the output from inside an encryption (keys/inbound.ts).
+ * Also used on header sections that reach the output from inside an encryption (gateway/inbound/mime.ts).
  */
 export function fieldsProblem(fields: readonly HeaderField[]): EdgeProblem | undefined {
   for (const field of fields) {

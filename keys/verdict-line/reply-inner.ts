@@ -1,5 +1,5 @@
-import { makeField, splitMessage, withCrlf } from './mime.ts';
-import { parseEntity } from './mime-tree.ts';
+import { makeField, splitMessage, withCrlf } from '../mime/mime.ts';
+import { parseEntity } from '../mime/mime-tree.ts';
 import { neutralise, serialise } from './look-alike-mime.ts';
 import type { NoticeLanguage } from './look-alike.ts';
 

@@ -1,6 +1,6 @@
-import { fieldValue, type HeaderField } from './mime.ts';
-import { fromAddress } from './inbound.ts';
-import { autocryptKey, type KeyProblem } from './pgp.ts';
+import { fieldValue, type HeaderField } from '../../keys/mime/mime.ts';
+import { fromAddress } from './mime.ts';
+import { autocryptKey, type KeyProblem } from '../../keys/openpgp/index.ts';
 
 /**
  * Autocrypt (Level 1, §2.1) headers on inbound mail: `addr=…; [prefer-encrypt=mutual;] keydata=…`.

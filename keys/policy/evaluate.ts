@@ -1,8 +1,8 @@
-import type { Code } from '../core/errors.ts';
-import { domainOf, normaliseAddress } from '../core/ids.ts';
-import type { PolicyRule } from '../core/policy-rules.ts';
-import type { KeyProblem } from './pgp.ts';
-import type { RecipientKeyStatus } from './store.ts';
+import type { Code } from '../../core/errors.ts';
+import { domainOf, normaliseAddress } from '../../core/ids.ts';
+import type { PolicyRule } from '../../core/policy-rules.ts';
+import type { KeyProblem } from '../openpgp/index.ts';
+import type { RecipientKeyStatus } from '../store/index.ts';
 
 /**
  * The policy engine (DESIGN.md "The gateway pipeline", step 3): a pure function from the facts known about

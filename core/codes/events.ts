@@ -1,0 +1,484 @@
+/**
+ * Log events (core/log.ts): one row per event, or per group of events logged at the same point. A log line
+ * carries only the fields of `LogFields`; `meaning` says which, for docs/codes.md.
+ */
+export interface LogEventRow {
+  readonly codes: readonly string[];
+  /** info, warn, error, debug; `a/b` when it depends; `—` for a code that is only a body code. */
+  readonly level: string;
+  readonly meaning: string;
+}
+
+export interface LogEventSection {
+  readonly title: string;
+  /** Markdown printed above the section's table (may be empty). */
+  readonly intro: string;
+  readonly events: readonly LogEventRow[];
+}
+
+export const LOG_EVENT_SECTIONS = [
+  {
+    title: 'Services',
+    intro: '',
+    events: [
+      {
+        codes: ['SYS_REDIS_STARTED'],
+        level: 'info',
+        meaning: 'the local `redis-server` answers on its socket (`pid`)',
+      },
+      {
+        codes: ['SYS_REDIS_SHARED'],
+        level: 'info',
+        meaning: 'another living Sealpost process on this data folder owns the local `redis-server`; shared',
+      },
+      {
+        codes: ['SYS_REDIS_EXITED'],
+        level: 'error',
+        meaning: 'the owned `redis-server` died (`errName`: the signal or `exit-<code>`); a restart follows',
+      },
+      {
+        codes: ['SYS_REDIS_RESTARTED'],
+        level: 'warn',
+        meaning: 'the owned `redis-server` was started again (`pid`, `attempt`)',
+      },
+      {
+        codes: ['SYS_REDIS_RESTART_FAILED'],
+        level: 'error',
+        meaning: 'a restart failed (`attempt`, `errName`); tried again after the backoff',
+      },
+      {
+        codes: ['SYS_REDIS_ORPHAN_STOPPED'],
+        level: 'warn',
+        meaning:
+          'a `redis-server` whose owner is dead (after a SIGKILL) was stopped before a new one started',
+      },
+      {
+        codes: ['SYS_DATA_DIR_MODE_FIXED'],
+        level: 'warn',
+        meaning:
+          'a file or folder in the data folder was readable by others and was made private (`path`, `mode`)',
+      },
+      {
+        codes: ['SYS_DB_CONNECTION_LOST'],
+        level: 'warn',
+        meaning: 'PostgreSQL closed an idle pooled connection (a restart); the next query opens a new one',
+      },
+      { codes: ['SYS_STARTED'], level: 'info', meaning: 'every requested service runs (`service`)' },
+      { codes: ['SYS_GATEWAY_LISTENING'], level: 'info', meaning: 'a submission listener is bound (`port`)' },
+      { codes: ['SYS_WORKER_STARTED'], level: 'info', meaning: 'delivery workers run' },
+      { codes: ['SYS_WEBMAIL_LISTENING'], level: 'info', meaning: 'the webmail listens (`port`)' },
+      {
+        codes: ['SYS_START_FAILED'],
+        level: 'error',
+        meaning: 'start aborted (`errName`); the message is printed on stderr',
+      },
+      {
+        codes: ['SYS_STOPPING', 'SYS_STOPPED', 'SYS_STOP_FAILED'],
+        level: 'info/error',
+        meaning: 'shutdown on a signal',
+      },
+      {
+        codes: ['SYS_STOP_TIMEOUT'],
+        level: 'warn',
+        meaning: 'one part did not close within its deadline on shutdown (`service`, `ms`); left behind',
+      },
+      {
+        codes: ['SYS_STOP_FORCED'],
+        level: 'error',
+        meaning: 'the process exits 9.5 s after the signal with parts still closing (exit code 1)',
+      },
+      {
+        codes: ['CFG_MASTER_KEY_CREATED'],
+        level: 'warn',
+        meaning: '`data/master.key` was created: back it up',
+      },
+      {
+        codes: ['CFG_TLS_SELF_SIGNED'],
+        level: 'warn',
+        meaning: 'SMTP uses the self-signed certificate in `data/tls/`',
+      },
+      {
+        codes: ['KEY_SENDER_STORED'],
+        level: 'info',
+        meaning: 'a sender key was generated or imported (`fingerprint`)',
+      },
+      { codes: ['GW_AUTH_OK'], level: 'info', meaning: 'a sender logged in' },
+      {
+        codes: ['GW_RCPT_VERDICT'],
+        level: 'info',
+        meaning: "the policy's verdict for one recipient (`verdict`, `reason`)",
+      },
+      {
+        codes: ['GW_MESSAGE_AMBIGUOUS', 'IN_MESSAGE_AMBIGUOUS'],
+        level: 'info',
+        meaning: 'the edge refused a message (`reason`, see gateway.md "One reading of a message")',
+      },
+      {
+        codes: ['GW_HEADER_TOO_BIG', 'IN_HEADER_TOO_BIG'],
+        level: 'info',
+        meaning: 'the edge refused a header section over 256 KiB or 1000 fields',
+      },
+      {
+        codes: ['GW_FROM_NOT_ALLOWED'],
+        level: 'warn',
+        meaning: "header From/Sender not one of the user's addresses (`user`, `reason`, see gateway.md)",
+      },
+      {
+        codes: ['GW_KEY_LOOKUP_FAILED'],
+        level: 'warn',
+        meaning: 'the key lookup threw: the recipient is deferred (4xx)',
+      },
+      {
+        codes: ['GW_ENQUEUE_FAILED'],
+        level: 'warn',
+        meaning: 'committed but not enqueued (Redis down): reconcile will enqueue it',
+      },
+      {
+        codes: ['GW_INTERNAL_ERROR'],
+        level: 'error',
+        meaning: 'an unexpected error in a stage: answered 451, nothing stored',
+      },
+      { codes: ['GW_SERVER_ERROR'], level: 'warn', meaning: 'a listener reported a socket error' },
+      {
+        codes: ['GW_AUTH_FAILED'],
+        level: 'warn',
+        meaning: 'a wrong password (`user`, `remote`; `ms`: the wait it starts for that login there)',
+      },
+      {
+        codes: ['GW_AUTH_RATE_LIMITED'],
+        level: 'warn',
+        meaning: 'AUTH refused before the password check (`reason`, `ms`: see gateway.md "Login limits")',
+      },
+      {
+        codes: ['GW_AUTH_LIMIT_UNAVAILABLE'],
+        level: 'error',
+        meaning: 'Redis did not answer the login limits (`errName`): AUTH answered 454 (fail closed)',
+      },
+      {
+        codes: ['GW_TOO_MANY_CONNECTIONS'],
+        level: 'warn',
+        meaning: 'over `limits.maxConnectionsPerIp` from `remote`: 421 (logged once a minute per address)',
+      },
+      { codes: ['DLV_STARTED'], level: 'info', meaning: 'the worker started' },
+      { codes: ['DLV_DEFERRED'], level: 'info', meaning: 'a temporary failure; next attempt scheduled' },
+      {
+        codes: ['DLV_MARK_RETRY'],
+        level: 'warn',
+        meaning: 'recording an outcome in the database failed; retried',
+      },
+      { codes: ['DLV_DSN_QUEUED'], level: 'info', meaning: 'a bounce (DSN) to the sender was committed' },
+      {
+        codes: ['DLV_ENQUEUE_FAILED'],
+        level: 'warn',
+        meaning: 'a job could not be added; reconcile will add it',
+      },
+      { codes: ['DLV_RECONCILED'], level: 'info', meaning: 'reconcile (re-)added jobs (`count`)' },
+      {
+        codes: ['DLV_RECONCILE_BUSY'],
+        level: 'debug',
+        meaning: 'reconcile skipped: another run is in progress',
+      },
+      {
+        codes: ['DLV_PROMOTE_SKIPPED'],
+        level: 'debug',
+        meaning: 'a delayed job could not be promoted (it moved meanwhile)',
+      },
+      {
+        codes: ['DLV_QUEUE_ERROR', 'DLV_WORKER_ERROR'],
+        level: 'error',
+        meaning: 'BullMQ reported an error (connection, script)',
+      },
+      {
+        codes: ['DLV_CLOSE_FORCED'],
+        level: 'warn',
+        meaning:
+          'on shutdown, running deliveries did not finish in time; they are retried by the next worker',
+      },
+      {
+        codes: ['DLV_ALREADY_ACCEPTED'],
+        level: 'warn',
+        meaning: 'a retried copy had been accepted by the relay before a crash: recorded, not sent again',
+      },
+      {
+        codes: ['DLV_ACCEPTED_MARK_FAILED'],
+        level: 'warn',
+        meaning:
+          'the "relay accepted" mark could not be read or written in Redis; delivery goes on without it',
+      },
+      {
+        codes: ['WEB_NOT_READY'],
+        level: 'warn',
+        meaning: '`/readyz` answered 503 (`reason`: the failed checks, e.g. `redis`); also its body code',
+      },
+      { codes: ['WEB_NOT_FOUND'], level: '—', meaning: 'HTTP 404 body code' },
+      {
+        codes: ['WEB_INTERNAL_ERROR'],
+        level: 'error',
+        meaning: 'an unexpected error in a webmail request (`errName`): answered 500 `PU_INTERNAL`',
+      },
+      {
+        codes: ['WEB_WKD_SERVED'],
+        level: 'debug',
+        meaning: 'the Web Key Directory served a key or policy file (`bytes`)',
+      },
+      {
+        codes: ['WEB_WKD_UNAVAILABLE'],
+        level: 'error',
+        meaning: 'a WKD request failed (`errName`): answered 503 with this code',
+      },
+      {
+        codes: ['DLV_REPLY_NOT_DECRYPTED'],
+        level: 'warn',
+        meaning: 'a pickup reply could not be opened, or failed the edge or `From:` check: sent encrypted',
+      },
+      { codes: ['PU_UNLOCKED'], level: 'info', meaning: 'a contact unlocked (`contact` id)' },
+      {
+        codes: ['PU_BAD_CODE', 'PU_LOCKED'],
+        level: 'warn',
+        meaning: 'a wrong access code (`count` failures); the fifth locks the contact',
+      },
+      {
+        codes: ['PU_TOO_MANY_WRONG_CODES'],
+        level: 'warn',
+        meaning: '`pickup.unlockAttemptsPerIp` wrong codes from one address: unlock refused (`ms` to wait)',
+      },
+      {
+        codes: ['PU_LIMIT_UNAVAILABLE'],
+        level: 'error',
+        meaning: 'Redis did not answer the wrong-code limit (`errName`): unlock answered 503 (fail closed)',
+      },
+      {
+        codes: ['PU_SECRET_CHANGED'],
+        level: 'info',
+        meaning: 'a contact replaced the access code with an own passphrase',
+      },
+      {
+        codes: ['PU_KEY_REGISTERED'],
+        level: 'info',
+        meaning: 'a contact uploaded an own OpenPGP key (`fingerprint`): PGP/MIME from now on',
+      },
+      {
+        codes: ['PU_REPLY_ACCEPTED', 'PU_ENQUEUE_FAILED'],
+        level: 'info/warn',
+        meaning: 'a pickup reply was spooled for the sender (and enqueued, or left to reconcile)',
+      },
+      {
+        codes: ['PU_UNSEAL_FAILED'],
+        level: 'error',
+        meaning: 'a stored pickup could not be opened with the master key',
+      },
+      {
+        codes: ['PU_EXPIRED'],
+        level: 'info',
+        meaning: 'the expiry job deleted pickups (`count`); also the HTTP 410 body code',
+      },
+    ],
+  },
+  {
+    title: 'Admin API',
+    intro: "`user` is the login given, `remote` the peer's IP; never a password.",
+    events: [
+      { codes: ['ADM_AUTH_OK'], level: 'debug', meaning: 'an admin request was authenticated' },
+      {
+        codes: ['ADM_AUTH_FAILED'],
+        level: 'warn',
+        meaning:
+          'a failed login (`reason`: `bad-password`, `disabled`, or `unknown-user` — an unknown login is checked against a dummy hash like any other one)',
+      },
+      { codes: ['ADM_FORBIDDEN'], level: 'warn', meaning: 'a valid login without `is_admin`' },
+      {
+        codes: ['ADM_TLS_REQUIRED'],
+        level: 'warn',
+        meaning:
+          'an admin request over plain HTTP from a non-loopback peer was refused before its password was looked at',
+      },
+      {
+        codes: ['ADM_RATE_LIMITED'],
+        level: 'warn',
+        meaning:
+          'a request the login limits refuse was answered 429 without checking its password (`reason`, `ms`)',
+      },
+      {
+        codes: ['ADM_LIMIT_UNAVAILABLE'],
+        level: 'error',
+        meaning:
+          'Redis did not answer the login limits (`errName`): answered 503 `ADM_UNAVAILABLE` (fail closed)',
+      },
+      {
+        codes: ['ADM_INTERNAL_ERROR'],
+        level: 'error',
+        meaning: 'an unexpected error in an admin request (`errName`)',
+      },
+    ],
+  },
+  {
+    title: 'Inbound listener (`IN_*`; see [inbound.md](inbound.md))',
+    intro:
+      'The inbound SMTP replies are logged too: `IN_RELAY_DENIED`/`IN_UNKNOWN_RECIPIENT` at info with\n`rcpt` and `remote`, `IN_RELAY_*` failures at warn with `errName` and the downstream `smtpCode`.',
+    events: [
+      { codes: ['SYS_INBOUND_LISTENING'], level: 'info', meaning: 'the inbound listener is bound (`port`)' },
+      {
+        codes: ['SYS_INBOUND_OFF'],
+        level: 'info',
+        meaning: '`SEALPOST_INBOUND_RELAY` is unset: no inbound listener',
+      },
+      {
+        codes: ['IN_RELAYED'],
+        level: 'info',
+        meaning:
+          "a message was handed to the practice's server (`verdict`: `decrypted`, `not-decrypted`, `not-encrypted` per copy; `count`, `bytes`, `ms`)",
+      },
+      {
+        codes: ['IN_SIZE_EXCEEDED'],
+        level: 'info',
+        meaning: 'a message over `limits.maxMessageBytes` was refused (552)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_STORED'],
+        level: 'info',
+        meaning:
+          'a proven Autocrypt key (DKIM aligned, message signed by it) was recorded for an address that had no key and no pickup contact (`from`, `fingerprint`)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_KEY_CHANGED'],
+        level: 'warn',
+        meaning:
+          'a proven Autocrypt key differs from the key known for the address or its pickup contact: held for the admin whatever `discovery.keyChange` says (`outcome`; audit: both fingerprints)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_UNPROVEN'],
+        level: 'info',
+        meaning:
+          'an Autocrypt key was ignored: the message does not prove that the From domain sent it (`reason`: `not-signed` — no valid signature by that key over the content; `dkim-none`, `dkim-fail`, `dkim-not-aligned`, `dkim-temperror`)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_LOCAL'],
+        level: 'warn',
+        meaning:
+          'an Autocrypt header offered a key for a local address (a local domain, or an address with a sender key): never recorded, local keys are sender keys (`from`)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_IGNORED'],
+        level: 'info',
+        meaning:
+          'an Autocrypt header of the From address was not usable (`reason`: a key problem, `no-user-id`, `ambiguous`)',
+      },
+      {
+        codes: ['IN_AUTOCRYPT_FAILED'],
+        level: 'warn',
+        meaning: 'checking or recording an Autocrypt key failed (`errName`); the message went on',
+      },
+      {
+        codes: ['IN_INTERNAL_ERROR'],
+        level: 'error',
+        meaning: 'an unexpected error while handling a command: answered 451, nothing stored',
+      },
+      { codes: ['IN_SERVER_ERROR'], level: 'warn', meaning: 'the listener reported a socket error' },
+      {
+        codes: ['IN_TOO_MANY_CONNECTIONS'],
+        level: 'warn',
+        meaning: 'over `limits.maxConnectionsPerIp` from `remote`: 421 (logged once a minute per address)',
+      },
+    ],
+  },
+  {
+    title:
+      'Key store and key changes (`KD_*`, keys/store/, keys/policy/recipient-keys.ts; see [discovery.md](discovery.md))',
+    intro: '',
+    events: [
+      {
+        codes: ['KD_KEY_STORED'],
+        level: 'info',
+        meaning:
+          'a discovered (or Autocrypt) key was stored for an address that had none (`rcpt`, `fingerprint`, `source`)',
+      },
+      {
+        codes: ['KD_KEY_CHANGE_HELD'],
+        level: 'warn',
+        meaning:
+          'a known address presented a different key; it is held for the admin, pickup meanwhile (`rcpt`, new `fingerprint`, `source`)',
+      },
+      {
+        codes: ['KD_KEY_CHANGE_ACCEPTED'],
+        level: 'warn',
+        meaning:
+          'a known address presented a different key; policy `accept-and-log` took it (`rcpt`, new `fingerprint`, `source`)',
+      },
+      {
+        codes: ['KD_KEY_CHANGE_DECIDED'],
+        level: 'info',
+        meaning: 'an admin approved or rejected a held change (`rcpt`, `decision`, `fingerprint`)',
+      },
+      {
+        codes: ['KD_KEY_DROPPED'],
+        level: 'info',
+        meaning:
+          'the refresh found a discovered key unusable and dropped it (`rcpt`, `fingerprint`, `problem`)',
+      },
+      {
+        codes: ['KD_RECORD_FAILED'],
+        level: 'warn',
+        meaning: 'a found key could not be recorded (`rcpt`, `errName`); the recipient is deferred (451)',
+      },
+      {
+        codes: ['KD_REFRESHED'],
+        level: 'info',
+        meaning:
+          'the key refresh ran (`count` addresses, `outcome`: counts of confirmed, changed, dropped, unanswered)',
+      },
+      {
+        codes: ['KD_REFRESH_FAILED'],
+        level: 'warn',
+        meaning: 'refreshing one address failed (`rcpt`, `errName`); the others went on',
+      },
+    ],
+  },
+  {
+    title: 'Key discovery (`KD_*`, keys/discovery/)',
+    intro:
+      'The network lookup (`keys/discovery/`; see [discovery.md](discovery.md#lookup)). `source` is `wkd-advanced`,\n`wkd-direct` or `vks`; addresses are logged, keys never.',
+    events: [
+      {
+        codes: ['KD_FOUND'],
+        level: 'info',
+        meaning: 'a usable key was found (`rcpt`, `source`, `url`, `fingerprint`, `ms`)',
+      },
+      {
+        codes: ['KD_NOT_FOUND'],
+        level: 'info',
+        meaning:
+          'every source answered and none has a usable key for the address (`rcpt`, `ms`); cached for `negativeTtlSeconds`',
+      },
+      {
+        codes: ['KD_UNAVAILABLE'],
+        level: 'warn',
+        meaning:
+          'no key found and at least one source did not answer (`rcpt`, `problem`: `timeout` or `error`, `ms`); not cached',
+      },
+      {
+        codes: ['KD_SOURCE_ERROR'],
+        level: 'warn/info',
+        meaning:
+          'one source failed (`source`, `problem`: `timeout`, `error`, `budget`; `status` for HTTP 5xx, `errName` for TLS/network); info for an unexpected 3xx/4xx (`problem` `absent`, `status`); debug while the VKS is backed off (`rate-limited`)',
+      },
+      {
+        codes: ['KD_KEY_REJECTED'],
+        level: 'info',
+        meaning:
+          'a source served a key that is not used (`source`, `problem`: `unreadable`, `no-user-id`, `expired`, `revoked`, `weak`, `no-encryption-key`, `private-key`)',
+      },
+      {
+        codes: ['KD_KEY_TOO_LARGE'],
+        level: 'warn',
+        meaning:
+          'a source served more than `discovery.maxKeyBytes`; the download was cut off and ignored (`source`, `bytes` read or declared)',
+      },
+      {
+        codes: ['KD_RATE_LIMITED'],
+        level: 'warn',
+        meaning:
+          'the VKS answered 429: no VKS request until its Retry-After has passed (`ms`; default 60 s); logged once per back-off',
+      },
+    ],
+  },
+] as const satisfies readonly LogEventSection[];

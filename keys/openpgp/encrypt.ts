@@ -1,0 +1,117 @@
+import { CONFIG, openpgp, type EncryptionKey, type SigningKey } from './boundary.ts';
+
+/**
+ * Sign with `signer` and encrypt to every key in `to`, as one OpenPGP message (RFC 3156 §6.2,
+ * the combined method). Binary literal data, no compression, ASCII-armored output.
+ */
+export async function encryptAndSign(input: {
+  data: Uint8Array;
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<string> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const message = await openpgp.createMessage({ binary: input.data, format: 'binary', date: input.now });
+  return openpgp.encrypt({ message, ...signAndEncryptTo(input) });
+}
+
+/** The options every outgoing message is encrypted with: to these keys, signed, armored, no compression. */
+function signAndEncryptTo(input: { to: readonly EncryptionKey[]; signer: SigningKey; now: Date }) {
+  return {
+    encryptionKeys: input.to.map((k) => k.key),
+    signingKeys: input.signer.key,
+    date: input.now,
+    format: 'armored' as const,
+    config: CONFIG,
+  };
+}
+
+/**
+ * Above this many bytes openpgp.js runs on streams: the input is fed in chunks and the armored output is
+ * collected in chunks, so a 25 MB message is not copied whole at every step (in-memory peak about a third).
+ * Below it the whole-buffer call is several times faster, and messages are small.
+ */
+export const STREAM_THRESHOLD = 1024 * 1024;
+const STREAM_CHUNK = 256 * 1024;
+
+/**
+ * Sign and encrypt `parts` (concatenated, never copied into one buffer first) and return the ASCII armor
+ * as chunks of bytes with CRLF line ends, ready for a MIME body (the caller joins them once). The result
+ * is the same OpenPGP message either way; the streamed one uses partial body lengths, which every OpenPGP
+ * implementation reads (the interop tests check gpg and sq).
+ */
+export async function encryptAndSignArmoredCrlf(input: {
+  parts: readonly Uint8Array[];
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<Buffer[]> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const total = input.parts.reduce((n, p) => n + p.length, 0);
+  if (total <= STREAM_THRESHOLD) {
+    const data = input.parts.length === 1 ? input.parts[0]! : Buffer.concat(input.parts);
+    const armored = await encryptAndSign({ data, to: input.to, signer: input.signer, now: input.now });
+    return [Buffer.from(toCrlf(armored), 'latin1')];
+  }
+  const message = await openpgp.createMessage({
+    binary: chunkedStream(input.parts),
+    format: 'binary',
+    date: input.now,
+  });
+  const armored = await openpgp.encrypt({ message, ...signAndEncryptTo(input) });
+  const out: Buffer[] = [];
+  // Errors anywhere in the pipeline (a bad key, a failing signature) reject this loop: nothing is returned.
+  for await (const chunk of armored as unknown as AsyncIterable<string>) {
+    out.push(Buffer.from(toCrlf(chunk), 'latin1'));
+  }
+  return out;
+}
+
+/** Armor has no meaningful CR: dropping every CR and expanding every LF is safe chunk by chunk. */
+function toCrlf(text: string): string {
+  return text.replace(/\r/g, '').replace(/\n/g, '\r\n');
+}
+
+function chunkedStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let part = 0;
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      while (part < parts.length && offset >= parts[part]!.length) {
+        part++;
+        offset = 0;
+      }
+      const current = parts[part];
+      if (!current) {
+        controller.close();
+        return;
+      }
+      const end = Math.min(offset + STREAM_CHUNK, current.length);
+      controller.enqueue(current.subarray(offset, end));
+      offset = end;
+    },
+  });
+}
+
+/**
+ * Sign and encrypt `parts` as one binary OpenPGP message (a pickup: only our own browser code reads it).
+ * Streams above STREAM_THRESHOLD like encryptAndSignArmoredCrlf; returns the message as chunks.
+ */
+export async function encryptAndSignBinary(input: {
+  parts: readonly Uint8Array[];
+  to: readonly EncryptionKey[];
+  signer: SigningKey;
+  now: Date;
+}): Promise<Buffer[]> {
+  if (input.to.length === 0) throw new Error('no encryption keys');
+  const total = input.parts.reduce((n, p) => n + p.length, 0);
+  const binary = total <= STREAM_THRESHOLD ? Buffer.concat(input.parts) : chunkedStream(input.parts);
+  const message = await openpgp.createMessage({ binary, format: 'binary', date: input.now });
+  const out = await openpgp.encrypt({ message, ...signAndEncryptTo(input), format: 'binary' });
+  if (out instanceof Uint8Array) return [Buffer.from(out.buffer, out.byteOffset, out.byteLength)];
+  const chunks: Buffer[] = [];
+  for await (const chunk of out as unknown as AsyncIterable<Uint8Array>) {
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return chunks;
+}
