@@ -2,7 +2,9 @@ import { outboundRow } from '../core/outbound.ts';
 import { z } from 'zod';
 import { audit } from '../core/audit.ts';
 import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
+import { dkimSignMail } from '../gateway/dkim.ts';
 import { receiptMail } from '../gateway/notices.ts';
+import { notifyFrom } from '../gateway/pickup.ts';
 import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
 import { openContext, type CliContext } from './context.ts';
@@ -68,9 +70,10 @@ async function queueReceipts(ctx: CliContext, email: string, code: string, stale
   const senders = rows.map((r) => r.sender_address);
   for (const sender of senders) {
     const messageId = newMessageId(config.hostname);
-    const bytes = receiptMail({
+    const fromAddress = notifyFrom(config, sender);
+    const receipt = receiptMail({
       language: config.pickup.language,
-      from: { name: 'Sealpost', address: config.pickup.fromAddress ?? `noreply@${config.hostname}` },
+      from: { name: 'Sealpost', address: fromAddress },
       to: sender,
       messageId,
       date: now,
@@ -81,6 +84,7 @@ async function queueReceipts(ctx: CliContext, email: string, code: string, stale
         .filter((s) => s.senderAddress === sender)
         .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
     });
+    const bytes = await dkimSignMail(config, receipt, fromAddress);
     const row = outboundRow(
       { sealer, config },
       {

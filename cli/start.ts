@@ -57,6 +57,7 @@ export async function start(services: readonly Service[]): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  announceIdentity(config, log);
   try {
     await startServices(config, log, services, running);
     log.info('SYS_STARTED', { service: services.join(',') });
@@ -64,6 +65,19 @@ export async function start(services: readonly Service[]): Promise<void> {
     log.error('SYS_START_FAILED', { errName: errName(err) });
     console.error(`sealpost: cannot start: ${(err as Error).message}`);
     await stop('start-failed');
+  }
+}
+
+/** Say which name goes into mail headers and links, and warn when clients would be sent to localhost. */
+function announceIdentity(config: Config, log: Log): void {
+  console.log(`sealpost: hostname ${config.hostname}, public URL ${config.publicUrl}`);
+  const local = (h: string) => /^(localhost|127\.|\[?::1\]?$)/i.test(h);
+  if (local(config.hostname) || local(new URL(config.publicUrl).hostname)) {
+    log.warn('CFG_LOCALHOST', {});
+    console.warn(
+      'sealpost: warning: the hostname or public URL is localhost; clients cannot open pickup links. ' +
+        'Set SEALPOST_PUBLIC_URL (and SEALPOST_HOSTNAME if it differs from its host).',
+    );
   }
 }
 
