@@ -60,6 +60,14 @@ describe('pickup app in Chromium: a tour of every screen at 360 and 1280 px', fu
       kind: kind!,
       clock,
       pages: await pickupPagesForTest(),
+      config: {
+        practiceName: 'Praxis Dr. Anna Berg',
+        practiceAddress: 'Lindenstraße 5, 50674 Köln',
+        practicePhone: '+49 221 123456',
+        imprintUrl: 'https://praxis.example/impressum',
+        privacyUrl: 'https://praxis.example/datenschutz',
+        securityWord: 'Sonnenblume',
+      },
     });
   });
   afterEach(async () => {
@@ -78,7 +86,9 @@ describe('pickup app in Chromium: a tour of every screen at 360 and 1280 px', fu
           '<p>Sehr geehrter Herr Max,</p><p>anbei der Befund. Termine finden Sie unter ' +
           '<a href="https://praxis.example/termine">praxis.example/termine</a>.</p>' +
           '<p>Mit freundlichen Grüßen<br>Anna Berg</p>',
-        attachments: [{ filename: 'Befund.pdf', content: Buffer.alloc(2000, 1), contentType: 'application/pdf' }],
+        attachments: [
+          { filename: 'Befund.pdf', content: Buffer.alloc(2000, 1), contentType: 'application/pdf' },
+        ],
         date: new Date('2026-11-30T09:15:00Z'),
       });
       const { link, code } = await linkAndCode(stack);

@@ -23,6 +23,16 @@ export const metaSchema = z.object({
   contact: z.object({ secretKind: z.enum(['code', 'passphrase']), locked: z.boolean(), kdf }),
   readable: z.boolean(),
 });
+/** The operator block (GET /api/pickup/practice): who runs this page, shown on every screen. */
+const httpsUrl = z.string().check(z.regex(/^https?:\/\/[^\s]+$/));
+export const practiceSchema = z.object({
+  name: text,
+  address: z.optional(text),
+  phone: z.optional(text),
+  imprintUrl: z.optional(httpsUrl),
+  privacyUrl: z.optional(httpsUrl),
+  securityWord: z.optional(text),
+});
 export const unlockSchema = z.object({
   contact: z.object({
     id: z.string(),
@@ -74,6 +84,7 @@ const errorSchema = z.object({
 });
 
 export type Meta = z.infer<typeof metaSchema>;
+export type Practice = z.infer<typeof practiceSchema>;
 export type Kdf = z.infer<typeof kdf>;
 export type MessageInfo = z.infer<typeof messagesSchema>['messages'][number];
 export type SenderInfo = z.infer<typeof sendersSchema>['senders'][number];

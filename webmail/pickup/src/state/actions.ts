@@ -20,6 +20,7 @@ export async function sendReply(
   item: Item,
   text: string,
   files: File[],
+  fromName = '',
 ): Promise<ReplyOutcome> {
   const { contact, heavy, privateKey } = state;
   const message = item.message;
@@ -34,6 +35,7 @@ export async function sendReply(
   const subject = message.subject ? message.subject : '';
   const mime = buildReply({
     from: contact.address,
+    ...(fromName.trim() ? { fromName: fromName.trim() } : {}),
     to: { address: sender.address, name: sender.displayName },
     subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
     text,
@@ -56,7 +58,11 @@ export async function sendReply(
     { inReplyTo: item.info.id, message: armored },
     api.replySchema,
   );
-  if (res.ok) return 'sent';
+  if (res.ok) {
+    // Shown in the thread for this session only: held with the other plaintexts, dropped by end().
+    state.addSent(item.info.id, { text, files: files.map((f) => f.name), date: new Date() });
+    return 'sent';
+  }
   if (res.status === 413) return 'tooBig';
   if (res.status === 429) return 'limit';
   if (res.status === 400) return 'invalid';

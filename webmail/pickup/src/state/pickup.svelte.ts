@@ -39,6 +39,13 @@ export interface Item {
   verdict?: Verdict;
 }
 
+/** A reply the client sent in this session, shown under the message it answers. */
+export interface SentReply {
+  text: string;
+  files: string[];
+  date: Date;
+}
+
 export interface Contact {
   id: string;
   address: string;
@@ -59,6 +66,10 @@ export class PickupState {
   contact = $state.raw<Contact | undefined>();
   items = $state.raw<Item[]>([]);
   selected = $state<string | undefined>();
+  /** Replies sent in this session, per message id; dropped by end() with every other plaintext. */
+  sent = $state.raw<Record<string, SentReply[]>>({});
+  /** The name the client gave for their replies' From, remembered for the session. */
+  replyName = $state('');
 
   readonly id: string | undefined;
   #key: Heavy.PrivateKey | undefined;
@@ -301,11 +312,17 @@ export class PickupState {
     this.#key = undefined;
     this.#senders = [];
     this.items = [];
+    this.sent = {};
+    this.replyName = '';
     this.selected = undefined;
     this.contact = undefined;
     this.busy = '';
     this.problem = undefined;
     if (this.view === 'inbox') this.view = view;
+  }
+
+  addSent(id: string, reply: SentReply): void {
+    this.sent = { ...this.sent, [id]: [...(this.sent[id] ?? []), reply] };
   }
 
   /** After a new passphrase: the code entry asks for it, with its new salt, from now on. */
