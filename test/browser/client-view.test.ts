@@ -135,7 +135,10 @@ describe('pickup app in Chromium: what the client sees', function () {
     assert.match((await time.getAttribute('title')) ?? '', /^Eingegangen: /);
     // The signature in plain words; the fingerprint only behind Details.
     const sig = page.getByTestId('signature');
-    assert.match(await sig.innerText(), /Unterschrieben von .*anna@praxis\.example.* – geprüft\./);
+    assert.match(
+      await sig.innerText(),
+      /^✔ Unterschrift geprüft: unterschrieben von anna@praxis\.example\.\s*Details$/,
+    );
     assert.doesNotMatch(await sig.innerText(), /Fingerabdruck/);
     await sig.getByText('Details').click();
     assert.match(await sig.innerText(), /Fingerabdruck [0-9A-F]{4} /);

@@ -59,8 +59,6 @@ const de = {
   tamperedShort: 'beschädigt – nicht angezeigt',
   staleShort: 'mit altem Code verschlüsselt – bitte erneut anfordern',
   loadFailed: 'konnte nicht geladen werden',
-  sigVerified: (signer: string, fpr: string) =>
-    `Unterschrift geprüft: unterschrieben mit dem Schlüssel von ${signer}, Fingerabdruck ${fpr}.`,
   sigMismatch: (signer: string, fpr: string, from: string) =>
     `Unterschrieben mit dem Schlüssel von ${signer} (Fingerabdruck ${fpr}). Der angegebene Absender ${from} gehört nicht zu diesem Schlüssel und ist nicht bestätigt.`,
   unconfirmed: 'nicht bestätigt',
@@ -124,9 +122,9 @@ const de = {
     'Es steht auch in der E-Mail, die Sie hierher geführt hat. Fehlt es dort oder lautet es anders, geben Sie keinen Code ein und rufen Sie die Praxis an.',
   cc: 'Cc',
   arrived: (d: string) => `Eingegangen: ${d}`,
-  sigSigned: (name: string) => `Unterschrieben von ${name} – geprüft.`,
+  sigSigned: (name: string) => `Unterschrift geprüft: unterschrieben von ${name}.`,
   sigDetails: 'Details',
-  sigFingerprint: (userId: string, fpr: string) => `Schlüssel: ${userId}, Fingerabdruck ${fpr}`,
+  sigFingerprint: (userId: string, fpr: string) => `Schlüssel von ${userId}, Fingerabdruck ${fpr}.`,
   toList: (n: number) =>
     n === 1 ? 'Zur Nachrichtenliste (1 Nachricht)' : `Zur Nachrichtenliste (${n} Nachrichten)`,
   yourReply: 'Ihre Antwort',
@@ -193,8 +191,6 @@ const en: Dict = {
   tamperedShort: 'damaged – not shown',
   staleShort: 'encrypted to an old code – ask for it again',
   loadFailed: 'could not be loaded',
-  sigVerified: (signer: string, fpr: string) =>
-    `Signature verified: signed with the key of ${signer}, fingerprint ${fpr}.`,
   sigMismatch: (signer: string, fpr: string, from: string) =>
     `Signed with the key of ${signer} (fingerprint ${fpr}). The sender shown, ${from}, does not belong to this key and is not confirmed.`,
   unconfirmed: 'not confirmed',
@@ -257,9 +253,9 @@ const en: Dict = {
     'It is also in the e-mail that brought you here. If it is missing there or differs, do not enter a code and call the practice.',
   cc: 'Cc',
   arrived: (d: string) => `Arrived: ${d}`,
-  sigSigned: (name: string) => `Signed by ${name} – verified.`,
+  sigSigned: (name: string) => `Signature verified: signed by ${name}.`,
   sigDetails: 'Details',
-  sigFingerprint: (userId: string, fpr: string) => `Key: ${userId}, fingerprint ${fpr}`,
+  sigFingerprint: (userId: string, fpr: string) => `Key of ${userId}, fingerprint ${fpr}.`,
   toList: (n: number) =>
     n === 1 ? 'To the message list (1 message)' : `To the message list (${n} messages)`,
   yourReply: 'Your reply',
