@@ -165,6 +165,13 @@ describe('pickup app in Chromium: what the client sees', function () {
       'H3:Eigenes Passwort festlegen',
       'H3:Eigenen OpenPGP-Schlüssel hinterlegen',
     ]);
+    const sizes = await page
+      .locator('section[aria-labelledby="settings-title"]')
+      .locator('h2, h3')
+      .evaluateAll((hs) =>
+        hs.map((h) => parseFloat(h.ownerDocument.defaultView!.getComputedStyle(h).fontSize)),
+      );
+    assert.ok(sizes[0]! > sizes[1]! && sizes[1] === sizes[2], `h2 larger than h3: ${sizes.join(', ')}`);
     await screenshot(page, 'client-360-settings');
     await accessible(page, 'settings');
 
