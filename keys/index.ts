@@ -45,6 +45,7 @@ export {
   checkKey,
   encryptedToKeyIds,
   keyIds,
+  parseEncryptionKey,
   type KeyCheck,
   type KeyProblem,
   type EncryptionKey,

@@ -26,6 +26,7 @@ export async function expirePickups(deps: CoreDeps): Promise<ExpireResult> {
     ).map((r) => r.id);
     if (ids.length === 0) break;
     await db.kysely.transaction().execute(async (trx) => {
+      await trx.deleteFrom('pickup_replies').where('pickup_id', 'in', ids).execute(); // the contact's own copies
       await trx.deleteFrom('pickups').where('id', 'in', ids).execute();
       await trx
         .insertInto('pickup_tombstones')

@@ -262,6 +262,21 @@ describe('pickup app in Chromium: what the client sees', function () {
     assert.equal(type?.params?.charset, 'utf-8', 'a text attachment names its charset');
     assert.equal(Buffer.from(txt.content).toString('utf8'), 'Grüße aus Köln\n');
 
+    // The server kept the reply only encrypted; the next session reads it back with the contact's key.
+    const stored = await stack.gw.testDb.db.kysely.selectFrom('pickup_replies').selectAll().execute();
+    assert.equal(stored.length, 1);
+    assert.ok(!Buffer.from(stored[0]!.ciphertext).includes('Danke, bis Dienstag'), 'no clear text at rest');
+    await page.getByRole('button', { name: 'Abmelden' }).click();
+    await page.getByRole('button', { name: 'Erneut anmelden' }).click();
+    await page.getByLabel('Zugangscode').fill(code);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: SUBJECT }).waitFor();
+    await page.getByTestId('sent-reply').getByText('Danke, bis Dienstag.').waitFor();
+    await page
+      .getByTestId('sent-reply')
+      .getByText(/notiz\.txt/)
+      .waitFor();
+
     // The own key from a file, with the sentence that says what it is for.
     await page.getByRole('button', { name: 'Einstellungen' }).click();
     await page.getByText(/künftige Nachrichten verschlüsselt direkt in Ihr E-Mail-Postfach/).waitFor();

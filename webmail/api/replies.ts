@@ -1,7 +1,7 @@
 import { outboundRow } from '../../core/outbound.ts';
 import { z } from 'zod';
 import { newMessageId } from '../../core/ids.ts';
-import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
+import { encryptedToKeyIds, keyIds, parseEncryptionKey, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
 import { pickupIdSchema } from './common.ts';
@@ -46,6 +46,7 @@ export async function acceptReply(
     .executeTakeFirstOrThrow();
   if (Number(today.n) >= config.pickup.maxRepliesPerDay) throw new HttpError('PU_REPLY_LIMIT');
   await requireEncryptedToSender(deps, pickup.sender_address, input.message);
+  const own = await ownCopy(deps, input.contactId, input.message);
 
   const messageId = newMessageId(config.hostname);
   // The thread's Message-ID came from the sender's mail client: it goes into a header only when it is one
@@ -76,10 +77,39 @@ export async function acceptReply(
     now.getTime(),
   );
   const id = row.id;
-  await db.kysely.insertInto('outbound').values(row).execute();
+  await db.kysely.transaction().execute(async (tx) => {
+    await tx.insertInto('outbound').values(row).execute();
+    // The contact's own copy for the thread: only when it is encrypted to their key too (it always is from
+    // the app), so that the server keeps nothing it or anyone but the contact and the sender could read.
+    if (own)
+      await tx
+        .insertInto('pickup_replies')
+        .values({
+          id,
+          contact_id: input.contactId,
+          pickup_id: pickup.id,
+          key_fingerprint: own,
+          ciphertext: deps.sealer.seal('pickup', Buffer.from(input.message, 'utf8'), `reply:${id}`),
+          created_at: now.getTime(),
+        })
+        .execute();
+  });
   log.info('PU_REPLY_ACCEPTED', { id, contact: input.contactId, rcpt: pickup.sender_address });
   await deps.enqueue([id]).catch(() => log.warn('PU_ENQUEUE_FAILED', { id })); // reconcile picks it up
   return id;
+}
+
+/** The contact key's fingerprint when the reply is encrypted to it (to keep as the contact's copy). */
+async function ownCopy(deps: PickupApiDeps, contactId: string, armored: string): Promise<string | undefined> {
+  const contact = await deps.db.kysely
+    .selectFrom('contacts')
+    .select(['fingerprint', 'public_key'])
+    .where('id', '=', contactId)
+    .executeTakeFirst();
+  if (!contact) return undefined;
+  const mine = new Set(keyIds(await parseEncryptionKey(contact.public_key)));
+  const ids = await encryptedToKeyIds(armored);
+  return ids.some((k) => mine.has(k)) ? contact.fingerprint : undefined;
 }
 
 /** The reply must be an OpenPGP message that the sender's current key can open. */

@@ -68,6 +68,14 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
     '/senders',
     route(async (req, res) => senders(deps, need(req), res)),
   );
+  router.get(
+    '/replies',
+    route(async (req, res) => ownReplies(deps, need(req), res)),
+  );
+  router.get(
+    '/replies/:id',
+    route(async (req, res) => ownReply(deps, need(req), req, res)),
+  );
   router.post(
     '/replies',
     route(async (req, res) => reply(deps, need(req), req, res)),
@@ -226,6 +234,46 @@ async function reply(deps: PickupApiDeps, s: Session, req: Request, res: Respons
   if (!body.success) return send(res, 'PU_BAD_REQUEST');
   const id = await acceptReply(deps, { contactId: s.contactId, contactAddress: s.address, ...body.data });
   res.status(202).json({ id });
+}
+
+/** The contact's own replies still readable with their current key, oldest first: ids and threads only. */
+async function ownReplies(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
+  const rows = await deps.db.kysely
+    .selectFrom('pickup_replies')
+    .innerJoin('contacts', 'contacts.id', 'pickup_replies.contact_id')
+    .select(['pickup_replies.id', 'pickup_replies.pickup_id', 'pickup_replies.created_at'])
+    .where('pickup_replies.contact_id', '=', s.contactId)
+    .whereRef('pickup_replies.key_fingerprint', '=', 'contacts.fingerprint')
+    .orderBy('pickup_replies.created_at', 'asc')
+    .execute();
+  res.json({
+    replies: rows.map((r) => ({
+      id: r.id,
+      inReplyTo: r.pickup_id,
+      createdAt: new Date(Number(r.created_at)).toISOString(),
+    })),
+  });
+}
+
+/** One own reply: the armored OpenPGP message, only the contact's key (and the sender's) opens it. */
+async function ownReply(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
+  const id = String(req.params.id);
+  const row = await deps.db.kysely
+    .selectFrom('pickup_replies')
+    .select(['id', 'ciphertext'])
+    .where('id', '=', id)
+    .where('contact_id', '=', s.contactId)
+    .executeTakeFirst();
+  if (!row) throw new HttpError('PU_NOT_FOUND');
+  let bytes: Buffer;
+  try {
+    bytes = deps.sealer.open('pickup', row.ciphertext, `reply:${row.id}`);
+  } catch (err) {
+    deps.log.error('PU_UNSEAL_FAILED', { id: row.id, errName: errName(err) });
+    throw new HttpError('PU_INTERNAL');
+  }
+  res.type('application/octet-stream').setHeader('Content-Disposition', 'attachment');
+  res.send(bytes);
 }
 
 async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {

@@ -76,6 +76,10 @@ export const sendersSchema = z.object({
   ),
 });
 export const replySchema = z.object({ id: z.string() });
+/** The contact's own earlier replies (GET /session/replies): ids only; each is fetched and decrypted here. */
+export const ownRepliesSchema = z.object({
+  replies: z.array(z.object({ id: z.string(), inReplyTo: z.string(), createdAt: z.string() })),
+});
 export const keySchema = z.object({ fingerprint: z.string() });
 const errorSchema = z.object({
   code: z.string(),

@@ -128,7 +128,7 @@ const de = {
   toList: (n: number) =>
     n === 1 ? 'Zur Nachrichtenliste (1 Nachricht)' : `Zur Nachrichtenliste (${n} Nachrichten)`,
   yourReply: 'Ihre Antwort',
-  yourReplyNote: 'Nur in dieser Sitzung sichtbar; nach dem Abmelden nicht mehr.',
+  yourReplyNote: 'Verschlüsselt gespeichert: lesen können sie nur Sie und die Praxis.',
   replyName: 'Ihr Name (optional, erscheint als Absender)',
   ownKeyFile: 'Schlüsseldatei wählen (.asc)',
   ownKeyOr: 'oder den Schlüssel hier einfügen:',
@@ -259,7 +259,7 @@ const en: Dict = {
   toList: (n: number) =>
     n === 1 ? 'To the message list (1 message)' : `To the message list (${n} messages)`,
   yourReply: 'Your reply',
-  yourReplyNote: 'Visible in this session only; gone after you log out.',
+  yourReplyNote: 'Stored encrypted: only you and the practice can read it.',
   replyName: 'Your name (optional, shown as the sender)',
   ownKeyFile: 'Choose a key file (.asc)',
   ownKeyOr: 'or paste the key here:',

@@ -59,8 +59,9 @@ export async function sendReply(
     api.replySchema,
   );
   if (res.ok) {
-    // Shown in the thread for this session only: held with the other plaintexts, dropped by end().
-    state.addSent(item.info.id, { text, files: files.map((f) => f.name), date: new Date() });
+    // Shown in the thread at once; the server keeps it only encrypted (to the sender and the contact), and
+    // the next session reads it back from there (pickup.svelte.ts #loadReplies).
+    state.addSent(item.info.id, { text, files: files.map((f) => f.name), at: Date.now() });
     return 'sent';
   }
   if (res.status === 413) return 'tooBig';

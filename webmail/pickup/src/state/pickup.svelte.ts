@@ -43,7 +43,8 @@ export interface Item {
 export interface SentReply {
   text: string;
   files: string[];
-  date: Date;
+  /** When it was sent, ms since the epoch. */
+  at: number;
 }
 
 export interface Contact {
@@ -206,6 +207,29 @@ export class PickupState {
       if (this.view !== 'inbox') return;
       const prefetched = item.info.id === this.id ? linked : undefined;
       if (item.state === 'pending') await this.#decrypt(item.info.id, prefetched);
+    }
+    await this.#loadReplies();
+  }
+
+  /** The contact's own earlier replies, each opened with their key, shown under the message they answer. */
+  async #loadReplies(): Promise<void> {
+    const list = await this.sessionGet('/session/replies', api.ownRepliesSchema);
+    for (const r of list?.replies ?? []) {
+      if (this.view !== 'inbox' || !this.#key || !this.#heavy) return;
+      const bytes = await this.sessionBytes(`/session/replies/${encodeURIComponent(r.id)}`);
+      if (!bytes || !this.#key) continue;
+      let data: Uint8Array | undefined;
+      try {
+        data = await this.#heavy.decryptOwnReply(bytes, this.#key);
+        const m = await this.#heavy.readMime(data);
+        if (this.view !== 'inbox') return;
+        const files = m.attachments.map((a) => a.name);
+        this.addSent(r.inReplyTo, { text: m.text ?? '', files, at: Date.parse(r.createdAt) });
+      } catch {
+        // Not readable with this key or not signed by it: not shown (nothing of it is kept).
+      } finally {
+        if (data) wipe(data);
+      }
     }
   }
 
