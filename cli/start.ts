@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,6 +61,7 @@ export async function start(services: readonly Service[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   announceIdentity(config, log);
   try {
+    checkDkimKey(config);
     await startServices(config, log, services, running);
     log.info('SYS_STARTED', { service: services.join(',') });
   } catch (err) {
@@ -78,6 +81,18 @@ function announceIdentity(config: Config, log: Log): void {
       'sealpost: warning: the hostname or public URL is localhost; clients cannot open pickup links. ' +
         'Set SEALPOST_PUBLIC_URL (and SEALPOST_HOSTNAME if it differs from its host).',
     );
+  }
+}
+
+/** A configured DKIM key that cannot be read or parsed stops the start, not the first notification (451). */
+function checkDkimKey(config: Config): void {
+  if (!config.dkim) return;
+  try {
+    createPrivateKey(readFileSync(config.dkim.keyFile));
+  } catch (err) {
+    throw new Error(`SEALPOST_DKIM_KEY_FILE ${config.dkim.keyFile}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

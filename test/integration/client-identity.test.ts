@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dkimVerify } from 'mailauth';
@@ -176,5 +177,20 @@ describe('client identity: names, notification and DKIM after a plain install', 
     } finally {
       await local.terminate();
     }
+  });
+
+  it('refuses to start with a DKIM key file it cannot use (rather than answer 451 later)', async () => {
+    const dir = path.join(tmp.dir, 'badkey');
+    mkdirSync(dir);
+    const bad = path.join(dir, 'dkim.pem');
+    writeFileSync(bad, 'not a key');
+    const child = spawn(process.execPath, ['bin/sealpost.mjs', 'start'], {
+      env: sealpostEnv(dir, { SEALPOST_DKIM_SELECTOR: 'sp2026', SEALPOST_DKIM_KEY_FILE: bad }),
+    });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const [code] = (await once(child, 'close')) as [number];
+    assert.notEqual(code, 0);
+    assert.match(err, /cannot start: SEALPOST_DKIM_KEY_FILE/);
   });
 });
