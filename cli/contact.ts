@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
 import { outboundRow, type NewOutboundRow } from '../core/store/index.ts';
+import { dkimSignMail } from '../gateway/dkim.ts';
 import { receiptMail } from '../gateway/notices.ts';
+import { notifyFrom } from '../gateway/pickup.ts';
 import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
 import { openContext, type CliContext } from './command-context.ts';
@@ -60,11 +62,13 @@ async function queueReceipts(
   const wrote = await contacts.senders(email);
   if (!wrote) return [];
   const now = ctx.clock.now();
-  const rows: NewOutboundRow[] = wrote.senders.map((sender) => {
+  const rows: NewOutboundRow[] = [];
+  for (const sender of wrote.senders) {
     const messageId = newMessageId(config.hostname);
-    const bytes = receiptMail({
+    const fromAddress = notifyFrom(config, sender);
+    const receipt = receiptMail({
       language: config.pickup.language,
-      from: { name: 'Sealpost', address: config.pickup.fromAddress ?? `noreply@${config.hostname}` },
+      from: { name: 'Sealpost', address: fromAddress },
       to: sender,
       messageId,
       date: now,
@@ -75,20 +79,23 @@ async function queueReceipts(
         .filter((s) => s.senderAddress === sender)
         .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
     });
-    return outboundRow(
-      { sealer, config },
-      {
-        kind: 'receipt',
-        userId: null,
-        envelopeFrom: '',
-        recipient: sender,
-        messageId,
-        parts: bytes,
-        contactId: wrote.contactId,
-      },
-      now.getTime(),
+    const bytes = await dkimSignMail(config, receipt, fromAddress);
+    rows.push(
+      outboundRow(
+        { sealer, config },
+        {
+          kind: 'receipt',
+          userId: null,
+          envelopeFrom: '',
+          recipient: sender,
+          messageId,
+          parts: bytes,
+          contactId: wrote.contactId,
+        },
+        now.getTime(),
+      ),
     );
-  });
+  }
   // One row at a time, as before: a receipt already queued stays queued should a later one fail.
   for (const row of rows) await ctx.db.stores.outbound.add([row]);
   return wrote.senders;

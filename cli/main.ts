@@ -17,7 +17,8 @@ const USAGE = `usage: sealpost <command>
   user alias EMAIL ADDRESS            let EMAIL also send as ADDRESS
   user list
 
-  key generate EMAIL                  generate the sender key of EMAIL (Ed25519/Cv25519)
+  key generate EMAIL [--name N]       generate the sender key of EMAIL (Ed25519/Cv25519), User ID
+                                      "N <EMAIL>" (default N: the name given to user add)
   key import FILE|-                   import keys: private = sender key, public = recipient key
   key export EMAIL                    print the public key of EMAIL (armored)
   key list

@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,13 +43,40 @@ export async function start(services: readonly Service[]): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  announceIdentity(config, log);
   try {
+    checkDkimKey(config);
     await startServices(config, log, services, running);
     log.info('SYS_STARTED', { service: services.join(',') });
   } catch (err) {
     log.error('SYS_START_FAILED', { errName: errName(err) });
     console.error(`sealpost: cannot start: ${(err as Error).message}`);
     await stop('start-failed');
+  }
+}
+
+/** Say which name goes into mail headers and links, and warn when clients would be sent to localhost. */
+function announceIdentity(config: Config, log: Log): void {
+  console.log(`sealpost: hostname ${config.hostname}, public URL ${config.publicUrl}`);
+  const local = (h: string) => /^(localhost|127\.|\[?::1\]?$)/i.test(h);
+  if (local(config.hostname) || local(new URL(config.publicUrl).hostname)) {
+    log.warn('CFG_LOCALHOST', {});
+    console.warn(
+      'sealpost: warning: the hostname or public URL is localhost; clients cannot open pickup links. ' +
+        'Set SEALPOST_PUBLIC_URL (and SEALPOST_HOSTNAME if it differs from its host).',
+    );
+  }
+}
+
+/** A configured DKIM key that cannot be read or parsed stops the start, not the first notification (451). */
+function checkDkimKey(config: Config): void {
+  if (!config.dkim) return;
+  try {
+    createPrivateKey(readFileSync(config.dkim.keyFile));
+  } catch (err) {
+    throw new Error(`SEALPOST_DKIM_KEY_FILE ${config.dkim.keyFile}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -17,6 +17,10 @@ const domain = z
   .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'must be a domain name like praxis.example')
   .transform((d) => d.toLowerCase());
 
+const hostname = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'a host name (letters, digits, dots, hyphens)');
+
 const relayUrl = z
   .string()
   .url()
@@ -28,13 +32,8 @@ export const configSchema = z
     databaseUrl: z.string().optional(),
     redisUrl: z.string().optional(),
     // Goes into every header Sealpost writes (Message-ID, Received, DSN From): a DNS name, nothing else.
-    hostname: z
-      .string()
-      .regex(
-        /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/,
-        'a host name (letters, digits, dots, hyphens)',
-      )
-      .default('localhost'),
+    // Unset: the host of publicUrl (see withHostname below), so a notification never names localhost.
+    hostname: hostname.optional(),
     listenHost: z.string().min(1).default('0.0.0.0'),
     smtpPort: port.default(2587),
     smtpsPort: port.default(2465),
@@ -47,6 +46,26 @@ export const configSchema = z
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     practiceName: z.string().min(1).default('Sealpost'),
+    // The operator block on every pickup page (German law asks a practice's web presence for both links).
+    practiceAddress: z.string().min(1).max(300).optional(),
+    practicePhone: z.string().min(1).max(60).optional(),
+    imprintUrl: z.string().url().optional(),
+    privacyUrl: z.string().url().optional(),
+    // A word the practice chooses, shown in every notification and on every pickup page, so a client can
+    // tell a real notification from a phishing copy. Not a secret, not a password.
+    securityWord: z.string().min(1).max(60).optional(),
+    // The From of notifications and receipts; unset: noreply@<domain of the sending practitioner>.
+    notifyFrom: z.string().email().optional(),
+    // DKIM-signs notifications and receipts (mailauth) when both are set: the selector and a PEM private key
+    // file (RSA or Ed25519) of `domain` (unset: the domain of the notification's From).
+    dkim: z
+      .object({
+        selector: z.string().regex(/^[A-Za-z0-9._-]+$/),
+        keyFile: z.string().min(1),
+        domain: domain.optional(),
+      })
+      .strict()
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     limits: z
       .object({
@@ -211,7 +230,14 @@ export const configSchema = z
       .strict()
       .default({ decompressLimitBytes: 64 * 1024 * 1024, relayTimeoutSeconds: 60 }),
   })
-  .strict();
+  .strict()
+  .transform((c) => ({ ...c, hostname: c.hostname ?? hostOf(c.publicUrl) }));
+
+/** The host of the public URL when it is a host name (an IPv6 literal is not): the default hostname. */
+function hostOf(publicUrl: string): string {
+  const host = new URL(publicUrl).hostname;
+  return hostname.safeParse(host).success ? host : 'localhost';
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 type Mutable = z.output<typeof configSchema>;
@@ -235,6 +261,15 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_TLS_CERT: (c, v) => (c.tlsCert = v),
   SEALPOST_TLS_KEY: (c, v) => (c.tlsKey = v),
   SEALPOST_PRACTICE_NAME: (c, v) => (c.practiceName = v),
+  SEALPOST_PRACTICE_ADDRESS: (c, v) => (c.practiceAddress = v),
+  SEALPOST_PRACTICE_PHONE: (c, v) => (c.practicePhone = v),
+  SEALPOST_IMPRINT_URL: (c, v) => (c.imprintUrl = v),
+  SEALPOST_PRIVACY_URL: (c, v) => (c.privacyUrl = v),
+  SEALPOST_SECURITY_WORD: (c, v) => (c.securityWord = v),
+  SEALPOST_NOTIFY_FROM: (c, v) => (c.notifyFrom = v),
+  SEALPOST_DKIM_SELECTOR: (c, v) => (sub(c, 'dkim').selector = v),
+  SEALPOST_DKIM_KEY_FILE: (c, v) => (sub(c, 'dkim').keyFile = v),
+  SEALPOST_DKIM_DOMAIN: (c, v) => (sub(c, 'dkim').domain = v),
   SEALPOST_LOG_LEVEL: (c, v) => (c.logLevel = v),
   SEALPOST_MAX_MESSAGE_BYTES: (c, v) => (sub(c, 'limits').maxMessageBytes = v),
   SEALPOST_MAX_RECIPIENTS: (c, v) => (sub(c, 'limits').maxRecipients = v),

@@ -12,6 +12,8 @@ export type Language = 'de' | 'en';
 
 export interface MailHead {
   from: { name: string; address: string };
+  /** The practitioner who wrote (a notification's answer goes to them, not to noreply@). */
+  replyTo?: string;
   to: string;
   messageId: string;
   date: Date;
@@ -22,6 +24,10 @@ export interface NotificationInput extends MailHead {
   senderName: string;
   link: string;
   expiresAt: Date;
+  /** The practice's security word (SEALPOST_SECURITY_WORD), also shown on every pickup page. */
+  securityWord?: string;
+  /** The operator's lines under the text: practice name, postal address, phone. */
+  practice?: { name: string; address?: string; phone?: string };
 }
 
 export interface ReceiptInput extends MailHead {
@@ -39,16 +45,19 @@ const TEXT = {
     notificationBody: (n: NotificationInput) => [
       'Guten Tag,',
       '',
-      `Sie haben eine vertrauliche Nachricht von ${n.senderName}.`,
+      `${n.senderName} hat Ihnen eine vertrauliche Nachricht geschickt; sie liegt verschlüsselt bereit,`,
+      'und Sie öffnen sie über den Link unten mit dem Zugangscode, den Sie persönlich oder am Telefon',
+      'erhalten haben.',
+      'Der Code kommt nie per E-Mail: Eine E-Mail, die ihn nennt oder nach ihm fragt, ist nicht von uns.',
       '',
-      'Sie können sie hier sicher lesen:',
       n.link,
       '',
-      'Zum Öffnen brauchen Sie den Zugangscode, den Sie persönlich oder am Telefon erhalten haben.',
-      'Der Code wird Ihnen nie per E-Mail geschickt.',
-      `Die Nachricht ist bis ${day(n.expiresAt, 'de')} abrufbar.`,
-      '',
-      'Bitte antworten Sie nicht auf diese E-Mail; antworten Sie sicher über die Seite oben.',
+      ...(n.securityWord
+        ? [`Sicherheitswort der Praxis: ${n.securityWord} (es steht auch auf der Seite).`, '']
+        : []),
+      `Die Nachricht ist bis ${day(n.expiresAt, 'de')} abrufbar. Vertraulich antworten Sie über die`,
+      'Seite; eine Antwort auf diese E-Mail ist nicht verschlüsselt.',
+      ...practiceLines(n),
     ],
     receiptSubject: (rcpt: string) => `Sicher zugestellt an ${rcpt} – Zugangscode`,
     receiptBody: (r: ReceiptInput) => [
@@ -71,16 +80,18 @@ const TEXT = {
     notificationBody: (n: NotificationInput) => [
       'Hello,',
       '',
-      `You have a confidential message from ${n.senderName}.`,
+      `${n.senderName} has sent you a confidential message; it is waiting for you encrypted, and you`,
+      'open it with the link below and the access code you were given in person or by phone.',
+      'The code never comes by e-mail: an e-mail that tells it or asks for it is not from us.',
       '',
-      'You can read it securely here:',
       n.link,
       '',
-      'To open it you need the access code you were given in person or by phone.',
-      'The code is never sent to you by e-mail.',
-      `The message can be read until ${day(n.expiresAt, 'en')}.`,
-      '',
-      'Please do not reply to this e-mail; reply securely on the page above.',
+      ...(n.securityWord
+        ? [`The practice's security word: ${n.securityWord} (it is shown on the page too).`, '']
+        : []),
+      `The message can be read until ${day(n.expiresAt, 'en')}. Reply confidentially on the page;`,
+      'a reply to this e-mail is not encrypted.',
+      ...practiceLines(n),
     ],
     receiptSubject: (rcpt: string) => `Delivered securely to ${rcpt} – access code`,
     receiptBody: (r: ReceiptInput) => [
@@ -99,6 +110,14 @@ const TEXT = {
     staleIntro2: 'please send them again from your Sent folder:',
   },
 } as const;
+
+function practiceLines(n: NotificationInput): string[] {
+  const p = n.practice;
+  if (!p) return [];
+  return ['', '-- ', p.name, ...(p.address ? [p.address] : []), ...(p.phone ? [p.phone] : [])].map((l) =>
+    l.replace(/[\r\n]+/g, ' '),
+  );
+}
 
 function staleLines(r: ReceiptInput, lang: Language): string[] {
   if (!r.stale || r.stale.length === 0) return [];
@@ -138,6 +157,7 @@ function mail(head: MailHead, subject: string, lines: readonly string[], lang: L
   const body = Buffer.from(lines.join('\r\n') + '\r\n', 'utf8').toString('base64');
   const fields = [
     `From: ${encodeWord(head.from.name)} <${head.from.address}>`,
+    ...(head.replyTo ? [`Reply-To: <${head.replyTo}>`] : []),
     `To: <${head.to}>`,
     `Subject: ${encodeText(subject)}`,
     `Date: ${rfc5322Date(head.date)}`,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Config } from '../core/config.ts';
 import { newMessageId } from '../core/ids.ts';
 import {
   buildPickupCiphertext,
@@ -9,6 +10,7 @@ import {
   type SigningKey,
 } from '../keys/index.ts';
 import type { GatewayContext } from './submission-context.ts';
+import { dkimSignMail } from './dkim.ts';
 import { notificationMail, receiptMail } from './notices.ts';
 
 /**
@@ -41,8 +43,16 @@ export function newPickupId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export function envelopeSender(ctx: GatewayContext): string {
-  return ctx.deps.config.pickup.fromAddress ?? `noreply@${ctx.deps.config.hostname}`;
+/**
+ * The From of notifications and receipts: SEALPOST_NOTIFY_FROM (or the file key pickup.fromAddress), else
+ * noreply@ of the practitioner's own domain, which a DKIM key of the practice's domain aligns with.
+ */
+export function notifyFrom(config: Config, senderAddress: string): string {
+  return (
+    config.notifyFrom ??
+    config.pickup.fromAddress ??
+    `noreply@${senderAddress.slice(senderAddress.lastIndexOf('@') + 1)}`
+  );
 }
 
 export async function buildPickup(
@@ -67,33 +77,44 @@ export async function buildPickup(
   });
   const pickupId = newPickupId();
   const expiresAt = now.getTime() + config.pickup.retentionDays * 86_400_000;
-  const from = { name: sender.name, address: envelopeSender(ctx) };
+  const from = { name: sender.name, address: notifyFrom(config, sender.address) };
   const notificationId = newMessageId(config.hostname);
   const notification = notificationMail({
     language: config.pickup.language,
     from,
+    replyTo: sender.address,
     to: contact.address,
     messageId: notificationId,
     date: now,
     senderName: sender.name,
     link: `${config.publicUrl.replace(/\/+$/, '')}/p/${pickupId}`,
     expiresAt: new Date(expiresAt),
+    ...(config.securityWord ? { securityWord: config.securityWord } : {}),
+    practice: {
+      name: config.practiceName,
+      ...(config.practiceAddress ? { address: config.practiceAddress } : {}),
+      ...(config.practicePhone ? { phone: config.practicePhone } : {}),
+    },
   });
   let receipt: PickupCopy['receipt'];
   if (created) {
     const receiptId = newMessageId(config.hostname);
     receipt = {
       messageId: receiptId,
-      bytes: receiptMail({
-        language: config.pickup.language,
-        from: { name: 'Sealpost', address: envelopeSender(ctx) },
-        to: sender.address,
-        messageId: receiptId,
-        date: now,
-        recipient: contact.address,
-        code: created.code,
-        reissued: false,
-      }),
+      bytes: await dkimSignMail(
+        config,
+        receiptMail({
+          language: config.pickup.language,
+          from: { name: 'Sealpost', address: from.address },
+          to: sender.address,
+          messageId: receiptId,
+          date: now,
+          recipient: contact.address,
+          code: created.code,
+          reissued: false,
+        }),
+        from.address,
+      ),
     };
   }
   return {
@@ -102,7 +123,10 @@ export async function buildPickup(
     contact,
     ...(created ? { created } : {}),
     ciphertext,
-    notification: { messageId: notificationId, bytes: notification },
+    notification: {
+      messageId: notificationId,
+      bytes: await dkimSignMail(config, notification, from.address),
+    },
     ...(receipt ? { receipt } : {}),
     expiresAt,
     senderName: sender.name,

@@ -44,6 +44,7 @@ export {
   checkKey,
   encryptedToKeyIds,
   keyIds,
+  parseEncryptionKey,
   type KeyCheck,
   type KeyProblem,
   type EncryptionKey,

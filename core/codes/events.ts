@@ -98,6 +98,11 @@ export const LOG_EVENT_SECTIONS = [
         meaning: 'SMTP uses the self-signed certificate in `data/tls/`',
       },
       {
+        codes: ['CFG_LOCALHOST'],
+        level: 'warn',
+        meaning: 'the hostname or public URL is localhost: pickup links and notifications would name it',
+      },
+      {
         codes: ['KEY_SENDER_STORED'],
         level: 'info',
         meaning: 'a sender key was generated or imported (`fingerprint`)',

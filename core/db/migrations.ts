@@ -184,6 +184,32 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('key_changes_address').on('key_changes').column('address').execute();
       },
     },
+    '0004_pickup_replies': {
+      async up(db: Kysely<unknown>) {
+        // A reply a contact wrote, kept so that only they can read it back in the thread: the armored OpenPGP
+        // message the browser encrypted to the sender's key and the contact's own, sealed once more at rest.
+        // It goes with its pickup (expiry deletes both) and with its contact.
+        await db.schema
+          .createTable('pickup_replies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('contact_id', 'text', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
+          .addColumn('pickup_id', 'text', (c) => c.notNull().references('pickups.id').onDelete('cascade'))
+          .addColumn('key_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', blob, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('pickup_replies_pickup')
+          .on('pickup_replies')
+          .column('pickup_id')
+          .execute();
+        await db.schema
+          .createIndex('pickup_replies_contact')
+          .on('pickup_replies')
+          .column('contact_id')
+          .execute();
+      },
+    },
   };
 }
 

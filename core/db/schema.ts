@@ -137,6 +137,16 @@ export interface PickupTombstonesTable {
   expired_at: number;
 }
 
+/** A contact's own reply, readable only with the contact's key (the armored message, sealed at rest). */
+export interface PickupRepliesTable {
+  id: string; // the outbound row's id
+  contact_id: string;
+  pickup_id: string; // the message it answers
+  key_fingerprint: string; // the contact key it is encrypted to (a new code means a new key: unreadable)
+  ciphertext: Uint8Array; // armored OpenPGP message sealed with the master key ('pickup', aad = reply:<id>)
+  created_at: number;
+}
+
 export interface PickupSessionsTable {
   token_hash: string; // hex SHA-256 of the cookie value
   contact_id: string;
@@ -165,5 +175,6 @@ export interface Database {
   pickups: PickupsTable;
   pickup_tombstones: PickupTombstonesTable;
   pickup_sessions: PickupSessionsTable;
+  pickup_replies: PickupRepliesTable;
   key_changes: KeyChangesTable;
 }

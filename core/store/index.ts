@@ -13,7 +13,8 @@ import { PickupStore } from './pickups.ts';
  * (sender_keys, recipient_keys, key_changes) belong to the key store in keys/.
  *
  *   outbound                                  → OutboundStore       core/store/outbound.ts
- *   pickups, pickup_tombstones, pickup_sessions → PickupStore       core/store/pickups.ts
+ *   pickups, pickup_tombstones, pickup_sessions,
+ *   pickup_replies                            → PickupStore         core/store/pickups.ts
  *   contacts (keys, secrets, failures)        → ContactRecordStore  core/store/contacts.ts
  *   users, user_addresses                     → UserStore           core/users.ts
  *   policy_rules                              → PolicyRuleStore     core/policy-rules.ts

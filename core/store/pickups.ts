@@ -1,10 +1,10 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { Database, PickupsTable } from '../db/schema.ts';
+import type { Database, PickupRepliesTable, PickupsTable } from '../db/schema.ts';
 import { audit } from '../audit.ts';
 
 /**
- * Pickups, their tombstones and the pickup sessions: the only code that reads or writes the `pickups`,
- * `pickup_tombstones` and `pickup_sessions` tables. Its invariants live here: an expired pickup is deleted
+ * Pickups, their tombstones, the contacts' own replies and the pickup sessions: the only code that reads or
+ * writes the `pickups`, `pickup_tombstones`, `pickup_replies` and `pickup_sessions` tables. Its invariants live here: an expired pickup is deleted
  * with its ciphertext and leaves a tombstone with its id only (an old link shows "expired", not "not
  * found"); a session ends after the idle time or SESSION_MAX_MS, whichever comes first; tombstones go after
  * a year.
@@ -176,6 +176,7 @@ export class PickupStore {
     ).map((r) => r.id);
     if (ids.length === 0) return 0;
     await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('pickup_replies').where('pickup_id', 'in', ids).execute(); // the contact's own copies
       await trx.deleteFrom('pickups').where('id', 'in', ids).execute();
       await trx
         .insertInto('pickup_tombstones')
@@ -185,6 +186,35 @@ export class PickupStore {
       await audit(trx, { actor: 'worker', action: 'pickup.expired', detail: String(ids.length) }, now);
     });
     return ids.length;
+  }
+
+  /** The contact's own copy of a reply (sealed, encrypted to the contact's and the sender's key). */
+  async addOwnReply(row: Insertable<PickupRepliesTable>): Promise<void> {
+    await this.db.insertInto('pickup_replies').values(row).execute();
+  }
+
+  /** The contact's own replies still encrypted to `fingerprint` (their current key), oldest first. */
+  async ownReplies(
+    contactId: string,
+    fingerprint: string,
+  ): Promise<{ id: string; pickup_id: string; created_at: number }[]> {
+    return this.db
+      .selectFrom('pickup_replies')
+      .select(['id', 'pickup_id', 'created_at'])
+      .where('contact_id', '=', contactId)
+      .where('key_fingerprint', '=', fingerprint)
+      .orderBy('created_at', 'asc')
+      .execute();
+  }
+
+  /** One own reply of this contact, sealed; undefined when it is not theirs. */
+  async ownReply(id: string, contactId: string): Promise<{ id: string; ciphertext: Uint8Array } | undefined> {
+    return this.db
+      .selectFrom('pickup_replies')
+      .select(['id', 'ciphertext'])
+      .where('id', '=', id)
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
   }
 
   /** Tombstones past a year go. */

@@ -143,6 +143,7 @@ describe('pickup app in Chromium: states', function () {
     await page.getByLabel('Dateien anhängen').setInputFiles([]);
     await page.getByRole('button', { name: 'Verschlüsselt senden' }).click();
     await page.locator('[data-testid="reply-status"][data-outcome="sent"]').waitFor();
+    await page.getByRole('button', { name: 'Antworten' }).click(); // a sent reply closes the form
     await page.getByLabel('Ihre Antwort').fill('Noch eine');
     await page.getByRole('button', { name: 'Verschlüsselt senden' }).click();
     await page.locator('[data-testid="reply-status"][data-outcome="limit"]').waitFor();

@@ -58,9 +58,12 @@ describe('security: the pickup page shows whose key signed, and a From that is n
     await page.getByRole('button', { name: new RegExp(subject) }).click();
     await page.getByRole('heading', { name: subject }).waitFor();
     const sig = page.getByTestId('signature');
+    // A verified signature shows whose key and its fingerprint behind "Details" (issue 15): opened here.
+    const details = sig.getByText('Details', { exact: true });
+    if ((await details.count()) > 0) await details.click();
     return {
       state: await sig.getAttribute('data-state'),
-      sig: await sig.innerText(),
+      sig: (await sig.innerText()).replace(/\s*\n\s*/g, ' '),
       from: await page.locator('dl dd').first().innerText(), // the From line
       main: await page.locator('main').innerText(),
     };

@@ -31,6 +31,29 @@ describe('pickup notices (German default, English)', () => {
       assert.equal(m.headers.get('auto-submitted'), 'auto-generated');
     });
 
+    it(`notification (${language}): Reply-To the practitioner, the security word, the operator's lines`, async () => {
+      const raw = notificationMail({
+        ...head,
+        replyTo: 'anna@praxis.example',
+        language,
+        senderName: 'Praxis Anna Berg',
+        link: 'https://pickup.example/p/AAAAAAAAAAAAAAAAAAAAAA',
+        expiresAt: new Date('2026-12-23T10:00:00Z'),
+        securityWord: 'Sonnenblume',
+        practice: { name: 'Praxis Berg', address: 'Lindenstraße 5\r\nBcc: x@y', phone: '+49 221 1' },
+      });
+      const m = await simpleParser(raw);
+      assert.equal(m.replyTo?.value[0]?.address, 'anna@praxis.example');
+      const text = m.text ?? '';
+      assert.match(text, /Sonnenblume/);
+      assert.match(
+        text,
+        language === 'de' ? /Der Code kommt nie per E-Mail/ : /The code never comes by e-mail/,
+      );
+      assert.match(text, /^Lindenstraße 5 Bcc: x@y$/m, 'a line break in the address stays in its line');
+      assert.match(text, /^\+49 221 1$/m);
+    });
+
     it(`receipt (${language}): recipient, code, resend list after a new code`, async () => {
       const raw = receiptMail({
         ...head,

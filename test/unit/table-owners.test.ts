@@ -12,6 +12,7 @@ const OWNERS: Record<string, readonly string[]> = {
   pickups: ['core/store/pickups.ts'],
   pickup_tombstones: ['core/store/pickups.ts'],
   pickup_sessions: ['core/store/pickups.ts'],
+  pickup_replies: ['core/store/pickups.ts'],
   contacts: ['core/store/contacts.ts'],
   users: ['core/users.ts'],
   user_addresses: ['core/users.ts'],

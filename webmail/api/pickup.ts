@@ -10,6 +10,7 @@ import {
   secretKind,
   unlockRequest,
   type MetaAnswer,
+  type PracticeAnswer,
   type UnlockAnswer,
 } from '../contract/pickup.ts';
 import { sessionRoutes } from './session.ts';
@@ -29,6 +30,17 @@ export function pickupApi(deps: PickupApiDeps): Router {
   // Replies carry attachments: the JSON limit follows the reply limit (base64 armor is ~4/3 of binary).
   router.use(express.json({ limit: Math.ceil(config.pickup.maxReplyBytes * 1.4) + 65_536 }));
   router.use('/session', sessionRoutes(deps));
+  // The operator block every pickup page shows, before any code (SEALPOST_PRACTICE_*, docs/pickup-app.md).
+  router.get('/practice', (_req, res) => {
+    res.json({
+      name: config.practiceName,
+      ...(config.practiceAddress ? { address: config.practiceAddress } : {}),
+      ...(config.practicePhone ? { phone: config.practicePhone } : {}),
+      ...(config.imprintUrl ? { imprintUrl: config.imprintUrl } : {}),
+      ...(config.privacyUrl ? { privacyUrl: config.privacyUrl } : {}),
+      ...(config.securityWord ? { securityWord: config.securityWord } : {}),
+    } satisfies PracticeAnswer);
+  });
   router.get(
     '/:id',
     route((req, res) => metadata(deps, req, res)),

@@ -1,6 +1,6 @@
 import { newMessageId } from '../../core/ids.ts';
 import { outboundRow } from '../../core/store/index.ts';
-import { encryptedToKeyIds, keyIds, wrapEncrypted } from '../../keys/index.ts';
+import { encryptedToKeyIds, keyIds, parseEncryptionKey, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
 import { rfc5322Date } from '../../core/rfc5322-date.ts';
@@ -27,6 +27,7 @@ export async function acceptReply(
   const today = await db.stores.outbound.repliesSince(input.contactId, now.getTime() - 86_400_000);
   if (today >= config.pickup.maxRepliesPerDay) throw new HttpError('PU_REPLY_LIMIT');
   await requireEncryptedToSender(deps, pickup.sender_address, input.message);
+  const own = await ownCopy(deps, input.contactId, input.message);
 
   const messageId = newMessageId(config.hostname);
   // The thread's Message-ID came from the sender's mail client: it goes into a header only when it is one
@@ -57,10 +58,32 @@ export async function acceptReply(
     now.getTime(),
   );
   const id = row.id;
-  await db.stores.outbound.add([row]);
+  await db.stores.transaction(async (stores) => {
+    await stores.outbound.add([row]);
+    // The contact's own copy for the thread: only when it is encrypted to their key too (it always is from
+    // the app), so that the server keeps nothing it or anyone but the contact and the sender could read.
+    if (own)
+      await stores.pickups.addOwnReply({
+        id,
+        contact_id: input.contactId,
+        pickup_id: pickup.id,
+        key_fingerprint: own,
+        ciphertext: deps.sealer.seal('pickup', Buffer.from(input.message, 'utf8'), `reply:${id}`),
+        created_at: now.getTime(),
+      });
+  });
   log.info('PU_REPLY_ACCEPTED', { id, contact: input.contactId, rcpt: pickup.sender_address });
   await deps.enqueue([id]).catch(() => log.warn('PU_ENQUEUE_FAILED', { id })); // reconcile picks it up
   return id;
+}
+
+/** The contact key's fingerprint when the reply is encrypted to it (to keep as the contact's copy). */
+async function ownCopy(deps: PickupApiDeps, contactId: string, armored: string): Promise<string | undefined> {
+  const contact = await deps.db.stores.contacts.byId(contactId);
+  if (!contact?.public_key || !contact.fingerprint) return undefined;
+  const mine = new Set(keyIds(await parseEncryptionKey(contact.public_key)));
+  const ids = await encryptedToKeyIds(armored);
+  return ids.some((k) => mine.has(k)) ? contact.fingerprint : undefined;
 }
 
 /** The reply must be an OpenPGP message that the sender's current key can open. */

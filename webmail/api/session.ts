@@ -7,6 +7,7 @@ import {
   secretRequest,
   type MessagesAnswer,
   type OkAnswer,
+  type OwnRepliesAnswer,
   type OwnKeyAnswer,
   type ReplyAnswer,
   type SendersAnswer,
@@ -60,6 +61,14 @@ export function sessionRoutes(deps: PickupApiDeps): Router {
   router.get(
     '/senders',
     route(async (req, res) => senders(deps, need(req), res)),
+  );
+  router.get(
+    '/replies',
+    route(async (req, res) => ownReplies(deps, need(req), res)),
+  );
+  router.get(
+    '/replies/:id',
+    route(async (req, res) => ownReply(deps, need(req), req, res)),
   );
   router.post(
     '/replies',
@@ -170,6 +179,37 @@ async function reply(deps: PickupApiDeps, s: Session, req: Request, res: Respons
   if (!body.success) return send(res, 'PU_BAD_REQUEST');
   const id = await acceptReply(deps, { contactId: s.contactId, contactAddress: s.address, ...body.data });
   res.status(202).json({ id } satisfies ReplyAnswer);
+}
+
+/** The contact's own replies still readable with their current key, oldest first: ids and threads only. */
+async function ownReplies(deps: PickupApiDeps, s: Session, res: Response): Promise<void> {
+  const contact = await deps.db.stores.contacts.byId(s.contactId);
+  const rows = contact?.fingerprint
+    ? await deps.db.stores.pickups.ownReplies(s.contactId, contact.fingerprint)
+    : [];
+  res.json({
+    replies: rows.map((r) => ({
+      id: r.id,
+      inReplyTo: r.pickup_id,
+      createdAt: new Date(Number(r.created_at)).toISOString(),
+    })),
+  } satisfies OwnRepliesAnswer);
+}
+
+/** One own reply: the armored OpenPGP message, only the contact's key (and the sender's) opens it. */
+async function ownReply(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {
+  const id = String(req.params.id);
+  const row = await deps.db.stores.pickups.ownReply(id, s.contactId);
+  if (!row) throw new HttpError('PU_NOT_FOUND');
+  let bytes: Buffer;
+  try {
+    bytes = deps.sealer.open('pickup', row.ciphertext, `reply:${row.id}`);
+  } catch (err) {
+    deps.log.error('PU_UNSEAL_FAILED', { id: row.id, errName: errName(err) });
+    throw new HttpError('PU_INTERNAL');
+  }
+  res.type('application/octet-stream').setHeader('Content-Disposition', 'attachment');
+  res.send(bytes);
 }
 
 async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Response): Promise<void> {

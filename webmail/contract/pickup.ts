@@ -120,6 +120,20 @@ export const replyAnswer = z.object({ id: z.string() });
 export const ownKeyAnswer = z.object({ fingerprint: z.string() });
 /** POST /session/secret, POST /session/logout */
 export const okAnswer = z.object({ ok: z.boolean() });
+/** GET /session/replies: the contact's own earlier replies still readable with their key (ids only). */
+export const ownRepliesAnswer = z.object({
+  replies: z.array(z.object({ id: z.string(), inReplyTo: z.string(), createdAt: z.string() })),
+});
+/** GET /practice: the operator block — who runs this page (only what the configuration names). */
+const webUrl = z.string().check(z.regex(/^https?:\/\/[^\s]+$/));
+export const practiceAnswer = z.object({
+  name: z.string(),
+  address: z.optional(z.string()),
+  phone: z.optional(z.string()),
+  imprintUrl: z.optional(webUrl),
+  privacyUrl: z.optional(webUrl),
+  securityWord: z.optional(z.string()),
+});
 /** Every error: a stable code (docs/codes.md) and its extras. */
 export const errorAnswer = z.object({
   code: z.string(),
@@ -135,3 +149,5 @@ export type SendersAnswer = z.input<typeof sendersAnswer>;
 export type ReplyAnswer = z.input<typeof replyAnswer>;
 export type OwnKeyAnswer = z.input<typeof ownKeyAnswer>;
 export type OkAnswer = z.input<typeof okAnswer>;
+export type OwnRepliesAnswer = z.input<typeof ownRepliesAnswer>;
+export type PracticeAnswer = z.input<typeof practiceAnswer>;

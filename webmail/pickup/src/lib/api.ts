@@ -30,12 +30,26 @@ export const sendersSchema = z.pipe(
   })),
 );
 export const replySchema = contract.replyAnswer;
+/** The contact's own earlier replies (GET /session/replies): ids only; each is fetched and decrypted here. */
+export const ownRepliesSchema = contract.ownRepliesAnswer;
+/** The operator block (GET /api/pickup/practice): who runs this page, shown on every screen. */
+export const practiceSchema = z.pipe(
+  contract.practiceAnswer,
+  z.transform((p) => ({
+    ...p,
+    name: shown(p.name),
+    ...(p.address === undefined ? {} : { address: shown(p.address) }),
+    ...(p.phone === undefined ? {} : { phone: shown(p.phone) }),
+    ...(p.securityWord === undefined ? {} : { securityWord: shown(p.securityWord) }),
+  })),
+);
 export const keySchema = contract.ownKeyAnswer;
 export const okSchema = contract.okAnswer;
 const errorSchema = contract.errorAnswer;
 export type { OwnKeyRequest, ReplyRequest, SecretRequest, UnlockRequest } from '../../../contract/pickup.ts';
 
 export type Meta = z.infer<typeof metaSchema>;
+export type Practice = z.infer<typeof practiceSchema>;
 export type Kdf = contract.Kdf;
 export type MessageInfo = z.infer<typeof messagesSchema>['messages'][number];
 export type SenderInfo = z.infer<typeof sendersSchema>['senders'][number];

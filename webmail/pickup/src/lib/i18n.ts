@@ -59,8 +59,6 @@ const de = {
   tamperedShort: 'beschädigt – nicht angezeigt',
   staleShort: 'mit altem Code verschlüsselt – bitte erneut anfordern',
   loadFailed: 'konnte nicht geladen werden',
-  sigVerified: (signer: string, fpr: string) =>
-    `Unterschrift geprüft: unterschrieben mit dem Schlüssel von ${signer}, Fingerabdruck ${fpr}.`,
   sigMismatch: (signer: string, fpr: string, from: string) =>
     `Unterschrieben mit dem Schlüssel von ${signer} (Fingerabdruck ${fpr}). Der angegebene Absender ${from} gehört nicht zu diesem Schlüssel und ist nicht bestätigt.`,
   unconfirmed: 'nicht bestätigt',
@@ -102,7 +100,7 @@ const de = {
   changeFailed: 'Das Passwort konnte nicht gespeichert werden. Der bisherige Zugang gilt weiter.',
   ownKeyTitle: 'Eigenen OpenPGP-Schlüssel hinterlegen',
   ownKeyIntro:
-    'Wenn Sie OpenPGP verwenden, können Sie Ihren öffentlichen Schlüssel hinterlegen. Künftige Nachrichten kommen dann direkt verschlüsselt per E-Mail.',
+    'Nutzen Sie OpenPGP, hinterlegen Sie hier Ihren öffentlichen Schlüssel: Dann kommen künftige Nachrichten verschlüsselt direkt in Ihr E-Mail-Postfach statt auf diese Seite.',
   ownKeyLabel: 'Öffentlicher Schlüssel (beginnt mit -----BEGIN PGP PUBLIC KEY BLOCK-----)',
   ownKeySave: 'Schlüssel hinterlegen',
   ownKeySaved: (fpr: string) => `Schlüssel hinterlegt: ${fpr}`,
@@ -115,6 +113,25 @@ const de = {
   endedText:
     'Die Sitzung ist abgelaufen. Alle entschlüsselten Inhalte wurden aus diesem Fenster entfernt. Bitte melden Sie sich erneut an.',
   signInAgain: 'Erneut anmelden',
+  operatorTitle: 'Diese Seite betreibt',
+  phone: 'Telefon',
+  imprint: 'Impressum',
+  privacy: 'Datenschutzhinweis',
+  securityWord: 'Sicherheitswort der Praxis',
+  securityWordHint:
+    'Es steht auch in der E-Mail, die Sie hierher geführt hat. Fehlt es dort oder lautet es anders, geben Sie keinen Code ein und rufen Sie die Praxis an.',
+  cc: 'Cc',
+  arrived: (d: string) => `Eingegangen: ${d}`,
+  sigSigned: (name: string) => `Unterschrift geprüft: unterschrieben von ${name}.`,
+  sigDetails: 'Details',
+  sigFingerprint: (userId: string, fpr: string) => `Schlüssel von ${userId}, Fingerabdruck ${fpr}.`,
+  toList: (n: number) =>
+    n === 1 ? 'Zur Nachrichtenliste (1 Nachricht)' : `Zur Nachrichtenliste (${n} Nachrichten)`,
+  yourReply: 'Ihre Antwort',
+  yourReplyNote: 'Verschlüsselt gespeichert: lesen können sie nur Sie und die Praxis.',
+  replyName: 'Ihr Name (optional, erscheint als Absender)',
+  ownKeyFile: 'Schlüsseldatei wählen (.asc)',
+  ownKeyOr: 'oder den Schlüssel hier einfügen:',
   bytes: (n: number) =>
     n < 1024 ? `${n} Byte` : n < 1048576 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`,
 };
@@ -174,8 +191,6 @@ const en: Dict = {
   tamperedShort: 'damaged – not shown',
   staleShort: 'encrypted to an old code – ask for it again',
   loadFailed: 'could not be loaded',
-  sigVerified: (signer: string, fpr: string) =>
-    `Signature verified: signed with the key of ${signer}, fingerprint ${fpr}.`,
   sigMismatch: (signer: string, fpr: string, from: string) =>
     `Signed with the key of ${signer} (fingerprint ${fpr}). The sender shown, ${from}, does not belong to this key and is not confirmed.`,
   unconfirmed: 'not confirmed',
@@ -216,7 +231,7 @@ const en: Dict = {
   changeFailed: 'The passphrase could not be saved. Your old access still works.',
   ownKeyTitle: 'Register your own OpenPGP key',
   ownKeyIntro:
-    'If you use OpenPGP you can register your public key. Future messages will then come to you encrypted by e-mail.',
+    'If you use OpenPGP, register your public key here: future messages then come encrypted straight to your mailbox instead of to this page.',
   ownKeyLabel: 'Public key (begins with -----BEGIN PGP PUBLIC KEY BLOCK-----)',
   ownKeySave: 'Register key',
   ownKeySaved: (fpr: string) => `Key registered: ${fpr}`,
@@ -229,6 +244,25 @@ const en: Dict = {
   endedText:
     'The session has expired. All decrypted content was removed from this window. Please sign in again.',
   signInAgain: 'Sign in again',
+  operatorTitle: 'This page is run by',
+  phone: 'Phone',
+  imprint: 'Legal notice',
+  privacy: 'Privacy notice',
+  securityWord: "The practice's security word",
+  securityWordHint:
+    'It is also in the e-mail that brought you here. If it is missing there or differs, do not enter a code and call the practice.',
+  cc: 'Cc',
+  arrived: (d: string) => `Arrived: ${d}`,
+  sigSigned: (name: string) => `Signature verified: signed by ${name}.`,
+  sigDetails: 'Details',
+  sigFingerprint: (userId: string, fpr: string) => `Key of ${userId}, fingerprint ${fpr}.`,
+  toList: (n: number) =>
+    n === 1 ? 'To the message list (1 message)' : `To the message list (${n} messages)`,
+  yourReply: 'Your reply',
+  yourReplyNote: 'Stored encrypted: only you and the practice can read it.',
+  replyName: 'Your name (optional, shown as the sender)',
+  ownKeyFile: 'Choose a key file (.asc)',
+  ownKeyOr: 'or paste the key here:',
   bytes: (n: number) =>
     n < 1024 ? `${n} bytes` : n < 1048576 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`,
 };

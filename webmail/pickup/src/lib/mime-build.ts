@@ -14,6 +14,8 @@ export interface ReplyAttachment {
 
 export interface ReplyInput {
   from: string; // the contact's address
+  /** The name the client gave for the reply's From (optional). */
+  fromName?: string;
   to: { address: string; name?: string };
   subject: string;
   text: string;
@@ -135,6 +137,20 @@ function contentType(t: string): string {
     : 'application/octet-stream';
 }
 
+/**
+ * A text attachment names its charset (else a reader guesses US-ASCII): UTF-8 when the bytes are valid
+ * UTF-8, else windows-1252, what a text file from a German desktop that is not UTF-8 almost always is.
+ */
+function textCharset(type: string, bytes: Uint8Array): string {
+  if (!/^text\//i.test(contentType(type))) return '';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return ' charset=utf-8;';
+  } catch {
+    return ' charset=windows-1252;';
+  }
+}
+
 function rfc5322Date(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
@@ -149,7 +165,7 @@ function threadFields(input: ReplyInput): string[] {
 export function buildReply(input: ReplyInput): { bytes: Uint8Array; messageId: string } {
   const messageId = `<${randomHex(16)}@${headerSafe(input.host).replace(/[^A-Za-z0-9.-]/g, '') || 'localhost'}>`;
   const head = [
-    `From: ${mailbox(input.from)}`,
+    `From: ${mailbox(input.from, input.fromName)}`,
     `To: ${mailbox(input.to.address, input.to.name)}`,
     `Subject: ${unstructured(input.subject)}`,
     `Date: ${rfc5322Date(input.date)}`,
@@ -174,7 +190,7 @@ export function buildReply(input: ReplyInput): { bytes: Uint8Array; messageId: s
       const p = fileParams(a.name);
       body.push(
         `--${boundary}`,
-        `Content-Type: ${contentType(a.type)};${CRLF} ${p.type}`,
+        `Content-Type: ${contentType(a.type)};${textCharset(a.type, a.bytes)}${CRLF} ${p.type}`,
         `Content-Disposition: attachment;${CRLF} ${p.disposition}`,
         'Content-Transfer-Encoding: base64',
         '',

@@ -23,6 +23,7 @@ export interface ReadMessage {
   subject: string;
   from: { name: string; address: string } | undefined;
   to: string;
+  cc: string;
   date: Date | undefined;
   messageId: string | undefined;
   references: string | undefined;
@@ -51,6 +52,7 @@ export async function readMime(bytes: Uint8Array): Promise<ReadMessage> {
     subject: displayText(email.subject ?? ''),
     from: mailbox(email.from),
     to: list(email.to),
+    cc: list(email.cc),
     date: date && !Number.isNaN(date.getTime()) ? date : undefined,
     messageId: email.messageId,
     references: email.references,

@@ -113,6 +113,23 @@ async function judge(
   return verified ?? { state: 'invalid' };
 }
 
+/** One of the contact's own stored replies: it must open with their key and carry their own signature. */
+export async function decryptOwnReply(armored: Uint8Array, contactKey: PrivateKey): Promise<Uint8Array> {
+  const message = await openpgp.readMessage({
+    armoredMessage: new TextDecoder().decode(armored),
+    config: CONFIG,
+  });
+  const result = await openpgp.decrypt({
+    message,
+    decryptionKeys: contactKey,
+    verificationKeys: contactKey.toPublic(),
+    expectSigned: true,
+    format: 'binary',
+    config: CONFIG,
+  });
+  return result.data;
+}
+
 /** The reply: signed by the contact key, encrypted to the sender's key and the contact's own, armored. */
 export async function encryptReply(mime: Uint8Array, to: PublicKey, contactKey: PrivateKey): Promise<string> {
   return openpgp.encrypt({

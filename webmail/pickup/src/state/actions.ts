@@ -19,6 +19,7 @@ export async function sendReply(
   item: Item,
   text: string,
   files: File[],
+  fromName = '',
 ): Promise<ReplyOutcome> {
   const { contact, heavy, privateKey } = state;
   const message = item.message;
@@ -33,6 +34,7 @@ export async function sendReply(
   const subject = message.subject ? message.subject : '';
   const mime = buildReply({
     from: contact.address,
+    ...(fromName.trim() ? { fromName: fromName.trim() } : {}),
     to: { address: sender.address, name: sender.displayName },
     subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
     text,
@@ -55,7 +57,12 @@ export async function sendReply(
     { inReplyTo: item.info.id, message: armored } satisfies api.ReplyRequest,
     api.replySchema,
   );
-  if (res.ok) return 'sent';
+  if (res.ok) {
+    // Shown in the thread at once; the server keeps it only encrypted (to the sender and the contact), and
+    // the next session reads it back from there (pickup.svelte.ts #loadReplies).
+    state.addSent(item.info.id, { text, files: files.map((f) => f.name), at: Date.now() });
+    return 'sent';
+  }
   if (res.status === 413) return 'tooBig';
   if (res.status === 429) return 'limit';
   if (res.status === 400) return 'invalid';

@@ -39,6 +39,14 @@ export interface Item {
   verdict?: Verdict;
 }
 
+/** A reply the client sent in this session, shown under the message it answers. */
+export interface SentReply {
+  text: string;
+  files: string[];
+  /** When it was sent, ms since the epoch. */
+  at: number;
+}
+
 export interface Contact {
   id: string;
   address: string;
@@ -58,6 +66,10 @@ export class PickupState {
   contact = $state.raw<Contact | undefined>();
   items = $state.raw<Item[]>([]);
   selected = $state<string | undefined>();
+  /** Replies sent in this session, per message id; dropped by end() with every other plaintext. */
+  sent = $state.raw<Record<string, SentReply[]>>({});
+  /** The name the client gave for their replies' From, remembered for the session. */
+  replyName = $state('');
 
   readonly id: string | undefined;
   #key: Heavy.PrivateKey | undefined;
@@ -199,6 +211,29 @@ export class PickupState {
       const prefetched = item.info.id === this.id ? linked : undefined;
       if (item.state === 'pending') await this.#decrypt(item.info.id, prefetched);
     }
+    await this.#loadReplies();
+  }
+
+  /** The contact's own earlier replies, each opened with their key, shown under the message they answer. */
+  async #loadReplies(): Promise<void> {
+    const list = await this.sessionGet('/session/replies', api.ownRepliesSchema);
+    for (const r of list?.replies ?? []) {
+      if (this.view !== 'inbox' || !this.#key || !this.#heavy) return;
+      const bytes = await this.sessionBytes(`/session/replies/${encodeURIComponent(r.id)}`);
+      if (!bytes || !this.#key) continue;
+      let data: Uint8Array | undefined;
+      try {
+        data = await this.#heavy.decryptOwnReply(bytes, this.#key);
+        const m = await this.#heavy.readMime(data);
+        if (this.view !== 'inbox') return;
+        const files = m.attachments.map((a) => a.name);
+        this.addSent(r.inReplyTo, { text: m.text ?? '', files, at: Date.parse(r.createdAt) });
+      } catch {
+        // Not readable with this key or not signed by it: not shown (nothing of it is kept).
+      } finally {
+        if (data) wipe(data);
+      }
+    }
   }
 
   async #decrypt(id: string, prefetched?: Promise<Uint8Array | undefined>): Promise<void> {
@@ -304,11 +339,17 @@ export class PickupState {
     this.#key = undefined;
     this.#senders = [];
     this.items = [];
+    this.sent = {};
+    this.replyName = '';
     this.selected = undefined;
     this.contact = undefined;
     this.busy = '';
     this.problem = undefined;
     if (this.view === 'inbox') this.view = view;
+  }
+
+  addSent(id: string, reply: SentReply): void {
+    this.sent = { ...this.sent, [id]: [...(this.sent[id] ?? []), reply] };
   }
 
   /** After a new passphrase: the code entry asks for it, with its new salt, from now on. */
