@@ -5,6 +5,7 @@ import { simpleParser } from 'mailparser';
 import { decodeCharset, decodeUtf7 } from '../../webmail/pickup/src/lib/charset.ts';
 import { transcodeWords } from '../../webmail/pickup/src/lib/mime-charsets.ts';
 import { readMime } from '../../webmail/pickup/src/lib/mime-read.ts';
+import { CHARSET_TABLE, encode, mimeIn } from '../helpers/charsets.ts';
 
 /**
  * Issue 19: the pickup app reads every charset the server's parser (mailparser on iconv-lite) reads — and
@@ -13,59 +14,6 @@ import { readMime } from '../../webmail/pickup/src/lib/mime-read.ts';
  * UTF-7, which libmime refuses on purpose (a filter-evasion trick) and the app decodes to text before it
  * sanitises anything (test/security/pickup-utf7-script-injection.test.ts).
  */
-const LATIN = 'Grüße aus Köln: schöne Äpfel für Frau Müller';
-const ALL = 'Grüße – Привет – こんにちは – 안녕하세요 – 你好世界 – €';
-export const CHARSET_TABLE: { charset: string; sentence: string }[] = [
-  { charset: 'UTF-7', sentence: ALL },
-  { charset: 'UTF-8', sentence: ALL },
-  { charset: 'ISO-8859-1', sentence: LATIN },
-  { charset: 'ISO-8859-15', sentence: `${LATIN}, 5 €` },
-  { charset: 'windows-1252', sentence: `${LATIN} – 5 €` },
-  { charset: 'KOI8-R', sentence: 'Привет из Москвы, дорогая Анна' },
-  { charset: 'ISO-2022-JP', sentence: 'こんにちは、東京から。診察の予約です' },
-  { charset: 'Shift_JIS', sentence: 'こんにちは、東京から。診察の予約です' },
-  { charset: 'EUC-KR', sentence: '안녕하세요, 서울에서 인사드립니다' },
-  { charset: 'GB18030', sentence: ALL },
-  { charset: 'Big5', sentence: '你好，來自臺北的問候' },
-];
-
-/** iconv-lite writes every charset of the table but ISO-2022-JP: that one is EUC-JP's JIS X 0208 bytes
- * without their high bit between `ESC $ B` and `ESC ( B` (RFC 1468). */
-export function encode(text: string, charset: string): Buffer {
-  if (charset.toUpperCase() !== 'ISO-2022-JP') return iconv.encode(text, charset);
-  const parts = text
-    .split(/([^\p{ASCII}]+)/u)
-    .map((run, i) =>
-      i % 2 === 0
-        ? Buffer.from(run, 'latin1')
-        : Buffer.concat([
-            Buffer.from('\x1b$B', 'latin1'),
-            Buffer.from(iconv.encode(run, 'euc-jp').map((b) => b & 0x7f)),
-            Buffer.from('\x1b(B', 'latin1'),
-          ]),
-    );
-  return Buffer.concat(parts);
-}
-
-export function mimeIn(charset: string, sentence: string, subject = sentence): Buffer {
-  const body = encode(`${sentence}\r\n`, charset);
-  const word = `=?${charset}?B?${encode(subject, charset).toString('base64')}?=`;
-  return Buffer.from(
-    [
-      'From: Praxis <anna@praxis.example>',
-      'To: max@example.org',
-      `Subject: ${word}`,
-      'Message-ID: <charset-test@praxis.example>',
-      'MIME-Version: 1.0',
-      `Content-Type: text/plain; charset=${charset}`,
-      'Content-Transfer-Encoding: base64',
-      '',
-      body.toString('base64'),
-      '',
-    ].join('\r\n'),
-  );
-}
-
 describe('pickup app: charsets as the server reads them', () => {
   // Node 20's TextDecoder reads windows-1252 as ISO-8859-1 (0x80 → U+0080, not €); Chromium's does not.
   const nodeReads1252 = new TextDecoder('windows-1252').decode(Uint8Array.of(0x80)) === '€';

@@ -1,6 +1,6 @@
 import DOMPurify from 'dompurify';
 import { fromBase64, toBase64 } from './bytes.ts';
-import { imageWidth } from './image-size.ts';
+import { imageSize } from './image-size.ts';
 
 /**
  * Message HTML → an inert document for `<iframe sandbox srcdoc>` (no allow-scripts, no allow-same-origin,
@@ -13,7 +13,9 @@ import { imageWidth } from './image-size.ts';
  * Images fit the frame's width, their height in proportion (an inline style that outranks the message's
  * own sizes). One wider than a phone (WIDE px) sits in a `<details>` whose summary is the fitted image:
  * tapping it, or Enter/Space on it, shows the image whole at its own size below (scrolling sideways in its
- * box), tapping again folds it. No script and no style element are needed: the frame has neither.
+ * own box), tapping again folds it. No script and no style element are needed: the frame has neither.
+ * The whole view is a box with the image as its background (role img): every `<img>` in the frame, shown
+ * or folded away, stays within the frame's width.
  */
 export interface Sanitised {
   srcdoc: string;
@@ -125,8 +127,8 @@ function wholeOnTap(body: string, label: string): string {
   for (const img of Array.from(doc.body.querySelectorAll('img'))) {
     const src = /^data:image\/[a-z]+;base64,([a-z0-9+/=\s]*)$/i.exec(img.getAttribute('src') ?? '');
     const head = src?.[1]?.replace(/\s/g, '').slice(0, 65_536);
-    const width = head ? imageWidth(fromBase64(head.slice(0, head.length - (head.length % 4)))) : undefined;
-    if (width === undefined || width <= WIDE) continue;
+    const size = head ? imageSize(fromBase64(head.slice(0, head.length - (head.length % 4)))) : undefined;
+    if (!size || size.width <= WIDE) continue;
     const details = doc.createElement('details');
     details.setAttribute('style', 'display:block;max-width:100%;margin:0.25em 0');
     const summary = doc.createElement('summary');
@@ -135,10 +137,15 @@ function wholeOnTap(body: string, label: string): string {
     summary.setAttribute('aria-label', [img.getAttribute('alt'), label].filter(Boolean).join(': '));
     const box = doc.createElement('div');
     box.setAttribute('style', 'overflow-x:auto;max-width:100%');
-    const whole = doc.createElement('img');
-    whole.setAttribute('src', img.getAttribute('src')!);
-    whole.setAttribute('alt', '');
-    whole.setAttribute('style', 'max-width:none!important;width:auto!important;height:auto!important');
+    const whole = doc.createElement('div');
+    whole.setAttribute('role', 'img');
+    whole.setAttribute('aria-label', img.getAttribute('alt') ?? '');
+    whole.setAttribute('data-whole', '');
+    const url = img.getAttribute('src')!.replace(/\s/g, ''); // base64 only: no quote, bracket or space
+    whole.setAttribute(
+      'style',
+      `width:${size.width}px;height:${size.height}px;background:url(${url}) no-repeat;background-size:100% 100%`,
+    );
     box.append(whole);
     img.replaceWith(details);
     summary.append(img);
