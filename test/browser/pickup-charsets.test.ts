@@ -6,6 +6,7 @@ import {
   newPage,
   pickupLink,
   pickupPagesForTest,
+  screenshot,
   unlockInBrowser,
 } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
@@ -169,6 +170,7 @@ describe('pickup app in Chromium: every charset reads as text, images fit the fr
       assert.ok(Math.abs(i.w / i.h - 3) < 0.05, `height in proportion: ${i.w}×${i.h}`);
     }
     assert.ok(before.scroll <= before.width, 'nothing scrolls sideways');
+    await screenshot(page, 'image-fitted-360');
     await frame.locator('summary').click();
     const whole = frame.locator('[data-whole]');
     await whole.waitFor();
@@ -183,6 +185,7 @@ describe('pickup app in Chromium: every charset reads as text, images fit the fr
       'shown at its own size',
     );
     assert.equal((await fits()).images.length, 1, 'still one <img>, within the frame');
+    await screenshot(page, 'image-whole-360');
     assert.ok((await fits()).scroll <= before.width, 'the whole image scrolls in its own box');
     await frame.locator('summary').click();
     await whole.waitFor({ state: 'hidden' });
