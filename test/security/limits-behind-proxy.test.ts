@@ -58,6 +58,23 @@ describe('security: per-address limits behind a reverse proxy (trustProxy)', fun
     assert.equal((await postUnlock(stack.web, id, right, { localAddress: OTHER })).status, 200);
   });
 
+  it('webmail, behind the proxy either way: right codes never count, so N+1 clients all get in', async () => {
+    for (const trustProxy of [undefined, { http: [PROXY] }]) {
+      const pickup = { unlockAttemptsPerIp: 2 };
+      stack = await startStack({ kind: 'sqlite', config: trustProxy ? { trustProxy, pickup } : { pickup } });
+      const { id, right } = await newPickup(stack);
+      for (let i = 0; i < 3; i++) {
+        const r = await postUnlock(stack.web, id, right, {
+          localAddress: PROXY,
+          headers: xff('198.51.100.1'),
+        });
+        assert.equal(r.status, 200, `trustProxy ${JSON.stringify(trustProxy ?? 'off')}, client ${i + 1}`);
+      }
+      await stack.close();
+      stack = undefined;
+    }
+  });
+
   it('webmail, trustProxy.http names the proxy: its X-Forwarded-For counts, nobody else’s', async () => {
     stack = await startStack({
       kind: 'sqlite',

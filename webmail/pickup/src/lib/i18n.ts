@@ -68,6 +68,9 @@ const de = {
   remoteBlocked: 'Externe Bilder und Inhalte wurden blockiert.',
   linksNote: 'Links sind zu Ihrer Sicherheit nicht anklickbar; die Adresse steht dahinter.',
   frameTitle: 'Nachrichtentext',
+  imageWhole: 'Bild in voller Größe zeigen (erneut tippen zum Verkleinern)',
+  charsetUnknown: (label: string) =>
+    `Unbekannter Zeichensatz „${label}“: Teile dieser Nachricht werden möglicherweise nicht richtig angezeigt.`,
   attachments: 'Anhänge',
   download: (name: string) => `${name} herunterladen`,
   renamed: 'Unsichtbare Steuerzeichen oder Pfadzeichen im Namen wurden entfernt oder ersetzt.',
@@ -200,6 +203,9 @@ const en: Dict = {
   remoteBlocked: 'Remote images and content were blocked.',
   linksNote: 'For your safety links cannot be clicked; their address is shown after them.',
   frameTitle: 'Message text',
+  imageWhole: 'Show the image at full size (tap again to fit)',
+  charsetUnknown: (label: string) =>
+    `Unknown character set “${label}”: parts of this message may not be shown correctly.`,
   attachments: 'Attachments',
   download: (name: string) => `Download ${name}`,
   renamed: 'Invisible control characters or path characters in the name were removed or replaced.',

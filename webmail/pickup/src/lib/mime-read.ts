@@ -1,11 +1,14 @@
 import PostalMime, { type Address, type Attachment } from 'postal-mime';
 import { displayText, fileName } from './display.ts';
+import { withCharsetNotes } from './mime-charsets.ts';
 
 /**
  * The decrypted MIME entity → what the reader shows. Only called on a message that openpgp.js decrypted
  * and integrity-checked in full: a tampered message never reaches the parser. Every header string the app
  * shows (subject, names, addresses, attachment names) leaves here neutralised (display.ts): no bidi
- * control or invisible character from the sender reaches the page or a download name.
+ * control or invisible character from the sender reaches the page or a download name. Bodies and encoded
+ * words are decoded in every charset the server's parser reads (mime-charsets.ts, charset.ts); a label no
+ * decoder knows is decoded by a fallback and named in `unknownCharsets`, for a notice.
  */
 export interface ReadAttachment {
   /** Shown and suggested for the download: display.ts fileName(). */
@@ -30,6 +33,8 @@ export interface ReadMessage {
   text: string | undefined;
   html: string | undefined;
   attachments: ReadAttachment[];
+  /** Charset labels that no decoder knew (a fallback decoded them): shown as a notice, at most 40 chars. */
+  unknownCharsets: string[];
 }
 
 function mailbox(a: Address | undefined): { name: string; address: string } | undefined {
@@ -45,8 +50,19 @@ function list(addresses: Address[] | undefined): string {
     .join(', ');
 }
 
-export async function readMime(bytes: Uint8Array): Promise<ReadMessage> {
-  const email = await PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer' });
+let parsing: Promise<unknown> = Promise.resolve();
+
+/** One parse at a time: the charset notes of mime-charsets.ts belong to the parse that is running. */
+export function readMime(bytes: Uint8Array): Promise<ReadMessage> {
+  const run = parsing.then(() => parse(bytes));
+  parsing = run.catch(() => undefined);
+  return run;
+}
+
+async function parse(bytes: Uint8Array): Promise<ReadMessage> {
+  const { result: email, unknown } = await withCharsetNotes(() =>
+    PostalMime.parse(bytes, { attachmentEncoding: 'arraybuffer' }),
+  );
   const date = email.date ? new Date(email.date) : undefined;
   return {
     subject: displayText(email.subject ?? ''),
@@ -59,6 +75,7 @@ export async function readMime(bytes: Uint8Array): Promise<ReadMessage> {
     text: email.text,
     html: email.html,
     attachments: email.attachments.map(attachment),
+    unknownCharsets: unknown.map(displayText),
   };
 }
 
