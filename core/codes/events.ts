@@ -234,7 +234,14 @@ export const LOG_EVENT_SECTIONS = [
       {
         codes: ['DLV_REPLY_NOT_DECRYPTED'],
         level: 'warn',
-        meaning: 'a pickup reply could not be opened, or failed the edge or `From:` check: sent encrypted',
+        meaning:
+          'a pickup reply could not be opened (`problem`), or failed the edge or `From:` check: sent on still encrypted, marked `not-decrypted`',
+      },
+      {
+        codes: ['DLV_REPLY_DECRYPTED'],
+        level: 'info',
+        meaning:
+          'a pickup reply was opened with the sender key for the practice (`verdict`: the signature state; `service`: `inbound-relay` or `relay`)',
       },
       { codes: ['PU_UNLOCKED'], level: 'info', meaning: 'a contact unlocked (`contact` id)' },
       {
