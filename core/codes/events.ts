@@ -107,6 +107,23 @@ export const LOG_EVENT_SECTIONS = [
         level: 'info',
         meaning: 'a sender key was generated or imported (`fingerprint`)',
       },
+      {
+        codes: ['KEY_SECRET_EXPORTED'],
+        level: 'warn',
+        meaning:
+          '`key export --secret` wrote a private sender key, locked with a passphrase (`user`, `fingerprint`; audit `key.export-secret`); warn so that it shows on stderr and in any log',
+      },
+      {
+        codes: ['CLI_PASSPHRASE_EMPTY', 'CLI_PASSPHRASE_MISMATCH'],
+        level: '—',
+        meaning:
+          '`key export --secret` refused an empty passphrase, or two that differ: nothing exported, exit code 65 (printed as `sealpost: CODE: …`)',
+      },
+      {
+        codes: ['CLI_NO_SENDER_KEY'],
+        level: '—',
+        meaning: '`key export --secret` for an address without a sender key: exit code 65',
+      },
       { codes: ['GW_AUTH_OK'], level: 'info', meaning: 'a sender logged in' },
       {
         codes: ['GW_RCPT_VERDICT'],
