@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import {
   encryptAndSign,
@@ -8,6 +9,7 @@ import {
 } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
+import { until } from '../helpers/lifecycle.ts';
 import { api, buildReply, linkId, receiptCode, unlock, type Unlocked } from '../helpers/pickup-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -86,6 +88,46 @@ for (const kind of testDbKinds()) {
       // Only the practice's server got it: the delivery relay holds the notification and the receipt.
       assert.equal(s.sink.messages.length, 2);
       assert.match(String(parsed.messageId), /^<.+>$/);
+    });
+
+    it('keeps its spool Message-ID when delivered again, and nothing decrypted is left at rest', async () => {
+      const s = await withPractice();
+      const { id, messageId, u } = await opened(s);
+      const message = await buildReply({
+        u,
+        senderPublicKey: await senderKey(s, u),
+        inReplyTo: messageId,
+        to: SENDER,
+        text: TEXT,
+      });
+      assert.equal((await api(s.web, u, '/replies', { inReplyTo: id, message })).status, 202);
+      const [first] = await practice!.waitFor(1);
+      const replyRow = async () => (await s.gw.outbound()).find((r) => r.kind === 'reply')!;
+      await until(
+        'the reply is recorded as delivered',
+        async () => (await replyRow()).status === 'delivered',
+      );
+      const row = await replyRow();
+      assert.equal((await simpleParser(first!.raw)).messageId, row.message_id);
+      // The same row once more (a retry whose first attempt the database never recorded): the same id.
+      await s.gw.deps.db.kysely
+        .updateTable('outbound')
+        .set({ status: 'queued', body: s.gw.deps.sealer.seal('spool', [Buffer.from(message)], row.id) })
+        .where('id', '=', row.id)
+        .execute();
+      await until('a new delivery job', async () => (await s.workers.reconcile()).added === 1);
+      const again = (await practice!.waitFor(2))[1]!;
+      assert.equal((await simpleParser(again.raw)).messageId, row.message_id);
+      await until('delivered again', async () => (await replyRow()).status === 'delivered');
+      // Decrypted for this attempt only: not in the database (file, WAL) nor in the data folder's outbox.
+      const file = s.gw.testDb.file;
+      // (The decrypted copy's own header says `signature=valid` in clear; its text may be base64.)
+      for (const f of file ? [file, `${file}-wal`] : []) {
+        if (!existsSync(f)) continue;
+        const bytes = readFileSync(f);
+        for (const needle of [TEXT, 'signature=valid', 'Verschlüsselt empfangen'])
+          assert.ok(!bytes.includes(Buffer.from(needle, 'utf8')), `${needle} in ${f}`);
+      }
     });
 
     it('a reply signed by another key than the contact key is marked unknown-key, not valid', async () => {
