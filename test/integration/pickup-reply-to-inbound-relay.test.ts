@@ -168,6 +168,29 @@ for (const kind of testDbKinds()) {
       );
     });
 
+    it('a reply that cannot be opened for her reaches the practice still encrypted, marked not-decrypted', async () => {
+      const s = await withPractice();
+      const { id, messageId, u } = await opened(s);
+      // An inner From that is not the contact: never decrypted for the practice (pickup.md "Replies").
+      const message = await buildReply({
+        u,
+        senderPublicKey: await senderKey(s, u),
+        inReplyTo: messageId,
+        to: SENDER,
+        text: TEXT,
+        head: ['From: Direktion <direktion@bank.example>', `To: <${SENDER}>`, 'Subject: Re: Befund'],
+      });
+      assert.equal((await api(s.web, u, '/replies', { inReplyTo: id, message })).status, 202);
+      const [got] = await practice!.waitFor(1);
+      const head = got!.raw.toString('latin1').split('\r\n\r\n')[0]!.split('\r\n');
+      assert.deepEqual(
+        head.filter((l) => /^sealpost-security:/i.test(l)),
+        ['Sealpost-Security: not-decrypted; reason=failed'],
+      );
+      assert.match(got!.raw.toString('latin1'), /Content-Type: multipart\/encrypted;/);
+      assert.doesNotMatch(got!.raw.toString('utf8'), /Antwort im Klartext|direktion@bank/);
+    });
+
     it('without an inbound relay the reply goes out PGP/MIME to her key, as before', async () => {
       stack = await startStack({ kind });
       const s = stack;
