@@ -4,7 +4,8 @@ import { privateUmask } from '../core/data-dir.ts';
 import * as admin from './admin.ts';
 import * as contact from './contact.ts';
 import * as keys from './keys.ts';
-import { UsageError } from './io.ts';
+import { keyExportSecret } from './key-secret.ts';
+import { CommandError, UsageError } from './io.ts';
 import { SERVICES, start, type Service } from './start.ts';
 
 const USAGE = `usage: sealpost <command>
@@ -21,6 +22,9 @@ const USAGE = `usage: sealpost <command>
                                       "N <EMAIL>" (default N: the name given to user add)
   key import FILE|-                   import keys: private = sender key, public = recipient key
   key export EMAIL                    print the public key of EMAIL (armored)
+  key export --secret EMAIL           print the private sender key of EMAIL (armored), locked with
+                                      a passphrase asked twice (the first two lines of stdin when
+                                      it is not a terminal)
   key list
   key changes [--all]                 key changes waiting for a decision (--all: the whole history)
   key approve ID                      use the changed key (ID from key changes)
@@ -53,7 +57,7 @@ const COMMANDS: Record<string, Handler> = {
   'user list': admin.userList,
   'key generate': admin.keyGenerate,
   'key import': admin.keyImport,
-  'key export': admin.keyExport,
+  'key export': (args) => (args.flags.secret ? keyExportSecret(args) : admin.keyExport(args)),
   'key list': admin.keyList,
   'key changes': keys.keyChanges,
   'key approve': keys.keyApprove,
@@ -81,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       all: { type: 'boolean' },
+      secret: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -118,6 +123,9 @@ main(process.argv.slice(2)).then(
     ) {
       console.error(`sealpost: ${(err as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
+    } else if (err instanceof CommandError) {
+      console.error(`sealpost: ${err.code}: ${err.message}`);
+      process.exitCode = 65; // EX_DATAERR
     } else if (err instanceof ConfigError) {
       console.error(`sealpost: ${err.message}`);
       process.exitCode = 78; // EX_CONFIG

@@ -137,9 +137,11 @@ export const configSchema = z
         retentionDays: z.coerce.number().int().positive().max(3650).default(30),
         // The language of notification and receipt mails; the pickup pages follow the browser.
         language: z.enum(['de', 'en']).default('de'),
-        // 'pgp': replies reach the sender as PGP/MIME; 'decrypt': the worker decrypts them with the sender's
-        // key and delivers them readable into the practice's mailbox (over TLS, like every delivery).
-        replyDelivery: z.enum(['pgp', 'decrypt']).default('pgp'),
+        // 'auto': with inboundRelay set, the worker decrypts replies with the sender's key and delivers them
+        // to the practice's own server with the inbound verdict (as a colleague's encrypted reply); without
+        // one, as 'pgp'. 'pgp': replies reach the sender as PGP/MIME. 'decrypt': always decrypted, to the
+        // inbound relay when set, else over the delivery relay (over TLS, like every delivery).
+        replyDelivery: z.enum(['auto', 'pgp', 'decrypt']).default('auto'),
         // A reply's OpenPGP message (attachments included), in bytes; and replies per contact per day.
         maxReplyBytes: z.coerce
           .number()
@@ -160,7 +162,7 @@ export const configSchema = z
         enabled: true,
         retentionDays: 30,
         language: 'de',
-        replyDelivery: 'pgp',
+        replyDelivery: 'auto',
         maxReplyBytes: 25 * 1024 * 1024,
         maxRepliesPerDay: 50,
         sessionIdleMinutes: 15,

@@ -19,6 +19,7 @@ export {
   buildPgpMime,
   buildPickupCiphertext,
   decryptReply,
+  type OpenedReply,
   plainCopy,
   prepare,
   wrapEncrypted,

@@ -24,6 +24,8 @@ export interface DeliverContext {
   deps: CoreDeps;
   keys: KeyStore;
   transport: Transport;
+  /** The practice's own mail server (SEALPOST_INBOUND_RELAY): pickup replies decrypted for her (worker/reply.ts). */
+  practice?: Transport;
   queue: DeliverQueue;
   retryDelay: RetryDelay;
   /** "The relay accepted it" marks (worker/accepted.ts); absent: the database alone decides. */
@@ -63,8 +65,14 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     return failed(ctx, row, null, verdict, errName(err));
   }
   try {
-    raw = await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
-    await ctx.transport.send({ id: row.id, envelope: { from: row.envelope_from, to: row.recipient }, raw });
+    // A decrypted reply lives for this attempt only; `raw` (what a DSN may quote) stays the sealed copy.
+    const out = await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
+    const transport = out.toPractice && ctx.practice ? ctx.practice : ctx.transport;
+    await transport.send({
+      id: row.id,
+      envelope: { from: row.envelope_from, to: row.recipient },
+      raw: out.raw,
+    });
   } catch (err) {
     return failed(ctx, row, raw, classify(err), errName(err));
   }

@@ -16,7 +16,7 @@ import { reconcile, type ReconcileResult } from './reconcile.ts';
 import { refreshKeys } from './refresh-keys.ts';
 import type { RefreshResult } from '../keys/index.ts';
 import { mtaRetryDelay, type RetryDelay } from './schedule.ts';
-import { createTransport, type Transport } from './transport.ts';
+import { createPracticeTransport, createTransport, type Transport } from './transport.ts';
 
 /**
  * The worker service: BullMQ workers for 'deliver' and 'maintenance' (reconcile, pickup expiry, key refresh). Built here, started by
@@ -31,6 +31,8 @@ export interface WorkerDeps extends CoreDeps {
   readonly queue?: DeliverQueue;
   /** Default: the relay from config, or the outbox folder. */
   readonly transport?: Transport;
+  /** Default: SEALPOST_INBOUND_RELAY when set (decrypted pickup replies), else none. */
+  readonly practiceTransport?: Transport;
   /** Default: the MTA schedule (5 min … 4 h). Tests pass a short one instead of sleeping. */
   readonly retryDelay?: RetryDelay;
 }
@@ -66,6 +68,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
   const { config, log } = deps;
   const connection = bullConnection(deps.redis);
   const transport = deps.transport ?? createTransport(config);
+  const practice = deps.practiceTransport ?? createPracticeTransport(config);
   const ownQueue = deps.queue ? undefined : createDeliverQueue(deps);
   const deliverQueue = deps.queue ?? ownQueue!;
   const maintenanceQueue = new Queue<MaintenanceJob, void, string>(QUEUES.maintenance, {
@@ -78,6 +81,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
     deps,
     keys: deps.keys,
     transport,
+    ...(practice ? { practice } : {}),
     queue: deliverQueue,
     retryDelay: deps.retryDelay ?? mtaRetryDelay,
     accepted: acceptedMarks({ redis: deps.redis, prefix: config.queuePrefix, log }),
@@ -102,6 +106,7 @@ export function createWorkers(deps: WorkerDeps): Workers {
       await closeWorkers(deps, workers.splice(0), options.graceMs);
       await Promise.all([ownQueue?.close(), maintenanceQueue.close()]);
       transport.close();
+      practice?.close();
       ctx.accepted?.close();
     },
     enqueue: (ids) => enqueueDeliveries(deliverQueue, ids),

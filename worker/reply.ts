@@ -1,44 +1,102 @@
+import type { Config } from '../core/config.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { errName } from '../core/log.ts';
-import { decryptReply, replyForPractice, type KeyStore } from '../keys/index.ts';
+import { decryptReply, replyForPractice, type KeyStore, type OpenedReply } from '../keys/index.ts';
+import { securityField } from '../keys/verdict-line/verdict.ts';
+import type { InboundProblem } from '../keys/openpgp/index.ts';
 
 /**
- * `pickup.replyDelivery: decrypt` (DESIGN.md "Reply"): the worker opens a pickup reply with the sender's
- * key and delivers the inner message, marked with a `Sealpost-Security` field that Sealpost alone computes,
- * into the practice's own mailbox (the relay; TLS as for every delivery), From the contact whose key it is
- * and with look-alikes of Sealpost's visible line marked (keys/verdict-line/reply-inner.ts). When it cannot be opened
- * (or read through), the reply goes out as it is — still encrypted: the fallback is never clear text.
+ * A pickup reply on its way to the practitioner (docs/delivery.md "Pickup replies"). Where it goes:
+ *
+ * - `pickup.replyDelivery: auto` (the default): with SEALPOST_INBOUND_RELAY set, the worker opens it with
+ *   her sender key and hands it to the practice's own mail server, exactly as the inbound listener hands
+ *   on an encrypted reply from a colleague — the same `Sealpost-Security` field (signature checked against
+ *   the contact's registered key) and visible line (keys/verdict-line/reply-inner.ts). Without an inbound
+ *   relay it goes out as PGP/MIME to her key, as before.
+ * - `decrypt`: opened as above; to the inbound relay when one is set, else over the delivery relay.
+ * - `pgp`: always PGP/MIME.
+ *
+ * When it cannot be opened (or read through) it goes the same way still encrypted (to the practice's server
+ * marked `not-decrypted`, as the inbound listener marks such mail): the fallback is never clear text. Nothing decrypted is stored: the bytes live for this attempt only.
  */
+export interface ReplyForDelivery {
+  raw: Buffer;
+  /** Deliver to the practice's own mail server (SEALPOST_INBOUND_RELAY) instead of the delivery relay. */
+  toPractice: boolean;
+}
+
+type ReplyRow = {
+  id: string;
+  kind: string;
+  recipient: string;
+  contact_id: string | null;
+  message_id: string;
+};
+
+export function decryptsReplies(config: Config): boolean {
+  const mode = config.pickup.replyDelivery;
+  return mode === 'decrypt' || (mode === 'auto' && !!config.inboundRelay);
+}
+
 export async function replyForDelivery(
   deps: CoreDeps & { keys: KeyStore },
-  row: { id: string; kind: string; recipient: string; contact_id: string | null; message_id: string },
+  row: ReplyRow,
   raw: Buffer,
-): Promise<Buffer> {
-  if (row.kind !== 'reply' || deps.config.pickup.replyDelivery !== 'decrypt' || !row.contact_id) return raw;
+): Promise<ReplyForDelivery> {
+  if (row.kind !== 'reply' || !row.contact_id || !decryptsReplies(deps.config))
+    return { raw, toPractice: false };
+  const toPractice = !!deps.config.inboundRelay;
+  let problem: InboundProblem = 'failed';
+  let failure: string | undefined;
   try {
-    const sender = await deps.keys.senderKey(row.recipient);
-    const contact = await deps.db.stores.contacts.byId(row.contact_id);
-    if (!sender || !contact) throw new Error('sender key or contact gone');
-    const opened = await decryptReply({
-      raw,
-      decryptionKey: sender.signer,
-      contactPublicKey: contact.public_key,
-      author: contact.address,
-      now: deps.clock.now(),
-    });
-    const verdict = opened.verified ? `verified; key=${opened.signedBy}` : 'not-verified';
-    const language = deps.config.inbound.language ?? deps.config.pickup.language;
-    const reply = replyForPractice(opened.inner, contact.address, language);
-    const lookAlike = reply.lookAlike ? '; look-alike=marked' : '';
-    const field = `Sealpost-Security: decrypted by Sealpost; pickup reply from ${contact.address}; signature=${verdict}${lookAlike}\r\n`;
-    return Buffer.concat([
-      Buffer.from(field + messageIdField(reply.message, row.message_id), 'latin1'),
-      reply.message,
-    ]);
+    const opened = await openReply(deps, row, raw);
+    if (opened.ok) {
+      const verdict = `signature=${opened.signature}`;
+      deps.log.info('DLV_REPLY_DECRYPTED', {
+        id: row.id,
+        verdict,
+        service: toPractice ? 'inbound-relay' : 'relay',
+      });
+      return { raw: opened.message, toPractice };
+    }
+    problem = opened.problem;
   } catch (err) {
-    deps.log.warn('DLV_REPLY_NOT_DECRYPTED', { id: row.id, errName: errName(err) });
-    return raw;
+    failure = errName(err);
   }
+  deps.log.warn('DLV_REPLY_NOT_DECRYPTED', { id: row.id, problem, ...(failure ? { errName: failure } : {}) });
+  // To the practice's server as the inbound listener would hand it on: marked. Over the delivery relay it
+  // is the plain PGP/MIME copy of 'pgp' mode (the field would only travel further than our own server).
+  if (!toPractice) return { raw, toPractice };
+  const field = securityField({ kind: 'not-decrypted', reason: problem });
+  return { raw: Buffer.concat([field, raw]), toPractice };
+}
+
+type Opened = { ok: true; message: Buffer; signature: string } | { ok: false; problem: InboundProblem };
+
+async function openReply(deps: CoreDeps & { keys: KeyStore }, row: ReplyRow, raw: Buffer): Promise<Opened> {
+  const sender = await deps.keys.senderKey(row.recipient);
+  const contact = row.contact_id ? await deps.db.stores.contacts.byId(row.contact_id) : undefined;
+  if (!sender || !contact) return { ok: false, problem: 'not-for-us' };
+  const opened: OpenedReply = await decryptReply({
+    raw,
+    decryptionKey: sender.signer,
+    contactPublicKey: contact.public_key,
+    author: contact.address,
+    now: deps.clock.now(),
+    maxDecompressedBytes: deps.config.inbound.decompressLimitBytes,
+  });
+  if (!opened.ok) return opened;
+  const reply = replyForPractice({
+    inner: opened.inner,
+    contactAddress: contact.address,
+    signature: opened.signature,
+    language: deps.config.inbound.language ?? deps.config.pickup.language,
+  });
+  const message = Buffer.concat([
+    Buffer.from(messageIdField(reply.message, row.message_id), 'latin1'),
+    reply.message,
+  ]);
+  return { ok: true, message, signature: opened.signature.state };
 }
 
 /**

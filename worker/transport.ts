@@ -30,8 +30,8 @@ export interface Transport {
 
 export { parseRelayUrl, type RelayOptions } from '../core/relay-url.ts';
 
-export function createRelayTransport(config: Config, relay: string): Transport {
-  const options = parseRelayUrl(relay);
+export function createRelayTransport(config: Config, relay: string, name = 'SEALPOST_RELAY'): Transport {
+  const options = parseRelayUrl(relay, name);
   const timeoutMs = config.delivery.connectionTimeoutSeconds * 1000;
   const transporter = nodemailer.createTransport(
     relayPoolOptions(options, {
@@ -103,4 +103,14 @@ export function createTransport(config: Config): Transport {
   return config.relay
     ? createRelayTransport(config, config.relay)
     : createOutboxTransport(path.join(config.dataDir, 'outbox'));
+}
+
+/**
+ * The practice's own mail server (SEALPOST_INBOUND_RELAY), where pickup replies are delivered decrypted
+ * (worker/reply.ts); the same URL rules as the delivery relay: TLS unless the URL says `?tls=none`.
+ */
+export function createPracticeTransport(config: Config): Transport | undefined {
+  return config.inboundRelay
+    ? createRelayTransport(config, config.inboundRelay, 'SEALPOST_INBOUND_RELAY')
+    : undefined;
 }

@@ -107,6 +107,23 @@ export const LOG_EVENT_SECTIONS = [
         level: 'info',
         meaning: 'a sender key was generated or imported (`fingerprint`)',
       },
+      {
+        codes: ['KEY_SECRET_EXPORTED'],
+        level: 'warn',
+        meaning:
+          '`key export --secret` wrote a private sender key, locked with a passphrase (`user`, `fingerprint`; audit `key.export-secret`); warn so that it shows on stderr and in any log',
+      },
+      {
+        codes: ['CLI_PASSPHRASE_EMPTY', 'CLI_PASSPHRASE_MISMATCH'],
+        level: '—',
+        meaning:
+          '`key export --secret` refused an empty passphrase, or two that differ: nothing exported, exit code 65 (printed as `sealpost: CODE: …`)',
+      },
+      {
+        codes: ['CLI_NO_SENDER_KEY'],
+        level: '—',
+        meaning: '`key export --secret` for an address without a sender key: exit code 65',
+      },
       { codes: ['GW_AUTH_OK'], level: 'info', meaning: 'a sender logged in' },
       {
         codes: ['GW_RCPT_VERDICT'],
@@ -234,7 +251,14 @@ export const LOG_EVENT_SECTIONS = [
       {
         codes: ['DLV_REPLY_NOT_DECRYPTED'],
         level: 'warn',
-        meaning: 'a pickup reply could not be opened, or failed the edge or `From:` check: sent encrypted',
+        meaning:
+          'a pickup reply could not be opened (`problem`), or failed the edge or `From:` check: sent on still encrypted, marked `not-decrypted`',
+      },
+      {
+        codes: ['DLV_REPLY_DECRYPTED'],
+        level: 'info',
+        meaning:
+          'a pickup reply was opened with the sender key for the practice (`verdict`: the signature state; `service`: `inbound-relay` or `relay`)',
       },
       { codes: ['PU_UNLOCKED'], level: 'info', meaning: 'a contact unlocked (`contact` id)' },
       {

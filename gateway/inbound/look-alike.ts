@@ -1,9 +1,14 @@
-import { assembleDecrypted, contentFields, passThrough } from './mime.ts';
-import { withNotice, type Marked } from '../../keys/verdict-line/notice.ts';
-import { neutralise, serialise } from '../../keys/verdict-line/look-alike-mime.ts';
+import { passThrough } from './mime.ts';
+import { withNotice } from '../../keys/verdict-line/notice.ts';
+import { assembleDecrypted, checkLookAlikes, mimeFields } from '../../keys/verdict-line/decrypted.ts';
 import { MimeError, withCrlf, type SplitMessage } from '../../keys/mime/mime.ts';
 import { parseEntity, type MimeEntity } from '../../keys/mime/mime-tree.ts';
-import { noticeLine, securityField, type InboundOutcome, type Language, type LookAlike } from './verdict.ts';
+import {
+  noticeLine,
+  securityField,
+  type InboundOutcome,
+  type Language,
+} from '../../keys/verdict-line/verdict.ts';
 
 const CRLF = Buffer.from('\r\n');
 
@@ -49,24 +54,4 @@ function opaque(split: SplitMessage): MimeEntity {
     params: new Map(),
     children: [],
   };
-}
-
-/** Mark look-alikes in an entity; 'unchecked' when a part inside cannot be read. */
-export function checkLookAlikes(
-  entity: MimeEntity,
-  lang: Language,
-): { entity: MimeEntity; lookAlike?: LookAlike } {
-  try {
-    const done = neutralise(entity, lang);
-    if (done.marked) return { entity: parseEntity(serialise(done.marked)), lookAlike: 'marked' };
-    return done.found > 0 ? { entity, lookAlike: 'marked' } : { entity };
-  } catch (err) {
-    if (err instanceof MimeError) return { entity, lookAlike: 'unchecked' };
-    throw err;
-  }
-}
-
-export function mimeFields(marked: Marked, entity: MimeEntity): Buffer[] {
-  const fields = marked.fields.filter((f) => /^content-/.test(f.lower)).map((f) => withCrlf(f.raw));
-  return fields.length > 0 ? fields : contentFields(entity);
 }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { smtpError } from '../../core/errors.ts';
-import { assembleDecrypted, classify, clearSigned, fromAddress, unwrapPayload } from './mime.ts';
+import { classify, clearSigned, fromAddress, unwrapPayload } from './mime.ts';
 import { base64Lines, withNotice } from '../../keys/verdict-line/notice.ts';
 import { markText } from '../../keys/verdict-line/look-alike.ts';
 import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime/mime.ts';
@@ -14,8 +14,14 @@ import {
 import { autocryptOffer, learnAutocrypt } from './autocrypt.ts';
 import type { InboundContext, InboundTransaction } from './inbound-context.ts';
 import { isLocalAddress } from './local.ts';
-import { checkLookAlikes, mimeFields, original } from './look-alike.ts';
-import { noticeLine, securityField, type InboundOutcome, type Language } from './verdict.ts';
+import { original } from './look-alike.ts';
+import { assembleDecrypted, checkLookAlikes, mimeFields } from '../../keys/verdict-line/decrypted.ts';
+import {
+  noticeLine,
+  securityField,
+  type InboundOutcome,
+  type Language,
+} from '../../keys/verdict-line/verdict.ts';
 
 /**
  * One inbound message, in memory: what each recipient is handed. Recipients whose key the message is

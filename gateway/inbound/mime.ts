@@ -3,7 +3,6 @@ import { sectionProblem, toCrlf } from '../../keys/mime/edge.ts';
 import {
   MimeError,
   fieldValue,
-  makeField,
   withCrlf,
   type HeaderField,
   type SplitMessage,
@@ -96,7 +95,6 @@ const PROTECTED = new Set([
   'references',
 ]);
 /** Fields that describe the MIME entity (and so come from the decrypted payload, never from outside). */
-const CONTENT = /^content-/;
 
 export interface Unwrapped {
   /** The entity to show: the payload, or the signed part of an inner multipart/signed. */
@@ -164,44 +162,6 @@ function hasProtectedHeaders(entity: MimeEntity): boolean {
 }
 
 const CRLF = Buffer.from('\r\n');
-
-/**
- * The message handed to the practice: the outer routing fields, the protected fields in place of their
- * outer (obscured) values, Sealpost's own security field first, and the decrypted entity's MIME fields and
- * body. Outer Content-* fields and any incoming Sealpost-Security field are dropped.
- */
-export function assembleDecrypted(input: {
-  outer: readonly HeaderField[];
-  protectedFields: readonly HeaderField[];
-  security: Buffer;
-  entityFields: readonly Buffer[];
-  body: readonly Buffer[];
-}): Buffer[] {
-  const replaced = new Set(input.protectedFields.map((f) => f.lower));
-  // With protected headers, an outer Reply-To that the sender did not protect is someone else's: a replayed
-  // ciphertext under a new outer header must not steer Anna's answer elsewhere.
-  if (input.protectedFields.length > 0) replaced.add('reply-to');
-  const outer = input.outer.filter(
-    (f) =>
-      !CONTENT.test(f.lower) &&
-      f.lower !== 'mime-version' &&
-      f.lower !== SECURITY_LOWER &&
-      !replaced.has(f.lower),
-  );
-  const head = [
-    input.security,
-    ...outer.map((f) => withCrlf(f.raw)),
-    ...input.protectedFields.map((f) => withCrlf(f.raw)),
-    makeField('MIME-Version', '1.0'),
-    ...input.entityFields,
-  ];
-  return [Buffer.concat([...head, CRLF]), ...input.body];
-}
-
-/** The MIME fields of a decrypted entity (its Content-* fields; a protected Subject is not one of them). */
-export function contentFields(entity: MimeEntity): Buffer[] {
-  return entity.fields.filter((f) => CONTENT.test(f.lower)).map((f) => withCrlf(f.raw));
-}
 
 /** Every field but an incoming Sealpost-Security, with Sealpost's own field first, then the body as it came. */
 export function passThrough(split: SplitMessage, security: Buffer): Buffer[] {

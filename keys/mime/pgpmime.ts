@@ -13,11 +13,13 @@ import {
 } from './mime.ts';
 import {
   binaryPublic,
-  decryptAndVerify,
+  decryptInbound,
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
   parseEncryptionKey,
   type EncryptionKey,
+  type InboundProblem,
+  type SignatureVerdict,
   type SigningKey,
 } from '../openpgp/index.ts';
 import { rfc5322Date } from '../../core/rfc5322-date.ts';
@@ -204,38 +206,41 @@ export async function buildPickupCiphertext(input: {
 
 /**
  * Open a PGP/MIME message that we wrapped ourselves (a pickup reply): the armored block between the
- * markers, decrypted with `decryptionKey`, verified against the contact's key. The inner message is what a
- * contact wrote, so it passes the same edge as mail at the listeners (keys/mime/edge.ts), and its `From:` must
- * be the contact's own address (`author`), as a sender's is bound to her login: a MimeError otherwise. The
- * inner entity's own `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
+ * markers, decrypted with `decryptionKey` as inbound mail is (keys/openpgp/decrypt.ts `decryptInbound`:
+ * EFAIL-safe, decompression capped), its signature judged against the contact's key alone. A crypto
+ * problem is a value, never plaintext. The inner message is what a contact wrote, so it passes the same
+ * edge as mail at the listeners (keys/mime/edge.ts), and its `From:` must be the contact's own address
+ * (`author`), as a sender's is bound to her login: a MimeError otherwise. The inner entity's own
+ * `Sealpost-Security` fields are dropped: only the caller's verdict may carry that name.
  */
+export type OpenedReply =
+  { ok: true; inner: Buffer; signature: SignatureVerdict } | { ok: false; problem: InboundProblem };
+
 export async function decryptReply(input: {
   raw: Buffer;
   decryptionKey: SigningKey;
   contactPublicKey: string;
   author: string;
   now: Date;
-}): Promise<{ inner: Buffer; verified: boolean; signedBy: string | null }> {
+  maxDecompressedBytes: number;
+}): Promise<OpenedReply> {
   const text = input.raw.toString('latin1');
   const begin = text.indexOf('-----BEGIN PGP MESSAGE-----');
   const end = text.indexOf('-----END PGP MESSAGE-----', begin);
-  if (begin < 0 || end < 0) throw new Error('no OpenPGP message');
-  const armored = text.slice(begin, end + '-----END PGP MESSAGE-----'.length);
-  const result = await decryptAndVerify({
-    armored,
-    decryptionKey: input.decryptionKey,
+  if (begin < 0 || end < 0) return { ok: false, problem: 'failed' };
+  const result = await decryptInbound({
+    armored: text.slice(begin, end + '-----END PGP MESSAGE-----'.length),
+    decryptionKeys: [input.decryptionKey],
     verificationKeys: [await parseEncryptionKey(input.contactPublicKey)],
     now: input.now,
+    maxDecompressedBytes: input.maxDecompressedBytes,
   });
+  if (!result.ok) return result;
   const reading = readAtEdge(Buffer.from(result.data));
   if (!reading.ok) throw new MimeError(`the reply cannot be read one way only: ${reading.problem}`);
   const { split } = reading;
   const author = authorProblem(split.fields, new Set([input.author.toLowerCase()]));
   if (!author.ok || author.missing) throw new MimeError('the reply is not from the contact');
   const fields = split.fields.filter((f) => f.lower !== 'sealpost-security').map((f) => withCrlf(f.raw));
-  return {
-    inner: Buffer.concat([...fields, CRLF, split.body]),
-    verified: result.verified,
-    signedBy: result.signedBy,
-  };
+  return { ok: true, inner: Buffer.concat([...fields, CRLF, split.body]), signature: result.signature };
 }

@@ -22,6 +22,7 @@ export {
   type KeyProblem,
 } from './check.ts';
 export { generateContactKeyPair, generateKeyPair, type GeneratedKeyPair } from './generate.ts';
+export { lockedPrivateKey } from './export.ts';
 export {
   STREAM_THRESHOLD,
   encryptAndSign,

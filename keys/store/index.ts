@@ -1,3 +1,4 @@
+import { lockedPrivateKey } from '../openpgp/index.ts';
 import * as discovered from './discovered.ts';
 import * as changes from './key-changes.ts';
 import { ParseCache } from './parse-cache.ts';
@@ -137,6 +138,22 @@ export class KeyStore {
   /** The armored public key to hand out for `address`: its sender key, else its newest recipient key. */
   exportPublic(address: string): Promise<string | undefined> {
     return lookup.exportPublic(this.#ctx, address);
+  }
+
+  /**
+   * The active sender key of `address`, private half armored and locked with `passphrase` (for reading
+   * PGP/MIME in her own mail program); undefined when the address has none. Never a key in clear.
+   */
+  async exportSecret(
+    address: string,
+    passphrase: string,
+  ): Promise<{ armored: string; fingerprint: string } | undefined> {
+    const sender = await this.senderKey(address);
+    if (!sender) return undefined;
+    return {
+      armored: await lockedPrivateKey(sender.signer, passphrase),
+      fingerprint: sender.signer.fingerprint,
+    };
   }
 
   /** Every active sender key and every recipient key with its state. */

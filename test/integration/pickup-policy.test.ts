@@ -45,8 +45,14 @@ describe('pickup options', function () {
     const reply = (await stack.sink.waitFor(3))[2]!;
     assert.ok(reply.secure, 'delivered over TLS');
     const parsed = await simpleParser(reply.raw);
-    assert.match(String(parsed.headers.get('sealpost-security')), /signature=verified/);
-    assert.equal(parsed.text?.trim(), 'Antwort im Klartext für die Praxis');
+    assert.match(
+      String(parsed.headers.get('sealpost-security')),
+      new RegExp(`^decrypted; signature=valid; signer=${u.contact.address}; key=[0-9A-F]{40}$`),
+    );
+    const [line, blank, ...text] = parsed.text!.split('\n');
+    assert.match(line!, /^\[Sealpost\] Verschlüsselt empfangen\. Signiert von max@example\.org /);
+    assert.equal(blank, '');
+    assert.equal(text.join('\n').trim(), 'Antwort im Klartext für die Praxis');
     assert.ok(Buffer.from(parsed.attachments[0]!.content).equals(attachment));
     assert.equal(parsed.inReplyTo, messageId);
   });

@@ -66,14 +66,21 @@ for (const kind of testDbKinds()) {
       assert.match(
         fields[0]!,
         new RegExp(
-          `^Sealpost-Security: decrypted by Sealpost; pickup reply from ${MAX}; signature=verified; key=[0-9A-F]+; look-alike=marked$`,
+          `^Sealpost-Security: decrypted; signature=valid; signer=${MAX}; key=[0-9A-F]{40}; look-alike=marked$`,
         ),
       );
       const parsed = await simpleParser(reply.raw);
       assert.equal(parsed.from?.value[0]?.address, MAX);
       assert.equal(parsed.from?.value.length, 1);
       assert.equal(parsed.replyTo, undefined);
-      assert.ok(parsed.text!.startsWith(`[Achtung: nicht von Sealpost] ${FAKE}`), parsed.text);
+      // Our own line first, saying that any other like it is not genuine; the contact's copy marked in place.
+      const [ours, blank, theirs] = parsed.text!.split('\n');
+      assert.match(
+        ours!,
+        /^\[Sealpost\] Verschlüsselt empfangen\. Signiert von max@example\.org .*ACHTUNG: Jeder weitere Vermerk/,
+      );
+      assert.equal(blank, '');
+      assert.equal(theirs, `[Achtung: nicht von Sealpost] ${FAKE}`, parsed.text);
     });
   });
 }

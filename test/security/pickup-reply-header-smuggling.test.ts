@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * The neighbours of header smuggling and of the unbound From on the reply path (issue 11, findings 3 and
  * 4). A pickup contact writes the inner message of a reply with any client it likes; with
  * `replyDelivery: decrypt` the worker opens it and hands it to the practice marked `Sealpost-Security:
- * … signature=verified`. So the inner message passes the edge too (a bare CR hid a forged second
+ * decrypted; signature=valid …`. So the inner message passes the edge too (a bare CR hid a forged second
  * verdict field that the relay then made real), and its From must be the contact's own address (a
  * contact could have written `From: Direktion <direktion@bank.example>` next to "verified"). What fails
  * is delivered still encrypted, as any reply that cannot be opened. And the thread's Message-ID, which
@@ -72,8 +72,12 @@ describe('security: pickup replies cannot smuggle header fields', function () {
     // The control: the same contact's ordinary reply is opened.
     await reply(stack, u, id, messageId, [`From: ${contact}`, `To: <${SENDER}>`, 'Subject: Re: Befund']);
     const ok = await simpleParser((await stack.sink.waitFor(3 + cases.length))[2 + cases.length]!.raw);
-    assert.match(String(ok.headers.get('sealpost-security')), /signature=verified/);
-    assert.equal(ok.text?.trim(), 'Antwort');
+    assert.match(
+      String(ok.headers.get('sealpost-security')),
+      new RegExp(`^decrypted; signature=valid; signer=${u.contact.address}; key=[0-9A-F]{40}$`),
+    );
+    assert.equal(ok.text?.split('\n').slice(2).join('\n').trim(), 'Antwort');
+    assert.match(ok.text!, /^\[Sealpost\] Verschlüsselt empfangen\. Signiert von /);
   });
 
   it('a thread Message-ID with a line break is not copied into the reply header', async () => {

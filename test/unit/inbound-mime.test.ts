@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { parseAutocrypt } from '../../gateway/inbound/autocrypt-header.ts';
-import { assembleDecrypted, classify, contentFields, unwrapPayload } from '../../gateway/inbound/mime.ts';
+import { classify, unwrapPayload } from '../../gateway/inbound/mime.ts';
+import { assembleDecrypted, contentFields } from '../../keys/verdict-line/decrypted.ts';
 import { quotedPrintable, withNotice } from '../../keys/verdict-line/notice.ts';
 import { splitMessage } from '../../keys/mime/mime.ts';
 import { multipartChildren, parseEntity } from '../../keys/mime/mime-tree.ts';

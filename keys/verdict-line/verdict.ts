@@ -1,6 +1,6 @@
-import { makeField } from '../../keys/mime/mime.ts';
-import type { NoticeLanguage } from '../../keys/verdict-line/look-alike.ts';
-import type { InboundProblem, SignatureVerdict } from '../../keys/openpgp/index.ts';
+import { makeField } from '../mime/mime.ts';
+import type { NoticeLanguage } from './look-alike.ts';
+import type { InboundProblem, SignatureVerdict } from '../openpgp/index.ts';
 
 /**
  * What Sealpost says about an inbound message: the `Sealpost-Security` header (machine-readable, always
