@@ -53,11 +53,16 @@ export async function userPasswd(args: ParsedArgs): Promise<void> {
       throw new UsageError(err.message);
     });
     if (!ok) throw new UsageError(`no such user: ${login}`);
+    // Her console key was locked by the old password: it and the codes encrypted to it go (docs/console.md);
+    // her next login makes a new one, and new codes are issued with `contact code`.
+    const user = await ctx.users.find(login);
+    if (user) await ctx.db.stores.console.dropKey(user.id);
     await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'user.passwd', subject: login },
       ctx.clock.now(),
     );
     console.log(`password of ${login} changed`);
+    console.log('access codes waiting in the console are no longer readable: issue new ones (contact code)');
   });
 }
 

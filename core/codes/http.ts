@@ -140,3 +140,49 @@ export const ADMIN_HTTP_CODES = {
     meaning: 'an internal error; nothing was changed',
   },
 } as const satisfies Record<string, HttpCodeRow>;
+
+/** The practitioner's console API (webmail/console-api/, docs/console.md). */
+export const CONSOLE_HTTP_CODES = {
+  CON_AUTH_REQUIRED: {
+    status: 401,
+    message: 'Please sign in',
+    meaning: 'no session, or the session ended (idle, too old, signed out)',
+  },
+  CON_AUTH_FAILED: {
+    status: 401,
+    message: 'Address or password is not correct',
+    meaning: 'wrong address or password, or a disabled account (one answer for all three)',
+  },
+  CON_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many failed sign-ins from this address, try again later',
+    meaning:
+      'the login limits of SMTP AUTH refuse this login from this address (`retryAfterSeconds`, `Retry-After`)',
+  },
+  CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
+  CON_BAD_ORIGIN: {
+    status: 403,
+    message: 'Cross-origin requests are refused',
+    meaning: 'a POST from another origin (CSRF)',
+  },
+  CON_NEEDS_JSON: {
+    status: 415,
+    message: 'Send JSON',
+    meaning: 'a POST that is not `application/json`',
+  },
+  CON_NOT_FOUND: {
+    status: 404,
+    message: 'No such access code',
+    meaning: "no such waiting code of the signed-in practitioner (another one's code is not found either)",
+  },
+  CON_UNAVAILABLE: {
+    status: 503,
+    message: 'Not available right now, try again later',
+    meaning: 'Redis (the login limits) or the database did not answer: nobody is signed in (fail closed)',
+  },
+  CON_INTERNAL: {
+    status: 500,
+    message: 'Internal error; nothing was changed',
+    meaning: 'an internal error; nothing was changed',
+  },
+} as const satisfies Record<string, HttpCodeRow>;

@@ -27,6 +27,7 @@ export {
   encryptAndSign,
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
+  encryptToKey,
 } from './encrypt.ts';
 export {
   decryptAndVerify,

@@ -14,6 +14,7 @@ import { startStack, type Stack, type StackOptions } from './stack.ts';
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PICKUP_DIST = path.join(ROOT, 'webmail/pickup/dist');
+export const CONSOLE_DIST = path.join(ROOT, 'webmail/console/dist');
 export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -24,29 +25,30 @@ let built: Promise<void> | undefined;
  * Built by the Vite CLI in a child process: inside mocha, tsx's loader hooks break Svelte's `.svelte.ts`.
  */
 export function ensureBundle(): Promise<void> {
-  if (existsSync(path.join(PICKUP_DIST, 'index.html'))) return Promise.resolve();
-  built ??= new Promise<void>((resolve, reject) => {
+  const missing = [
+    { dist: PICKUP_DIST, config: 'webmail/pickup/vite.config.ts' },
+    { dist: CONSOLE_DIST, config: 'webmail/console/vite.config.ts' },
+  ].filter((b) => !existsSync(path.join(b.dist, 'index.html')));
+  if (missing.length === 0) return Promise.resolve();
+  built ??= missing.reduce((before, b) => before.then(() => viteBuild(b.config)), Promise.resolve());
+  return built;
+}
+
+function viteBuild(config: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      [
-        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
-        'build',
-        '--config',
-        'webmail/pickup/vite.config.ts',
-        '--logLevel',
-        'error',
-      ],
+      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', config, '--logLevel', 'error'],
       { cwd: ROOT, timeout: 300_000 },
       (err, _stdout, stderr) => (err ? reject(new Error(`vite build failed: ${stderr}`)) : resolve()),
     );
   });
-  return built;
 }
 
 /** The router that serves the built app, for startStack({ pages }). */
 export async function pickupPagesForTest() {
   await ensureBundle();
-  return pickupPages({ distDir: PICKUP_DIST });
+  return pickupPages({ distDir: PICKUP_DIST, consoleDistDir: CONSOLE_DIST });
 }
 
 export async function launchChromium(): Promise<Browser> {
