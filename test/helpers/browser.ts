@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { simpleParser } from 'mailparser';
 import { execFile } from 'node:child_process';
 import { pickupPages } from '../../webmail/pages.ts';
+import { consoleCode } from './console.ts';
 import { startStack, type Stack, type StackOptions } from './stack.ts';
 
 /**
@@ -128,22 +129,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** The link and the code of the first pickup to `to`: from the notification and the receipt at the sink. */
+/**
+ * The link of the newest pickup to `to` (from the notification at the sink) and the contact's access code,
+ * read where the practitioner reads it: in her console (test/helpers/console.ts; the receipt holds no code).
+ */
 export async function pickupLink(
-  sink: { waitFor(n: number): Promise<{ to: string[]; raw: Buffer }[]> },
+  stack: { sink: { waitFor(n: number): Promise<{ to: string[]; raw: Buffer }[]> }; web: string },
   to: string,
   count = 2,
 ): Promise<{ link: string; id: string; code: string | undefined }> {
-  const msgs = await sink.waitFor(count);
+  const msgs = await stack.sink.waitFor(count);
   const notices = msgs.filter((m) => m.to[0] === to);
   const text = (await simpleParser(notices.at(-1)!.raw)).text ?? '';
   const link = /https?:\/\/\S+\/p\/([A-Za-z0-9_-]{22})/.exec(text);
   if (!link?.[1]) throw new Error('no pickup link in the notification');
-  let code: string | undefined;
-  for (const m of msgs.filter((x) => x.to[0] !== to)) {
-    const body = (await simpleParser(m.raw)).text ?? '';
-    code ??= /(?:Zugangscode|Access code): ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})/.exec(body)?.[1];
-  }
+  const code = await consoleCode(stack.web, to).catch(() => undefined);
   return { link: link[0], id: link[1], code };
 }
 
