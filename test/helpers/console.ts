@@ -1,7 +1,7 @@
 import { deriveKeys, unlockPrivateKey, type KdfParams } from '../../keys/access-code.ts';
 import { decryptAndVerify, parseBinarySigningKey } from '../../keys/openpgp/index.ts';
 import { normaliseAddress } from '../../core/ids.ts';
-import { SENDER, SENDER_PASSWORD } from './gateway.ts';
+import { SENDER, SENDER_PASSWORD, type TestGateway } from './gateway.ts';
 
 /**
  * What the practitioner's console does, done from Node against the real API (docs/console.md): sign in
@@ -111,4 +111,17 @@ export async function consoleCode(
   const line = lines.at(-1);
   if (!line) throw new Error(`no access code for ${contact} in the console of ${login}`);
   return line.code;
+}
+
+/** A second practitioner with her own sender key, who sends a pickup to `contact` (her code waits for her). */
+export async function secondPractitioner(
+  stack: { gw: TestGateway; sink: { waitFor(n: number): Promise<unknown[]> } },
+  input: { login: string; password: string; contact: string; expectMails: number },
+): Promise<void> {
+  await stack.gw.users.add({ login: input.login, password: input.password }, new Date());
+  await stack.gw.keys.generateSenderKey(input.login);
+  await stack.gw
+    .transport({ user: input.login, pass: input.password })
+    .sendMail({ from: input.login, to: input.contact, subject: 'S', text: 'T' });
+  await stack.sink.waitFor(input.expectMails);
 }
