@@ -348,6 +348,12 @@ export const LOG_EVENT_SECTIONS = [
         level: 'error',
         meaning: 'Redis did not answer the login limits (`errName`): answered 503 (fail closed)',
       },
+      { codes: ['CON_TOTP_ENABLED'], level: 'info', meaning: 'she turned two-factor sign-in (TOTP) on' },
+      {
+        codes: ['CON_TOTP_WRONG'],
+        level: 'warn',
+        meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',
+      },
       {
         codes: ['CON_CODE_HANDED_OVER'],
         level: 'info',

@@ -159,6 +159,21 @@ export const CONSOLE_HTTP_CODES = {
     meaning:
       'the login limits of SMTP AUTH refuse this login from this address (`retryAfterSeconds`, `Retry-After`)',
   },
+  CON_TOTP_REQUIRED: {
+    status: 401,
+    message: 'Enter the code from your authenticator app',
+    meaning: 'her second factor is on and the sign-in carried no TOTP code',
+  },
+  CON_TOTP_WRONG: {
+    status: 401,
+    message: 'The code from your authenticator app is not correct',
+    meaning: 'a wrong or already used TOTP code (counted as a failed login)',
+  },
+  CON_TOTP_ENABLED: {
+    status: 409,
+    message: 'Two-factor sign-in is already on',
+    meaning: 'enrolment asked for while her second factor is on (an admin resets it)',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

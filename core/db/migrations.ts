@@ -241,6 +241,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
           .execute();
+        // Her optional second factor: a TOTP secret (sealed with the master key: the server must check codes),
+        // enabled once she confirmed one code; the last time step used, so that a code is never accepted twice.
+        await db.schema
+          .createTable('console_totp')
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('sealed_secret', blob, (c) => c.notNull())
+          .addColumn('enabled_at', 'bigint')
+          .addColumn('last_step', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
         // Where an action came from (the console's audit entries): an IP address, never content.
         await db.schema.alterTable('audit').addColumn('ip', 'text').execute();
       },

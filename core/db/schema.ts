@@ -184,6 +184,15 @@ export interface ConsoleCodesTable {
   created_at: number;
 }
 
+/** Her optional TOTP second factor (docs/console.md). */
+export interface ConsoleTotpTable {
+  user_id: string;
+  sealed_secret: Uint8Array; // the base32 secret sealed with the master key ('console', aad = totp:<user id>)
+  enabled_at: number | null; // null while enrolment waits for her first code
+  last_step: number; // the last accepted time step (a code is never accepted twice)
+  created_at: number;
+}
+
 export interface ConsoleSessionsTable {
   token_hash: string; // hex SHA-256 of cookie token and header key
   user_id: string;
@@ -208,4 +217,5 @@ export interface Database {
   console_keys: ConsoleKeysTable;
   console_codes: ConsoleCodesTable;
   console_sessions: ConsoleSessionsTable;
+  console_totp: ConsoleTotpTable;
 }

@@ -1,9 +1,9 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { ConsoleCodesTable, ConsoleKeysTable, Database } from '../db/schema.ts';
+import type { ConsoleCodesTable, ConsoleKeysTable, ConsoleTotpTable, Database } from '../db/schema.ts';
 
 /**
  * The practitioner's console (docs/console.md): the only code that reads or writes `console_keys`,
- * `console_codes` and `console_sessions`. Every query of a code or a session is bound to a user id: a row
+ * `console_codes`, `console_totp` and `console_sessions`. Every query of a code or a session is bound to a user id: a row
  * of another practitioner is never found, never deleted.
  */
 
@@ -85,6 +85,44 @@ export class ConsoleStore {
   /** Codes of earlier keys of a contact go when a new code is issued for it. */
   async dropCodesFor(contactAddress: string): Promise<void> {
     await this.db.deleteFrom('console_codes').where('contact_address', '=', contactAddress).execute();
+  }
+
+  // ---- TOTP ---------------------------------------------------------------------------------------------
+
+  async totpOf(userId: string): Promise<ConsoleTotpTable | undefined> {
+    return this.db.selectFrom('console_totp').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  /** A new pending secret (replaces a pending one; never an enabled one: false then). */
+  async beginTotp(userId: string, sealedSecret: Uint8Array, now: number): Promise<boolean> {
+    const current = await this.totpOf(userId);
+    if (current?.enabled_at) return false;
+    await this.db.deleteFrom('console_totp').where('user_id', '=', userId).execute();
+    await this.db
+      .insertInto('console_totp')
+      .values({
+        user_id: userId,
+        sealed_secret: sealedSecret,
+        enabled_at: null,
+        last_step: 0,
+        created_at: now,
+      })
+      .execute();
+    return true;
+  }
+
+  /**
+   * Record that the code of time step `step` was accepted (and enable a pending secret). False when a code of
+   * this or a later step was accepted before: a replay.
+   */
+  async useTotpStep(userId: string, step: number, now: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('console_totp')
+      .set((eb) => ({ last_step: step, enabled_at: eb.fn.coalesce('enabled_at', eb.val(now)) }))
+      .where('user_id', '=', userId)
+      .where('last_step', '<', step)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   // ---- sessions -----------------------------------------------------------------------------------------

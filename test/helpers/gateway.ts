@@ -318,6 +318,7 @@ const TABLES: (keyof Database)[] = [
   'console_keys',
   'console_codes',
   'console_sessions',
+  'console_totp',
 ];
 
 /**

@@ -48,7 +48,11 @@ for (const kind of testDbKinds()) {
       const annaCodeId = annas[0]!.id;
 
       const tried = new Set<string>();
-      for (const route of CONSOLE_ROUTES) {
+      // Sign-out last: every other route is tried in his live session.
+      const routes = [...CONSOLE_ROUTES].sort(
+        (a, b) => Number(a.path.endsWith('/end')) - Number(b.path.endsWith('/end')),
+      );
+      for (const route of routes) {
         const path = route.path.replace(':id', annaCodeId);
         const res = await consoleFetch(ben, route.method, path);
         const body = await res.text();
@@ -64,6 +68,15 @@ for (const kind of testDbKinds()) {
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
         } else if (route.path === '/api/console/session') {
           assert.equal((JSON.parse(body) as { user: { login: string } }).user.login, BEN);
+        } else if (route.path === '/api/console/totp/begin') {
+          assert.equal(res.status, 200);
+          assert.match(
+            (JSON.parse(body) as { uri: string }).uri,
+            /ben%40praxis\.example/,
+            'his own enrolment',
+          );
+        } else if (route.path === '/api/console/totp/confirm') {
+          assert.equal(res.status, 400, 'no code: nothing of anyone changes');
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

@@ -6,6 +6,7 @@ import { kdfSchema } from '../contract/pickup.ts';
 import { codeIdSchema, signInRequest, type CodesAnswer, type SignInAnswer } from '../contract/console.ts';
 import { postGuard } from '../api/http.ts';
 import type { ConsoleApiDeps } from './deps.ts';
+import { checkTotp, totpRoutes } from './totp.ts';
 import {
   ConsoleError,
   consoleRoute,
@@ -66,6 +67,7 @@ export function consoleApi(deps: ConsoleApiDeps): Router {
     '/codes/:id/handed-over',
     consoleRoute(deps, (req, res) => handedOver(deps, req, res)),
   );
+  totpRoutes(deps, router, userOf, (req, who, action) => audit(deps, req, who, action));
   router.use((_req, res) => sendConsole(res, 'CON_NOT_FOUND'));
   return router;
 }
@@ -129,6 +131,14 @@ async function signIn(deps: ConsoleApiDeps, limiter: AuthLimiter, req: Request, 
     deps.log.warn('CON_AUTH_FAILED', { ...fields, reason });
     await audit(deps, req, login, 'console.sign-in-failed');
     return sendConsole(res, 'CON_AUTH_FAILED');
+  }
+  const second = await checkTotp(deps, user, body.data.totp);
+  if (second === 'missing') return sendConsole(res, 'CON_TOTP_REQUIRED');
+  if (second === 'wrong') {
+    await limits(limiter.recordFailure(login, req.ip));
+    deps.log.warn('CON_TOTP_WRONG', fields);
+    await audit(deps, req, login, 'console.sign-in-failed');
+    return sendConsole(res, 'CON_TOTP_WRONG');
   }
   await limits(limiter.recordSuccess(login, req.ip));
   const crypto = deps.crypto ?? inThreadCrypto();

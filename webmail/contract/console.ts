@@ -11,11 +11,17 @@ export const codeIdSchema = z.string().check(z.regex(/^[A-Za-z0-9-]{1,64}$/));
 // ---- requests ---------------------------------------------------------------------------------------
 
 /** POST /api/console/session: her Sealpost address and password (the SMTP password). */
+const totpCode = z.string().check(z.regex(/^[0-9]{6}$/));
 export const signInRequest = z.strictObject({
   login: z.string().check(z.minLength(3), z.maxLength(254)),
   password: z.string().check(z.minLength(1), z.maxLength(1024)),
+  /** Her TOTP code, when she turned the second factor on (else 401 CON_TOTP_REQUIRED). */
+  totp: z.optional(totpCode),
 });
 export type SignInRequest = z.infer<typeof signInRequest>;
+
+/** POST /api/console/totp/confirm: the first code from her authenticator app. */
+export const totpRequest = z.strictObject({ totp: totpCode });
 
 // ---- answers ----------------------------------------------------------------------------------------
 
@@ -47,6 +53,10 @@ export const codesAnswer = z.strictObject({ codes: z.array(waitingCode) });
 export type CodesAnswer = z.input<typeof codesAnswer>;
 export type WaitingCode = z.infer<typeof waitingCode>;
 
+/** POST /api/console/totp/begin: the secret as an otpauth:// URI and as a QR code (a PNG data: URL). */
+export const totpBeginAnswer = z.strictObject({ uri: z.string(), qr: z.string() });
+export type TotpBeginAnswer = z.input<typeof totpBeginAnswer>;
+
 export const okAnswer = z.strictObject({ ok: z.literal(true) });
 
 /** The error body of every refusal (core/codes/http.ts CONSOLE_HTTP_CODES). */
@@ -57,5 +67,7 @@ export const CONSOLE_ROUTES = [
   { method: 'GET', path: '/api/console/session' },
   { method: 'GET', path: '/api/console/codes' },
   { method: 'POST', path: '/api/console/codes/:id/handed-over' },
+  { method: 'POST', path: '/api/console/totp/begin' },
+  { method: 'POST', path: '/api/console/totp/confirm' },
   { method: 'POST', path: '/api/console/session/end' },
 ] as const;

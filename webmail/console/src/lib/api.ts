@@ -41,8 +41,12 @@ async function call<T>(
   return schema.parse(json);
 }
 
-export async function signIn(login: string, password: string) {
-  const answer = await call('POST', '/session', contract.signInAnswer, { login, password });
+export async function signIn(login: string, password: string, totp?: string) {
+  const answer = await call('POST', '/session', contract.signInAnswer, {
+    login,
+    password,
+    ...(totp ? { totp } : {}),
+  });
   sessionKey = answer.session.key;
   return answer;
 }
@@ -62,4 +66,12 @@ export async function codes() {
 
 export async function handedOver(id: string): Promise<void> {
   await call('POST', `/codes/${encodeURIComponent(id)}/handed-over`, contract.okAnswer);
+}
+
+export function beginTotp() {
+  return call('POST', '/totp/begin', contract.totpBeginAnswer);
+}
+
+export async function confirmTotp(totp: string): Promise<void> {
+  await call('POST', '/totp/confirm', contract.okAnswer, { totp });
 }
