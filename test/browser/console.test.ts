@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as OTPAuth from 'otpauth';
 import type { Browser } from 'playwright-core';
 import { newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
@@ -73,6 +74,40 @@ describe('console in Chromium: access codes that never travel by e-mail', functi
       await context.close();
     });
   }
+
+  it('two-factor sign-in: enrol by QR code, then the one-time-code field at the next sign-in', async () => {
+    const { page, problems, context } = await newPage(browser, { width: 390 });
+    await page.goto(`${stack.web}/console`);
+    await page.locator('input[autocomplete="username"]').fill(SENDER);
+    await page.locator('input[autocomplete="current-password"]').fill(SENDER_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Zwei-Faktor-Anmeldung einrichten' }).click();
+    const uri = await page.locator('.uri code').innerText();
+    assert.ok(await page.locator('img[src^="data:image/png"]').isVisible(), 'the QR code is shown');
+    await screenshot(page, 'console-totp-enrol-390');
+    const totp = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
+    const now = Date.now();
+    await page.locator('#enrol-code[autocomplete="one-time-code"]').fill(totp.generate({ timestamp: now }));
+    await page.keyboard.press('Enter');
+    await page.getByTestId('totp-on').waitFor();
+    await page.getByRole('button', { name: 'Abmelden' }).click();
+
+    await page.locator('input[autocomplete="username"]').fill(SENDER);
+    await page.locator('input[autocomplete="current-password"]').fill(SENDER_PASSWORD);
+    await page.keyboard.press('Enter');
+    const otp = page.locator('input[autocomplete="one-time-code"]');
+    await otp.waitFor();
+    await screenshot(page, 'console-totp-sign-in-390');
+    await otp.fill(totp.generate({ timestamp: now + 30_000 }));
+    await page.locator('input[autocomplete="current-password"]').fill(SENDER_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.locator('#codes-title').waitFor({ timeout: 60_000 });
+    assert.deepEqual(
+      problems.errors.filter((e) => !/401/.test(e)),
+      [],
+    );
+    await context.close();
+  });
 
   it('refuses a wrong password with a message, in English after the switch', async () => {
     const { page, context } = await newPage(browser);
