@@ -40,6 +40,10 @@ describe('console in Chromium: access codes that never travel by e-mail', functi
       const res = await page.goto(consoleUrl);
       assert.match(res!.headers()['content-security-policy'] ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
       assert.equal(await page.locator('html').getAttribute('lang'), 'de');
+      const deep = await fetch(`${stack.web}/console/codes`); // every /console/… URL is the app
+      assert.equal(deep.status, 200);
+      assert.match(deep.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      await deep.body?.cancel();
       await page.locator('input[autocomplete="username"]').fill(SENDER);
       await page.locator('input[autocomplete="current-password"]').fill(SENDER_PASSWORD);
       await screenshot(page, `console-sign-in-${width}`);
