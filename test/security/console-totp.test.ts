@@ -10,7 +10,6 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * password and a fresh TOTP code; a wrong one counts as a failed login, a used one is never accepted
  * again, enrolment cannot be restarted over an enabled factor, and the secret is not readable at rest.
  */
-const [kind] = testDbKinds();
 
 async function signInRaw(web: string, body: Record<string, string>) {
   const res = await fetch(`${web}/api/console/session`, {
@@ -21,54 +20,56 @@ async function signInRaw(web: string, body: Record<string, string>) {
   return { status: res.status, code: ((await res.json()) as { code?: string }).code };
 }
 
-describe('security: console two-factor sign-in (TOTP)', function () {
-  this.timeout(120_000);
-  let stack: Stack;
-  beforeEach(async () => {
-    stack = await startStack({ kind: kind! });
-  });
-  afterEach(async () => {
-    await stack.close();
-  });
-
-  it('enrols by QR, then needs a fresh code at every sign-in', async () => {
-    const s = await consoleSignIn(stack.web);
-    const begin = await consoleFetch(s, 'POST', '/api/console/totp/begin');
-    assert.equal(begin.status, 200);
-    const { uri, qr } = (await begin.json()) as { uri: string; qr: string };
-    assert.match(uri, /^otpauth:\/\/totp\/Sealpost:anna%40praxis\.example\?/);
-    assert.match(qr, /^data:image\/png;base64,/);
-    const totp = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
-    assert.equal(await dbContains(stack.gw.testDb, totp.secret.base32), false, 'secret sealed at rest');
-
-    // Not on until confirmed: a wrong code is refused, the sign-in still needs none.
-    const wrong = await consoleFetch(s, 'POST', '/api/console/totp/confirm', { totp: '000000' });
-    assert.equal(wrong.status, 401);
-    assert.equal((await signInRaw(stack.web, {})).status, 200);
-    const now = Date.now();
-    const confirm = await consoleFetch(s, 'POST', '/api/console/totp/confirm', {
-      totp: totp.generate({ timestamp: now }),
+for (const kind of testDbKinds()) {
+  describe(`security: console two-factor sign-in (TOTP) (${kind})`, function () {
+    this.timeout(120_000);
+    let stack: Stack;
+    beforeEach(async () => {
+      stack = await startStack({ kind });
     });
-    assert.equal(confirm.status, 200);
-    const again = await consoleFetch(s, 'POST', '/api/console/totp/begin');
-    assert.equal(again.status, 409, 'no new enrolment over an enabled factor');
+    afterEach(async () => {
+      await stack.close();
+    });
 
-    assert.deepEqual(await signInRaw(stack.web, {}), { status: 401, code: 'CON_TOTP_REQUIRED' });
-    const bad = totp.generate({ timestamp: now - 10 * 60_000 });
-    assert.deepEqual(await signInRaw(stack.web, { totp: bad }), { status: 401, code: 'CON_TOTP_WRONG' });
-    const fresh = totp.generate({ timestamp: now + 30_000 });
-    assert.equal((await signInRaw(stack.web, { totp: fresh })).status, 200);
-    assert.deepEqual(
-      await signInRaw(stack.web, { totp: fresh }),
-      { status: 401, code: 'CON_TOTP_WRONG' },
-      'a used code is never accepted again',
-    );
-    const actions = await stack.gw.testDb.db.kysely
-      .selectFrom('audit')
-      .select(['action', 'ip'])
-      .where('actor', '=', SENDER)
-      .execute();
-    assert.ok(actions.some((a) => a.action === 'console.totp.enabled' && a.ip));
-    assert.ok(actions.filter((a) => a.action === 'console.sign-in-failed').length >= 2);
+    it('enrols by QR, then needs a fresh code at every sign-in', async () => {
+      const s = await consoleSignIn(stack.web);
+      const begin = await consoleFetch(s, 'POST', '/api/console/totp/begin');
+      assert.equal(begin.status, 200);
+      const { uri, qr } = (await begin.json()) as { uri: string; qr: string };
+      assert.match(uri, /^otpauth:\/\/totp\/Sealpost:anna%40praxis\.example\?/);
+      assert.match(qr, /^data:image\/png;base64,/);
+      const totp = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
+      assert.equal(await dbContains(stack.gw.testDb, totp.secret.base32), false, 'secret sealed at rest');
+
+      // Not on until confirmed: a wrong code is refused, the sign-in still needs none.
+      const wrong = await consoleFetch(s, 'POST', '/api/console/totp/confirm', { totp: '000000' });
+      assert.equal(wrong.status, 401);
+      assert.equal((await signInRaw(stack.web, {})).status, 200);
+      const now = Date.now();
+      const confirm = await consoleFetch(s, 'POST', '/api/console/totp/confirm', {
+        totp: totp.generate({ timestamp: now }),
+      });
+      assert.equal(confirm.status, 200);
+      const again = await consoleFetch(s, 'POST', '/api/console/totp/begin');
+      assert.equal(again.status, 409, 'no new enrolment over an enabled factor');
+
+      assert.deepEqual(await signInRaw(stack.web, {}), { status: 401, code: 'CON_TOTP_REQUIRED' });
+      const bad = totp.generate({ timestamp: now - 10 * 60_000 });
+      assert.deepEqual(await signInRaw(stack.web, { totp: bad }), { status: 401, code: 'CON_TOTP_WRONG' });
+      const fresh = totp.generate({ timestamp: now + 30_000 });
+      assert.equal((await signInRaw(stack.web, { totp: fresh })).status, 200);
+      assert.deepEqual(
+        await signInRaw(stack.web, { totp: fresh }),
+        { status: 401, code: 'CON_TOTP_WRONG' },
+        'a used code is never accepted again',
+      );
+      const actions = await stack.gw.testDb.db.kysely
+        .selectFrom('audit')
+        .select(['action', 'ip'])
+        .where('actor', '=', SENDER)
+        .execute();
+      assert.ok(actions.some((a) => a.action === 'console.totp.enabled' && a.ip));
+      assert.ok(actions.filter((a) => a.action === 'console.sign-in-failed').length >= 2);
+    });
   });
-});
+}
