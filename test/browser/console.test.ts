@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import AxeBuilder from '@axe-core/playwright';
 import * as OTPAuth from 'otpauth';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
@@ -17,6 +18,18 @@ import type { Stack } from '../helpers/stack.ts';
 const MAX = 'max@example.org';
 const CODE = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/;
 const [kind] = testDbKinds();
+
+/** No serious or critical axe-core violation on the screen as it is now. */
+async function accessible(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  assert.ok(result.passes.length > 10, `axe ran its rules on ${screen}`);
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on ${screen}`,
+  );
+}
 
 describe('console in Chromium: access codes that never travel by e-mail', function () {
   this.timeout(180_000);
@@ -47,6 +60,7 @@ describe('console in Chromium: access codes that never travel by e-mail', functi
       await page.locator('input[autocomplete="username"]').fill(SENDER);
       await page.locator('input[autocomplete="current-password"]').fill(SENDER_PASSWORD);
       await screenshot(page, `console-sign-in-${width}`);
+      await accessible(page, 'sign-in');
       await page.keyboard.press('Enter'); // keyboard only
       const line = page.locator('[data-testid="code-line"]', { hasText: MAX });
       await line.waitFor({ timeout: 60_000 });
@@ -55,6 +69,7 @@ describe('console in Chromium: access codes that never travel by e-mail', functi
       assert.ok(code, `the code is on the line with ${MAX}: ${text}`);
       assert.ok(text.indexOf(MAX) < text.indexOf(code), 'the code right after the contact');
       await screenshot(page, `console-codes-${width}`);
+      await accessible(page, 'codes');
 
       // The client opens the pickup with the code she read out.
       const client = await newPage(browser, { width });
@@ -89,6 +104,7 @@ describe('console in Chromium: access codes that never travel by e-mail', functi
     const uri = await page.locator('.uri code').innerText();
     assert.ok(await page.locator('img[src^="data:image/png"]').isVisible(), 'the QR code is shown');
     await screenshot(page, 'console-totp-enrol-390');
+    await accessible(page, 'TOTP enrolment');
     const totp = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
     const now = Date.now();
     await page.locator('#enrol-code[autocomplete="one-time-code"]').fill(totp.generate({ timestamp: now }));
