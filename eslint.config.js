@@ -48,6 +48,7 @@ export default tseslint.config(
       'test-output/**',
       'dist/**',
       'webmail/pickup/dist/**',
+      'webmail/console/dist/**',
       'tmp-scratch/**',
     ],
   },
@@ -94,7 +95,12 @@ export default tseslint.config(
   // boundary module, as keys/openpgp/boundary.ts is for the server.
   ...svelte.configs.recommended,
   {
-    files: ['webmail/pickup/src/**/*.ts', 'webmail/pickup/src/**/*.svelte'],
+    files: [
+      'webmail/pickup/src/**/*.ts',
+      'webmail/pickup/src/**/*.svelte',
+      'webmail/console/src/**/*.ts',
+      'webmail/console/src/**/*.svelte',
+    ],
     languageOptions: {
       parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: tseslint.parser },
     },
@@ -123,7 +129,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['webmail/pickup/src/lib/pgp.ts'],
+    // The console's OpenPGP boundary, as pgp.ts is the pickup app's.
+    files: ['webmail/pickup/src/lib/pgp.ts', 'webmail/console/src/lib/console-key.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

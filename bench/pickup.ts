@@ -149,7 +149,7 @@ async function pickupCase(
     text: body.text,
     ...(body.attachment ? { attachments: [{ filename: 'big.bin', content: body.attachment }] } : {}),
   });
-  return pickupLink(stack.sink, MAX, n === 1 ? 2 : n + 1);
+  return pickupLink(stack, MAX, n === 1 ? 2 : n + 1);
 }
 
 const steps: string[] = [];

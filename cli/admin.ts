@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
-import { KeyImportError } from '../keys/index.ts';
+import { ensureConsoleKey, inThreadCrypto, KeyImportError } from '../keys/index.ts';
 import { withContext } from './command-context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
@@ -23,6 +23,19 @@ function arg<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
   return result.data;
 }
 
+/** Make her console key from the password just typed (in this thread: one Argon2id, once). */
+async function consoleKeyFor(
+  ctx: Parameters<Parameters<typeof withContext>[0]>[0],
+  user: { id: string; login: string },
+  password: string,
+): Promise<void> {
+  await ensureConsoleKey(
+    { stores: ctx.db.stores, crypto: inThreadCrypto(), clock: ctx.clock },
+    user,
+    password,
+  );
+}
+
 export async function userAdd(args: ParsedArgs): Promise<void> {
   const login = arg(address, args.positionals[0], 'EMAIL');
   const name = args.flags.name === undefined ? undefined : arg(z.string().min(1), args.flags.name, '--name');
@@ -38,6 +51,8 @@ export async function userAdd(args: ParsedArgs): Promise<void> {
         throw new UsageError(err.message);
       });
     await ctx.db.stores.audit.record({ actor: 'cli', action: 'user.add', subject: login }, ctx.clock.now());
+    // Her console key, locked by this password (docs/console.md): codes for her can be kept from now on.
+    await consoleKeyFor(ctx, user, password);
     console.log(`added ${user.isAdmin ? 'admin' : 'user'} ${login}`);
     if (!(await ctx.keys.senderKey(login))) {
       console.log(`next: sealpost key generate ${login}   (or import the sender's key)`);
@@ -53,11 +68,19 @@ export async function userPasswd(args: ParsedArgs): Promise<void> {
       throw new UsageError(err.message);
     });
     if (!ok) throw new UsageError(`no such user: ${login}`);
+    // Her console key was locked by the old password: it and the codes encrypted to it go (docs/console.md);
+    // her next login makes a new one, and new codes are issued with `contact code`.
+    const user = await ctx.users.find(login);
+    if (user) {
+      await ctx.db.stores.console.dropKey(user.id);
+      await consoleKeyFor(ctx, user, password);
+    }
     await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'user.passwd', subject: login },
       ctx.clock.now(),
     );
     console.log(`password of ${login} changed`);
+    console.log('access codes waiting in the console are no longer readable: issue new ones (contact code)');
   });
 }
 

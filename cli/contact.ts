@@ -3,15 +3,16 @@ import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
 import { outboundRow, type NewOutboundRow } from '../core/store/index.ts';
 import { dkimSignMail } from '../gateway/dkim.ts';
 import { receiptMail } from '../gateway/notices.ts';
-import { notifyFrom } from '../gateway/pickup.ts';
-import { ContactStore, createCryptoPool, type StalePickup } from '../keys/index.ts';
+import { notifyFrom, consoleUrl } from '../gateway/pickup.ts';
+import { ContactStore, consoleCodeRow, createCryptoPool, type StalePickup } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
 import { openContext, type CliContext } from './command-context.ts';
 import { UsageError } from './io.ts';
 
 /**
  * `sealpost contact code|unlock|list`: pickup contacts (docs/pickup.md). A new code means a new key pair;
- * the senders of the contact's messages get a receipt with the code and the list of messages to resend
+ * the code is shown to the admin once and kept, encrypted to her console key, for each sender who wrote to
+ * the contact (docs/console.md); each gets a receipt — without the code — and the list of messages to resend
  * (queued in the spool; the worker's reconcile job sends it within `delivery.reconcileEverySeconds`).
  */
 const address = z.string().transform(normaliseAddress).refine(isAddress, 'expected an e-mail address');
@@ -46,7 +47,10 @@ export async function contactCode(args: ParsedArgs): Promise<void> {
       for (const s of result.stale) console.log(`  ${new Date(s.createdAt).toISOString()}  ${s.messageId}`);
     }
     const senders = await queueReceipts(ctx, contacts, email, result.code, result.stale);
-    if (senders.length) console.log(`receipt queued for ${senders.join(', ')}`);
+    if (senders.length) console.log(`receipt queued for ${senders.map((s) => s.address).join(', ')}`);
+    for (const s of senders.filter((s) => !s.console)) {
+      console.log(`${s.address} has no console key yet: tell her the code yourself`);
+    }
   });
 }
 
@@ -63,7 +67,19 @@ async function queueReceipts(
   if (!wrote) return [];
   const now = ctx.clock.now();
   const rows: NewOutboundRow[] = [];
+  const stores = ctx.db.stores;
+  // The old code is dead with the old key: its console entries go; the new one is kept per sender.
+  await stores.console.dropCodesFor(email);
+  const kept: { address: string; console: boolean }[] = [];
   for (const sender of wrote.senders) {
+    const owner = await stores.users.ownerOf(sender);
+    const key = owner && (await stores.console.keyOf(owner.id));
+    if (owner && key) {
+      await stores.console.addCode(
+        await consoleCodeRow(ctx, key, { userId: owner.id, contactAddress: email, code, now }),
+      );
+    }
+    kept.push({ address: sender, console: !!key });
     const messageId = newMessageId(config.hostname);
     const fromAddress = notifyFrom(config, sender);
     const receipt = receiptMail({
@@ -73,7 +89,7 @@ async function queueReceipts(
       messageId,
       date: now,
       recipient: email,
-      code,
+      consoleUrl: consoleUrl(config),
       reissued: true,
       stale: stale
         .filter((s) => s.senderAddress === sender)
@@ -98,7 +114,7 @@ async function queueReceipts(
   }
   // One row at a time, as before: a receipt already queued stays queued should a later one fail.
   for (const row of rows) await ctx.db.stores.outbound.add([row]);
-  return wrote.senders;
+  return kept;
 }
 
 export async function contactUnlock(args: ParsedArgs): Promise<void> {

@@ -223,6 +223,7 @@ async function buildServices(
         keys,
         limitStore: shared.limitStore!,
         enqueue,
+        ...(o.crypto ? { crypto: o.crypto } : {}),
         explain: (input) => explain({ keys, recipients, rules, config, log }, input),
       },
       o.pages ? { pages: o.pages } : {},

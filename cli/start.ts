@@ -90,9 +90,13 @@ async function startServices(
   secureDataDir(config.dataDir, log);
   // The pickup app's bundle, built by `npm run build:web` (npm start does it first).
   const distDir = fileURLToPath(new URL('../webmail/pickup/dist', import.meta.url));
+  const consoleDistDir = fileURLToPath(new URL('../webmail/console/dist', import.meta.url));
   const sealpost = await createSealpost(config, {
     services,
-    overrides: { log, ...(services.includes('webmail') ? { pages: pickupPages({ distDir }) } : {}) },
+    overrides: {
+      log,
+      ...(services.includes('webmail') ? { pages: pickupPages({ distDir, consoleDistDir }) } : {}),
+    },
   });
   running.push(...sealpost.parts);
   if (sealpost.workers) await startWorker(sealpost.workers, config, log, running);

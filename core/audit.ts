@@ -1,10 +1,19 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db/schema.ts';
 
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  subject?: string;
+  detail?: string;
+  /** Where the action came from (console actions). */
+  ip?: string;
+}
+
 /** Append an audit row. Subject and detail are addresses, ids, codes or fingerprints — never content. */
 export async function audit(
   db: Kysely<Database> | Transaction<Database>,
-  entry: { actor: string; action: string; subject?: string; detail?: string },
+  entry: AuditEntry,
   now: Date,
 ): Promise<void> {
   await db
@@ -15,6 +24,7 @@ export async function audit(
       action: entry.action,
       subject: entry.subject ?? null,
       detail: entry.detail ?? null,
+      ip: entry.ip ?? null,
     })
     .execute();
 }
@@ -23,10 +33,7 @@ export async function audit(
 export class AuditStore {
   constructor(private readonly db: Kysely<Database> | Transaction<Database>) {}
 
-  record(
-    entry: { actor: string; action: string; subject?: string; detail?: string },
-    now: Date,
-  ): Promise<void> {
+  record(entry: AuditEntry, now: Date): Promise<void> {
     return audit(this.db, entry, now);
   }
 }

@@ -10,7 +10,7 @@ const VERSION = 1;
 const HEADER = 29;
 /** Bytes per cipher update: bounds the transient copies while sealing a large body. */
 const CHUNK = 1024 * 1024;
-export type SealPurpose = 'sender-private-key' | 'spool' | 'pickup';
+export type SealPurpose = 'sender-private-key' | 'spool' | 'pickup' | 'console';
 
 export class Sealer {
   readonly #keys = new Map<SealPurpose, Buffer>();

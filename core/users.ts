@@ -126,6 +126,11 @@ export class UserStore {
     return row && { id: row.id, login: row.login, isAdmin: row.is_admin === 1, disabled: row.disabled === 1 };
   }
 
+  async byId(id: string): Promise<UserRow | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, login: row.login, isAdmin: row.is_admin === 1, disabled: row.disabled === 1 };
+  }
+
   /** Check a login and password; undefined when either is wrong or the user is disabled (same timing). */
   async authenticate(login: string, password: string): Promise<UserRow | undefined> {
     const row = await this.db
@@ -166,6 +171,16 @@ export class UserStore {
       .where('address', '=', normaliseAddress(address))
       .executeTakeFirst();
     return !!row;
+  }
+
+  /** The user who may send as `address` (undefined when none). */
+  async ownerOf(address: string): Promise<{ id: string } | undefined> {
+    const row = await this.db
+      .selectFrom('user_addresses')
+      .select('user_id')
+      .where('address', '=', normaliseAddress(address))
+      .executeTakeFirst();
+    return row && { id: row.user_id };
   }
 
   /** Whether `address` is one a sender may send as (a local mailbox, for the inbound listener). */

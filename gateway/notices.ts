@@ -4,8 +4,9 @@ import { rfc5322Date } from '../core/rfc5322-date.ts';
  * The mails Sealpost writes about pickups (DESIGN.md "Pickup crypto"), in German (default) and English:
  * - the **notification** to the recipient: who wrote (a display name), the link, nothing else — no
  *   subject, no content, no code;
- * - the **receipt** to the sender: to whom, the access code to pass on in person or by phone, and, after a
- *   new code, which earlier messages the recipient can no longer open.
+ * - the **receipt** to the sender: that a new secure contact needs an access code, and the link to her
+ *   console, where the code waits (never the code itself: docs/console.md), and, after a new code, which
+ *   earlier messages the recipient can no longer open.
  * Pure functions: text in, RFC 5322 bytes out (UTF-8 text, base64 transfer encoding).
  */
 export type Language = 'de' | 'en';
@@ -33,7 +34,8 @@ export interface NotificationInput extends MailHead {
 export interface ReceiptInput extends MailHead {
   language: Language;
   recipient: string;
-  code: string;
+  /** SEALPOST_PUBLIC_URL/console, where the code waits for her. */
+  consoleUrl: string;
   /** Set when the code was re-issued: earlier messages under the old key, to resend. */
   stale?: { messageId: string; createdAt: Date }[];
   reissued: boolean;
@@ -59,15 +61,21 @@ const TEXT = {
       'Seite; eine Antwort auf diese E-Mail ist nicht verschlüsselt.',
       ...practiceLines(n),
     ],
-    receiptSubject: (rcpt: string) => `Sicher zugestellt an ${rcpt} – Zugangscode`,
+    receiptSubject: (rcpt: string) => `Sicher zugestellt an ${rcpt} – Zugangscode in der Konsole`,
     receiptBody: (r: ReceiptInput) => [
       r.reissued
         ? `Für ${r.recipient} wurde ein neuer Zugangscode ausgestellt.`
         : `Ihre Nachricht an ${r.recipient} wurde sicher zur Abholung bereitgestellt.`,
       '',
-      `Zugangscode: ${r.code}`,
+      r.reissued
+        ? 'Der neue Code liegt verschlüsselt in Ihrer Sealpost-Konsole bereit:'
+        : 'Ein neuer sicherer Kontakt braucht einen Zugangscode. Er liegt verschlüsselt in Ihrer',
+      ...(r.reissued ? [] : ['Sealpost-Konsole bereit:']),
       '',
-      'Teilen Sie den Code persönlich oder telefonisch mit – niemals per E-Mail.',
+      r.consoleUrl,
+      '',
+      'Melden Sie sich dort mit Ihrer Sealpost-Adresse und Ihrem Passwort an und teilen Sie den Code',
+      'persönlich oder telefonisch mit – niemals per E-Mail. Diese E-Mail enthält den Code nicht.',
       `${r.recipient} braucht ihn einmal für alle Nachrichten von Ihnen und kann ihn danach`,
       'durch ein eigenes Passwort ersetzen.',
       ...staleLines(r, 'de'),
@@ -93,15 +101,20 @@ const TEXT = {
       'a reply to this e-mail is not encrypted.',
       ...practiceLines(n),
     ],
-    receiptSubject: (rcpt: string) => `Delivered securely to ${rcpt} – access code`,
+    receiptSubject: (rcpt: string) => `Delivered securely to ${rcpt} – access code in your console`,
     receiptBody: (r: ReceiptInput) => [
       r.reissued
         ? `A new access code was issued for ${r.recipient}.`
         : `Your message to ${r.recipient} was delivered securely for pickup.`,
       '',
-      `Access code: ${r.code}`,
+      r.reissued
+        ? 'The new code is waiting, encrypted, in your Sealpost console:'
+        : 'A new secure contact needs an access code. It is waiting, encrypted, in your Sealpost console:',
       '',
-      'Tell the code in person or by phone — never by e-mail.',
+      r.consoleUrl,
+      '',
+      'Sign in there with your Sealpost address and password, and tell the code in person or by phone —',
+      'never by e-mail. This e-mail does not contain the code.',
       `${r.recipient} needs it once for all your messages and may then replace it with a`,
       'passphrase of their own.',
       ...staleLines(r, 'en'),

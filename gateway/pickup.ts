@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Insertable } from 'kysely';
 import type { Config } from '../core/config.ts';
+import type { ConsoleCodesTable } from '../core/db/schema.ts';
+import { smtpError } from '../core/errors.ts';
 import { newMessageId } from '../core/ids.ts';
 import {
   buildPickupCiphertext,
+  consoleCodeRow,
   newContactRecord,
   type Contact,
   type NewContact,
@@ -16,7 +20,8 @@ import { notificationMail, receiptMail } from './notices.ts';
 /**
  * The `pickup` output (DESIGN.md "The gateway pipeline", step 4): the message signed by the sender and
  * encrypted to the contact's key alone, a neutral notification to the recipient, and — for a new contact —
- * the sender's receipt with the access code. Built in memory; spool.ts commits it all in one transaction.
+ * the access code encrypted to the sender's console key and a receipt that sends her to the console (the
+ * code itself never goes by e-mail, docs/console.md). Built in memory; spool.ts commits it all in one transaction.
  */
 export interface PickupCopy {
   recipient: string;
@@ -27,12 +32,16 @@ export interface PickupCopy {
   ciphertext: Buffer[];
   notification: { messageId: string; bytes: Buffer };
   receipt?: { messageId: string; bytes: Buffer };
+  /** A new contact's code, encrypted to the sender's console key (stored with the pickup). */
+  consoleCode?: Insertable<ConsoleCodesTable>;
   expiresAt: number;
   senderName: string;
   senderFingerprint: string;
 }
 
 export interface PickupSender {
+  /** The signed-in user: her console key gets a new contact's code. */
+  userId: string;
   address: string;
   name: string;
   signer: SigningKey;
@@ -55,6 +64,30 @@ export function notifyFrom(config: Config, senderAddress: string): string {
   );
 }
 
+/** The receipt for a new contact: the code waits in her console; the mail only says so and links there. */
+async function newContactReceipt(
+  config: Config,
+  input: { from: string; to: string; contact: Contact; now: Date },
+): Promise<{ messageId: string; bytes: Buffer }> {
+  const messageId = newMessageId(config.hostname);
+  const mail = receiptMail({
+    language: config.pickup.language,
+    from: { name: 'Sealpost', address: input.from },
+    to: input.to,
+    messageId,
+    date: input.now,
+    recipient: input.contact.address,
+    consoleUrl: consoleUrl(config),
+    reissued: false,
+  });
+  return { messageId, bytes: await dkimSignMail(config, mail, input.from) };
+}
+
+/** Where she reads the codes: SEALPOST_PUBLIC_URL/console. */
+export function consoleUrl(config: Config): string {
+  return `${config.publicUrl.replace(/\/+$/, '')}/console`;
+}
+
 export async function buildPickup(
   ctx: GatewayContext,
   input: {
@@ -67,6 +100,9 @@ export async function buildPickup(
 ): Promise<PickupCopy> {
   const { config } = ctx.deps;
   const { now, sender } = input;
+  // Fail closed: a new contact's code is kept only for her console; without her console key, no contact.
+  const consoleKey = input.contact ? undefined : await ctx.deps.db.stores.console.keyOf(sender.userId);
+  if (!input.contact && !consoleKey) throw smtpError('GW_CONSOLE_KEY_MISSING');
   const created = input.contact ? undefined : await newContactRecord(input.recipient, now, ctx.deps.crypto);
   const contact = input.contact ?? created!.contact;
   const ciphertext = await buildPickupCiphertext({
@@ -97,25 +133,15 @@ export async function buildPickup(
     },
   });
   let receipt: PickupCopy['receipt'];
-  if (created) {
-    const receiptId = newMessageId(config.hostname);
-    receipt = {
-      messageId: receiptId,
-      bytes: await dkimSignMail(
-        config,
-        receiptMail({
-          language: config.pickup.language,
-          from: { name: 'Sealpost', address: from.address },
-          to: sender.address,
-          messageId: receiptId,
-          date: now,
-          recipient: contact.address,
-          code: created.code,
-          reissued: false,
-        }),
-        from.address,
-      ),
-    };
+  let consoleCode: PickupCopy['consoleCode'];
+  if (created && consoleKey) {
+    consoleCode = await consoleCodeRow(ctx.deps, consoleKey, {
+      userId: sender.userId,
+      contactAddress: contact.address,
+      code: created.code,
+      now,
+    });
+    receipt = await newContactReceipt(config, { from: from.address, to: sender.address, contact, now });
   }
   return {
     recipient: contact.address,
@@ -128,6 +154,7 @@ export async function buildPickup(
       bytes: await dkimSignMail(config, notification, from.address),
     },
     ...(receipt ? { receipt } : {}),
+    ...(consoleCode ? { consoleCode } : {}),
     expiresAt,
     senderName: sender.name,
     senderFingerprint: sender.signer.fingerprint,

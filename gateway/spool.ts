@@ -88,6 +88,7 @@ async function storePickup(
   const { sealer } = ctx.deps;
   if (p.created) {
     await stores.contacts.add(p.created.row);
+    if (p.consoleCode) await stores.console.addCode(p.consoleCode);
   } else {
     const current = await stores.contacts.byId(p.contact.id);
     if (current?.fingerprint !== p.contact.fingerprint) throw new Error('contact key changed since RCPT');

@@ -51,7 +51,44 @@ export async function contactSecret(input: ContactSecretInput): Promise<ContactS
   };
 }
 
-export const TASKS = { contactSecret } as const;
+/** Who gets a console key, and the password her browser will derive the lock from (docs/console.md). */
+export interface ConsoleKeyInput {
+  address: string; // normalised login
+  userId: string;
+  password: string;
+  nowMs: number;
+}
+
+export interface ConsoleKeyMaterial {
+  fingerprint: string;
+  publicKey: string; // armored
+  /** The private key locked with lockKey (AES-256-GCM, `console:<user id>` as the AAD's id). */
+  locked: Uint8Array;
+  kdf: string; // JSON of the KdfParams
+}
+
+/** The lock's id: the same layout as a contact's (keys/access-code.ts), in a namespace no contact id has. */
+export function consoleLockId(userId: string): string {
+  return `console:${userId}`;
+}
+
+/**
+ * A practitioner's console key pair, its private half locked by Argon2id(password) exactly as the browser
+ * derives it (the pickup app's derivation: lockKey is the second half). The password and the private key
+ * exist only in this call's memory; authKey is not used (the console signs in with the user's password).
+ */
+export async function consoleKey(input: ConsoleKeyInput): Promise<ConsoleKeyMaterial> {
+  const pair = await generateContactKeyPair({ address: input.address, now: new Date(input.nowMs) });
+  const kdf = newKdf();
+  const { authKey, lockKey } = await deriveKeys(input.password, kdf);
+  const locked = lockPrivateKey(pair.privateKey, lockKey, consoleLockId(input.userId));
+  pair.privateKey.fill(0);
+  lockKey.fill(0);
+  authKey.fill(0);
+  return { fingerprint: pair.fingerprint, publicKey: pair.publicKey, locked, kdf: JSON.stringify(kdf) };
+}
+
+export const TASKS = { contactSecret, consoleKey } as const;
 export type TaskName = keyof typeof TASKS;
 export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<(typeof TASKS)[K]>>;

@@ -2,19 +2,21 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { errName } from '../core/log.ts';
 import { checkReadiness, readinessChecks, type ReadinessCheck } from '../core/readiness.ts';
 import { pickupApi } from './api/pickup.ts';
-import type { PickupApiDeps } from './api/deps.ts';
+import { consoleApi } from './console-api/index.ts';
+import type { ConsoleApiDeps } from './console-api/deps.ts';
 import { send } from './api/http.ts';
 import { adminApi } from './admin.ts';
 import { wkdRouter } from './wkd.ts';
 
 /**
- * The webmail service: the pickup API (docs/pickup.md), the admin API (docs/admin-api.md), the senders'
+ * The webmail service: the pickup API (docs/pickup.md), the admin API (docs/admin-api.md), the
+ * practitioner's console API (docs/console.md), the senders'
  * Web Key Directory (webmail/wkd.ts) and, from `pages`, the pickup app's pages. Security headers are those
  * of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing; HSTS when the public
  * URL is https. The CSP of everything but the app's pages carries `sandbox`: an API answer opened as a
  * page is a document of no origin, never one of the pickup origin (invariant 9).
  */
-export interface WebmailDeps extends PickupApiDeps {
+export interface WebmailDeps extends ConsoleApiDeps {
   /** What `/readyz` asks (core/readiness.ts); default: this process's database and Redis. */
   readonly readiness?: readonly ReadinessCheck[];
 }
@@ -58,6 +60,7 @@ export function createApp(deps: WebmailDeps, options: { pages?: express.Router }
   });
   app.use('/api/pickup', pickupApi(deps));
   app.use('/api/admin', adminApi(deps));
+  app.use('/api/console', consoleApi(deps));
   app.use('/.well-known/openpgpkey', wkdRouter(deps));
   if (options.pages) app.use(options.pages);
   app.use((_req, res) => {

@@ -31,12 +31,11 @@ export const PICKUP_CSP = [
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export function pickupPages(options: { distDir: string }): Router {
-  const router = express.Router();
-  const indexFile = path.join(options.distDir, 'index.html');
+/** The built index.html of a bundle, answered with the strict CSP and never cached. */
+function indexPage(distDir: string) {
+  const indexFile = path.join(distDir, 'index.html');
   let index: Promise<Buffer> | undefined;
-
-  const page = async (_req: Request, res: Response): Promise<void> => {
+  return async (_req: Request, res: Response): Promise<void> => {
     index ??= readFile(indexFile);
     let html: Buffer;
     try {
@@ -49,17 +48,37 @@ export function pickupPages(options: { distDir: string }): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(html);
   };
-  router.get('/p/:id', (req, res, next) => void page(req, res).catch(next));
+}
 
-  router.use('/assets', (req, res, next) => {
+/**
+ * The pickup app's pages and, with `consoleDistDir`, the practitioner's console (docs/console.md): its own
+ * bundle (webmail/console/dist), its page at `/console` and every `/console/...` screen, its hashed files
+ * under `/console/assets/`, all under the same CSP as the pickup pages.
+ */
+export function pickupPages(options: { distDir: string; consoleDistDir?: string }): Router {
+  const router = express.Router();
+  const page = indexPage(options.distDir);
+  router.get('/p/:id', (req, res, next) => void page(req, res).catch(next));
+  if (options.consoleDistDir) {
+    const consolePage = indexPage(options.consoleDistDir);
+    router.use('/console/assets', assets(options.consoleDistDir));
+    router.get(['/console', '/console/*rest'], (req, res, next) => void consolePage(req, res).catch(next));
+  }
+  router.use('/assets', assets(options.distDir));
+  return router;
+}
+
+/** The hashed files of a bundle: immutable, under the pages' CSP; a missing one is not cached. */
+function assets(distDir: string): Router {
+  const router = express.Router();
+  router.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     res.setHeader('Content-Security-Policy', PICKUP_CSP);
     res.setHeader('Cache-Control', IMMUTABLE);
     next();
   });
   router.use(
-    '/assets',
-    express.static(path.join(options.distDir, 'assets'), {
+    express.static(path.join(distDir, 'assets'), {
       index: false,
       redirect: false,
       dotfiles: 'deny',
@@ -70,7 +89,7 @@ export function pickupPages(options: { distDir: string }): Router {
     }),
   );
   // A missing asset must not be cached forever.
-  router.use('/assets', (_req, res, next) => {
+  router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });

@@ -1,5 +1,5 @@
 import { LOG_EVENT_SECTIONS } from './events.ts';
-import { ADMIN_HTTP_CODES, PICKUP_HTTP_CODES, type HttpCodeRow } from './http.ts';
+import { ADMIN_HTTP_CODES, CONSOLE_HTTP_CODES, PICKUP_HTTP_CODES, type HttpCodeRow } from './http.ts';
 import { SMTP_CODES, type SmtpCodeRow } from './smtp.ts';
 
 /**
@@ -26,6 +26,9 @@ export function renderCodesDoc(): string {
       'Answers are `{ "code": "...", "message": "..." }` with the status below (see [admin-api.md](admin-api.md)).',
       'A 401 carries `WWW-Authenticate: Basic realm="Sealpost admin"`. A POST that is not JSON or comes from',
       "another origin is refused with the webmail's `PU_NEEDS_JSON` (415) / `PU_BAD_ORIGIN` (403).",
+    ]),
+    ...httpSection("HTTP answers of the practitioner's console API", CONSOLE_HTTP_CODES, [
+      'Answers are `{ "code": "...", "message": "..." }` with the status below (see [console.md](console.md)).',
     ]),
     ...eventsSection(),
   ].join('\n');

@@ -126,6 +126,17 @@ export const LOG_EVENT_SECTIONS = [
       },
       { codes: ['GW_AUTH_OK'], level: 'info', meaning: 'a sender logged in' },
       {
+        codes: ['GW_CONSOLE_KEY_CREATED'],
+        level: 'info',
+        meaning: "a sender's console key was made at her login (`user`, `fingerprint`; docs/console.md)",
+      },
+      {
+        codes: ['GW_CONSOLE_KEY_FAILED'],
+        level: 'error',
+        meaning:
+          'her console key could not be made at login (`errName`); a new contact of hers is refused 451 `GW_CONSOLE_KEY_MISSING` until it is',
+      },
+      {
         codes: ['GW_RCPT_VERDICT'],
         level: 'info',
         meaning: "the policy's verdict for one recipient (`verdict`, `reason`)",
@@ -337,6 +348,45 @@ export const LOG_EVENT_SECTIONS = [
         codes: ['ADM_INTERNAL_ERROR'],
         level: 'error',
         meaning: 'an unexpected error in an admin request (`errName`)',
+      },
+    ],
+  },
+  {
+    title: "Practitioner's console (`CON_*`; see [console.md](console.md))",
+    intro: "`user` is the login given, `remote` the peer's IP; never a password, never an access code.",
+    events: [
+      { codes: ['CON_SIGNED_IN'], level: 'info', meaning: 'a practitioner signed in to the console' },
+      { codes: ['CON_SIGNED_OUT'], level: 'info', meaning: 'a practitioner signed out' },
+      {
+        codes: ['CON_AUTH_FAILED'],
+        level: 'warn',
+        meaning: 'a failed console sign-in (`reason`: `bad-password`, `disabled`, `unknown-user`)',
+      },
+      {
+        codes: ['CON_RATE_LIMITED'],
+        level: 'warn',
+        meaning: 'a sign-in the login limits refuse was answered 429 without checking its password',
+      },
+      {
+        codes: ['CON_LIMIT_UNAVAILABLE'],
+        level: 'error',
+        meaning: 'Redis did not answer the login limits (`errName`): answered 503 (fail closed)',
+      },
+      { codes: ['CON_TOTP_ENABLED'], level: 'info', meaning: 'she turned two-factor sign-in (TOTP) on' },
+      {
+        codes: ['CON_TOTP_WRONG'],
+        level: 'warn',
+        meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',
+      },
+      {
+        codes: ['CON_CODE_HANDED_OVER'],
+        level: 'info',
+        meaning: 'a waiting access code was marked handed over and deleted (`id`)',
+      },
+      {
+        codes: ['CON_INTERNAL_ERROR'],
+        level: 'error',
+        meaning: 'an unexpected error in a console request (`errName`)',
       },
     ],
   },

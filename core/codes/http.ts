@@ -140,3 +140,64 @@ export const ADMIN_HTTP_CODES = {
     meaning: 'an internal error; nothing was changed',
   },
 } as const satisfies Record<string, HttpCodeRow>;
+
+/** The practitioner's console API (webmail/console-api/, docs/console.md). */
+export const CONSOLE_HTTP_CODES = {
+  CON_AUTH_REQUIRED: {
+    status: 401,
+    message: 'Please sign in',
+    meaning: 'no session, or the session ended (idle, too old, signed out)',
+  },
+  CON_AUTH_FAILED: {
+    status: 401,
+    message: 'Address or password is not correct',
+    meaning: 'wrong address or password, or a disabled account (one answer for all three)',
+  },
+  CON_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many failed sign-ins from this address, try again later',
+    meaning:
+      'the login limits of SMTP AUTH refuse this login from this address (`retryAfterSeconds`, `Retry-After`)',
+  },
+  CON_TOTP_REQUIRED: {
+    status: 401,
+    message: 'Enter the code from your authenticator app',
+    meaning: 'her second factor is on and the sign-in carried no TOTP code',
+  },
+  CON_TOTP_WRONG: {
+    status: 401,
+    message: 'The code from your authenticator app is not correct',
+    meaning: 'a wrong or already used TOTP code (counted as a failed login)',
+  },
+  CON_TOTP_ENABLED: {
+    status: 409,
+    message: 'Two-factor sign-in is already on',
+    meaning: 'enrolment asked for while her second factor is on (an admin resets it)',
+  },
+  CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
+  CON_BAD_ORIGIN: {
+    status: 403,
+    message: 'Cross-origin requests are refused',
+    meaning: 'a POST from another origin (CSRF)',
+  },
+  CON_NEEDS_JSON: {
+    status: 415,
+    message: 'Send JSON',
+    meaning: 'a POST that is not `application/json`',
+  },
+  CON_NOT_FOUND: {
+    status: 404,
+    message: 'No such access code',
+    meaning: "no such waiting code of the signed-in practitioner (another one's code is not found either)",
+  },
+  CON_UNAVAILABLE: {
+    status: 503,
+    message: 'Not available right now, try again later',
+    meaning: 'Redis (the login limits) or the database did not answer: nobody is signed in (fail closed)',
+  },
+  CON_INTERNAL: {
+    status: 500,
+    message: 'Internal error; nothing was changed',
+    meaning: 'an internal error; nothing was changed',
+  },
+} as const satisfies Record<string, HttpCodeRow>;

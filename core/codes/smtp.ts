@@ -55,6 +55,11 @@ export const SMTP_CODES = {
     text: "The recipient's OpenPGP key cannot encrypt; Sealpost does not send in clear",
   },
   GW_POLICY_REJECT: { smtp: 550, enhanced: '5.7.1', text: 'A Sealpost policy rule refuses this recipient' },
+  GW_CONSOLE_KEY_MISSING: {
+    smtp: 451,
+    enhanced: '4.7.0',
+    text: 'Your console key is not ready (log in again), the access code cannot be kept for you yet',
+  },
   GW_DEFER: { smtp: 451, enhanced: '4.7.1', text: 'Recipient key status unknown, try again later' },
   GW_NO_SENDER_KEY: {
     smtp: 451,

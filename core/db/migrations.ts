@@ -210,6 +210,51 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_console': {
+      async up(db: Kysely<unknown>) {
+        // The practitioner's console (docs/console.md). Her console key: the public half in clear, the
+        // private half locked by a key only her browser derives from her password (Argon2id).
+        await db.schema
+          .createTable('console_keys')
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('locked_private_key', blob, (c) => c.notNull())
+          .addColumn('kdf', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Access codes waiting to be handed over: OpenPGP-encrypted to her console key, sealed at rest.
+        await db.schema
+          .createTable('console_codes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('contact_address', 'text', (c) => c.notNull())
+          .addColumn('key_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', blob, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('console_codes_user').on('console_codes').column('user_id').execute();
+        await db.schema
+          .createTable('console_sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Her optional second factor: a TOTP secret (sealed with the master key: the server must check codes),
+        // enabled once she confirmed one code; the last time step used, so that a code is never accepted twice.
+        await db.schema
+          .createTable('console_totp')
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('sealed_secret', blob, (c) => c.notNull())
+          .addColumn('enabled_at', 'bigint')
+          .addColumn('last_step', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Where an action came from (the console's audit entries): an IP address, never content.
+        await db.schema.alterTable('audit').addColumn('ip', 'text').execute();
+      },
+    },
   };
 }
 

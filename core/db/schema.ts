@@ -161,6 +161,43 @@ export interface AuditTable {
   action: string; // e.g. 'user.add', 'key.import', 'message.bounced'
   subject: string | null; // an address or an id — never content
   detail: string | null; // a code or a fingerprint — never content
+  ip: string | null; // where the action came from (console actions), else null
+}
+
+/** A practitioner's console key (docs/console.md): the private half locked by her browser's Argon2id key. */
+export interface ConsoleKeysTable {
+  user_id: string;
+  fingerprint: string;
+  public_key: string; // armored
+  locked_private_key: Uint8Array; // iv ‖ AES-256-GCM(lockKey, binary private key) ‖ tag, aad console:<user id>
+  kdf: string; // JSON {alg, salt (base64), memoryKiB, iterations, parallelism}
+  created_at: number;
+}
+
+/** An access code waiting to be handed over: encrypted to her console key, sealed once more at rest. */
+export interface ConsoleCodesTable {
+  id: string;
+  user_id: string;
+  contact_address: string;
+  key_fingerprint: string; // the console key it is encrypted to
+  ciphertext: Uint8Array; // binary OpenPGP message sealed with the master key ('console', aad = id)
+  created_at: number;
+}
+
+/** Her optional TOTP second factor (docs/console.md). */
+export interface ConsoleTotpTable {
+  user_id: string;
+  sealed_secret: Uint8Array; // the base32 secret sealed with the master key ('console', aad = totp:<user id>)
+  enabled_at: number | null; // null while enrolment waits for her first code
+  last_step: number; // the last accepted time step (a code is never accepted twice)
+  created_at: number;
+}
+
+export interface ConsoleSessionsTable {
+  token_hash: string; // hex SHA-256 of cookie token and header key
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
 }
 
 export interface Database {
@@ -177,4 +214,8 @@ export interface Database {
   pickup_sessions: PickupSessionsTable;
   pickup_replies: PickupRepliesTable;
   key_changes: KeyChangesTable;
+  console_keys: ConsoleKeysTable;
+  console_codes: ConsoleCodesTable;
+  console_sessions: ConsoleSessionsTable;
+  console_totp: ConsoleTotpTable;
 }

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.ts';
 import { AuditStore } from '../audit.ts';
 import { PolicyRuleStore } from '../policy-rules.ts';
 import { UserStore } from '../users.ts';
+import { ConsoleStore } from './console.ts';
 import { ContactRecordStore } from './contacts.ts';
 import { OutboundStore } from './outbound.ts';
 import { PickupStore } from './pickups.ts';
@@ -19,6 +20,8 @@ import { PickupStore } from './pickups.ts';
  *   users, user_addresses                     → UserStore           core/users.ts
  *   policy_rules                              → PolicyRuleStore     core/policy-rules.ts
  *   audit                                     → AuditStore, audit() core/audit.ts
+ *   console_keys, console_codes,
+ *   console_sessions, console_totp            → ConsoleStore        core/store/console.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;
@@ -27,6 +30,7 @@ export interface Stores {
   readonly users: UserStore;
   readonly rules: PolicyRuleStore;
   readonly audit: AuditStore;
+  readonly console: ConsoleStore;
   /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
@@ -39,10 +43,12 @@ export function createStores(db: Kysely<Database>): Stores {
     users: new UserStore(db),
     rules: new PolicyRuleStore(db),
     audit: new AuditStore(db),
+    console: new ConsoleStore(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
 
+export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';
 export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
 export {
   expiresAt,

@@ -6,6 +6,7 @@ import type {
 import { smtpError } from '../../core/errors.ts';
 import { normaliseAddress } from '../../core/ids.ts';
 import { errName } from '../../core/log.ts';
+import { ensureConsoleKey } from '../../keys/index.ts';
 import { sessionState, type GatewayContext } from '../submission-context.ts';
 import { toSmtpReply } from '../smtp-reply.ts';
 
@@ -79,5 +80,24 @@ async function authenticate(
   });
   sessionState(ctx, session).user = { id: user.id, login: user.login };
   log.info('GW_AUTH_OK', { user: user.login, remote, session: session.id });
+  await consoleKeyAtLogin(ctx, user, auth.password ?? '');
   return user.login;
+}
+
+/**
+ * Her console key, made now if she has none (docs/console.md): the password is in memory only here. A
+ * failure does not refuse the login; a new contact of hers is then refused 451 at DATA (fail closed).
+ */
+async function consoleKeyAtLogin(
+  ctx: GatewayContext,
+  user: { id: string; login: string },
+  password: string,
+): Promise<void> {
+  const { db, crypto, clock, log } = ctx.deps;
+  try {
+    const made = await ensureConsoleKey({ stores: db.stores, crypto, clock }, user, password);
+    if (made === 'created') log.info('GW_CONSOLE_KEY_CREATED', { user: user.login });
+  } catch (err) {
+    log.error('GW_CONSOLE_KEY_FAILED', { user: user.login, errName: errName(err) });
+  }
 }

@@ -60,7 +60,7 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
 
   const now = clock.now();
   const started = Date.now();
-  const { copies, pickups, messageId } = await encrypt(ctx, edge, { tx, now, author });
+  const { copies, pickups, messageId } = await encrypt(ctx, edge, { tx, now, author, userId: user.id });
   const { batchId, ids } = await spool(ctx, {
     copies,
     pickups,
@@ -129,9 +129,9 @@ async function checkAuthor(
 async function encrypt(
   ctx: GatewayContext,
   edge: { split?: SplitMessage },
-  input: { tx: Transaction; now: Date; author: string },
+  input: { tx: Transaction; now: Date; author: string; userId: string },
 ): Promise<{ copies: Copy[]; pickups: PickupCopy[]; messageId: string }> {
-  const { tx, now } = input;
+  const { tx, now, userId } = input;
   let message;
   try {
     message = prepareMessage(ctx, edge.split!, { now, author: input.author });
@@ -147,7 +147,7 @@ async function encrypt(
     sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
     now,
   });
-  const pickups = await buildPickups(ctx, message, tx, now);
+  const pickups = await buildPickups(ctx, message, tx, userId, now);
   return { copies, pickups, messageId: message.messageId };
 }
 
@@ -155,12 +155,14 @@ async function buildPickups(
   ctx: GatewayContext,
   message: PreparedMessage,
   tx: Transaction,
+  userId: string,
   now: Date,
 ): Promise<PickupCopy[]> {
   const wanted = tx.recipients.flatMap((r) => (r.verdict.verdict === 'pickup' && 'contact' in r ? [r] : []));
   if (wanted.length === 0) return [];
   if (!tx.sender) throw new Error('pickup without a sender key'); // never: RCPT checked
   const sender = {
+    userId,
     address: tx.mailFrom,
     name: (await ctx.users.displayName(tx.mailFrom)) ?? ctx.deps.config.practiceName,
     signer: tx.sender.signer,

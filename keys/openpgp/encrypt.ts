@@ -115,3 +115,22 @@ export async function encryptAndSignBinary(input: {
   }
   return chunks;
 }
+
+/**
+ * Encrypt `data` to `to` alone, unsigned, as binary packets: a secret for the holder of the key (an access
+ * code for the practitioner's console key, docs/console.md). No compression.
+ */
+export async function encryptToKey(input: {
+  data: Uint8Array;
+  to: EncryptionKey;
+  now: Date;
+}): Promise<Uint8Array> {
+  const message = await openpgp.createMessage({ binary: input.data, format: 'binary', date: input.now });
+  return openpgp.encrypt({
+    message,
+    encryptionKeys: input.to.key,
+    date: input.now,
+    format: 'binary',
+    config: CONFIG,
+  });
+}

@@ -28,6 +28,7 @@ export {
   encryptAndSign,
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
+  encryptToKey,
 } from './encrypt.ts';
 export {
   decryptAndVerify,

@@ -4,6 +4,7 @@ import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { launchChromium, newPage, pickupPagesForTest, SCREENSHOTS } from '../helpers/browser.ts';
+import { consoleCode } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -21,18 +22,16 @@ const SIZES = [
   { name: '1280', width: 1280, height: 800 },
 ] as const;
 
-/** The link from the notification to MAX and the code from the receipt that names MAX. */
+/** The link from the notification to MAX and the code from the sender's console (the receipt has none). */
 async function linkAndCode(stack: Stack): Promise<{ link: string; code: string }> {
   for (let n = 2; ; n++) {
     const msgs = await stack.sink.waitFor(n);
     let link: string | undefined;
-    let code: string | undefined;
     for (const m of msgs) {
       const text = (await simpleParser(m.raw)).text ?? '';
       if (m.to[0] === MAX) link ??= /https?:\/\/\S+\/p\/[A-Za-z0-9_-]{22}/.exec(text)?.[0];
-      else if (text.includes(MAX)) code ??= /Zugangscode: ([0-9A-Z-]{12})/.exec(text)?.[1];
     }
-    if (link && code) return { link, code };
+    if (link) return { link, code: await consoleCode(stack.web, MAX) };
   }
 }
 

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { decryptAndVerify, generateKeyPair, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { launchChromium, newPage, pickupPagesForTest, screenshot } from '../helpers/browser.ts';
+import { consoleCode } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { extractArmoredPayload } from '../helpers/interop.ts';
@@ -76,17 +77,14 @@ describe('pickup app in Chromium: what the client sees', function () {
     await stack.close();
   });
 
-  /** The notification to MAX (as text) and the access code from the receipt that names MAX. */
+  /** The notification to MAX (as text) and the access code from the sender's console. */
   async function delivered(count: number): Promise<{ link: string; code: string; text: string }> {
     const msgs = await stack.sink.waitFor(count);
     const notices = msgs.filter((m) => m.to[0] === MAX);
     const text = (await simpleParser(notices.at(-1)!.raw)).text ?? '';
     const link = /https?:\/\/\S+\/p\/[A-Za-z0-9_-]{22}/.exec(text)?.[0];
-    let code: string | undefined;
-    for (const m of msgs.filter((x) => x.to[0] === SENDER)) {
-      const body = (await simpleParser(m.raw)).text ?? '';
-      if (body.includes(MAX)) code ??= /Zugangscode: ([0-9A-Z-]{12})/.exec(body)?.[1];
-    }
+    // The code is read where the practitioner reads it: in her console (the receipt holds none).
+    const code = await consoleCode(stack.web, MAX);
     assert.ok(link && code, 'a link and a code');
     return { link, code, text };
   }

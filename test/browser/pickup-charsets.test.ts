@@ -101,7 +101,7 @@ describe('pickup app in Chromium: every charset reads as text, images fit the fr
       ]),
     );
     const count = CHARSET_TABLE.length + 2;
-    const { link, code } = await pickupLink(stack.sink, MAX, count + 1);
+    const { link, code } = await pickupLink(stack, MAX, count + 1);
     ({
       page,
       problems: { errors },

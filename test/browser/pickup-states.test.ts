@@ -53,7 +53,7 @@ describe('pickup app in Chromium: states', function () {
 
   it('speaks English when the browser does, switches, and works by keyboard alone', async () => {
     await send();
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page, problems } = await newPage(browser, { locale: 'en-GB' });
     await page.goto(link);
     await page.getByLabel('Access code').waitFor();
@@ -80,7 +80,7 @@ describe('pickup app in Chromium: states', function () {
 
   it('a session that ended on the server drops everything and says so', async () => {
     await send('Befund', 'Streng vertraulich');
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     await page.getByText('Streng vertraulich').waitFor();
@@ -97,7 +97,7 @@ describe('pickup app in Chromium: states', function () {
 
   it('a link to a message sent before a new code asks the sender to resend', async () => {
     await send();
-    const { link } = await pickupLink(stack.sink, MAX);
+    const { link } = await pickupLink(stack, MAX);
     const contacts = new ContactStore({ db: stack.gw.testDb.db.kysely, clock, crypto: stack.gw.deps.crypto });
     assert.ok(await contacts.reissue(MAX, 'test'));
     const { page } = await newPage(browser);
@@ -108,7 +108,7 @@ describe('pickup app in Chromium: states', function () {
 
   it('registers an own public key; refuses a key for another address', async () => {
     await send();
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const own = await generateKeyPair({ address: MAX, now: new Date() });
     const other = await generateKeyPair({ address: 'someone@else.example', now: new Date() });
     const { page } = await newPage(browser);
@@ -128,7 +128,7 @@ describe('pickup app in Chromium: states', function () {
 
   it('shows the reply limits: too big (413), too many today (429)', async () => {
     await send();
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     await page.getByRole('button', { name: 'Antworten' }).click();

@@ -70,7 +70,7 @@ describe('pickup app in Chromium: the per-address unlock limit counts wrong code
       config: { pickup: { unlockAttemptsPerIp: fromFile } },
     });
     await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'Befund', text: 'Hallo Max' });
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     return { link, code: code! };
   }
 

@@ -9,8 +9,9 @@ import { newPage, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { extractArmoredPayload } from '../helpers/interop.ts';
-import { mailText, receiptCode } from '../helpers/pickup-client.ts';
+import { mailText } from '../helpers/pickup-client.ts';
 import type { Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * The pickup app in Chromium through the real stack: SMTP submission → gateway → worker → SMTP sink
@@ -52,7 +53,7 @@ describe('pickup app in Chromium: the whole flow', function () {
     const notification = await mailText(msgs.find((m) => m.to[0] === MAX)!.raw);
     const link = /https?:\/\/\S+\/p\/[A-Za-z0-9_-]{22}/.exec(notification.text)?.[0];
     assert.ok(link, 'the notification carries the link');
-    const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+    const code = await consoleCode(stack.web, MAX);
     return { link, code, messageId: info.messageId };
   }
 

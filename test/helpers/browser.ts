@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { simpleParser } from 'mailparser';
 import { execFile } from 'node:child_process';
 import { pickupPages } from '../../webmail/pages.ts';
+import { consoleCode } from './console.ts';
 import { startStack, type Stack, type StackOptions } from './stack.ts';
 
 /**
@@ -14,6 +15,7 @@ import { startStack, type Stack, type StackOptions } from './stack.ts';
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PICKUP_DIST = path.join(ROOT, 'webmail/pickup/dist');
+export const CONSOLE_DIST = path.join(ROOT, 'webmail/console/dist');
 export const SCREENSHOTS = path.join(ROOT, 'test-output/screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -24,29 +26,30 @@ let built: Promise<void> | undefined;
  * Built by the Vite CLI in a child process: inside mocha, tsx's loader hooks break Svelte's `.svelte.ts`.
  */
 export function ensureBundle(): Promise<void> {
-  if (existsSync(path.join(PICKUP_DIST, 'index.html'))) return Promise.resolve();
-  built ??= new Promise<void>((resolve, reject) => {
+  const missing = [
+    { dist: PICKUP_DIST, config: 'webmail/pickup/vite.config.ts' },
+    { dist: CONSOLE_DIST, config: 'webmail/console/vite.config.ts' },
+  ].filter((b) => !existsSync(path.join(b.dist, 'index.html')));
+  if (missing.length === 0) return Promise.resolve();
+  built ??= missing.reduce((before, b) => before.then(() => viteBuild(b.config)), Promise.resolve());
+  return built;
+}
+
+function viteBuild(config: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      [
-        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
-        'build',
-        '--config',
-        'webmail/pickup/vite.config.ts',
-        '--logLevel',
-        'error',
-      ],
+      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', config, '--logLevel', 'error'],
       { cwd: ROOT, timeout: 300_000 },
       (err, _stdout, stderr) => (err ? reject(new Error(`vite build failed: ${stderr}`)) : resolve()),
     );
   });
-  return built;
 }
 
 /** The router that serves the built app, for startStack({ pages }). */
 export async function pickupPagesForTest() {
   await ensureBundle();
-  return pickupPages({ distDir: PICKUP_DIST });
+  return pickupPages({ distDir: PICKUP_DIST, consoleDistDir: CONSOLE_DIST });
 }
 
 export async function launchChromium(): Promise<Browser> {
@@ -126,22 +129,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** The link and the code of the first pickup to `to`: from the notification and the receipt at the sink. */
+/**
+ * The link of the newest pickup to `to` (from the notification at the sink) and the contact's access code,
+ * read where the practitioner reads it: in her console (test/helpers/console.ts; the receipt holds no code).
+ */
 export async function pickupLink(
-  sink: { waitFor(n: number): Promise<{ to: string[]; raw: Buffer }[]> },
+  stack: { sink: { waitFor(n: number): Promise<{ to: string[]; raw: Buffer }[]> }; web: string },
   to: string,
   count = 2,
 ): Promise<{ link: string; id: string; code: string | undefined }> {
-  const msgs = await sink.waitFor(count);
+  const msgs = await stack.sink.waitFor(count);
   const notices = msgs.filter((m) => m.to[0] === to);
   const text = (await simpleParser(notices.at(-1)!.raw)).text ?? '';
   const link = /https?:\/\/\S+\/p\/([A-Za-z0-9_-]{22})/.exec(text);
   if (!link?.[1]) throw new Error('no pickup link in the notification');
-  let code: string | undefined;
-  for (const m of msgs.filter((x) => x.to[0] !== to)) {
-    const body = (await simpleParser(m.raw)).text ?? '';
-    code ??= /(?:Zugangscode|Access code): ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})/.exec(body)?.[1];
-  }
+  const code = await consoleCode(stack.web, to).catch(() => undefined);
   return { link: link[0], id: link[1], code };
 }
 

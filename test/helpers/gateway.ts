@@ -313,7 +313,12 @@ const TABLES: (keyof Database)[] = [
   'pickups',
   'pickup_tombstones',
   'pickup_sessions',
+  'pickup_replies',
   'key_changes',
+  'console_keys',
+  'console_codes',
+  'console_sessions',
+  'console_totp',
 ];
 
 /**

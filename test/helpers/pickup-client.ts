@@ -26,13 +26,6 @@ export async function linkId(raw: Buffer): Promise<string> {
   return m[1];
 }
 
-export async function receiptCode(raw: Buffer): Promise<string> {
-  const { text } = await mailText(raw);
-  const m = /(?:Zugangscode|Access code): ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})/.exec(text);
-  if (!m?.[1]) throw new Error('no access code in the receipt');
-  return m[1];
-}
-
 export interface Unlocked {
   cookie: string;
   /** The `Sealpost-Session` header the app sends with the cookie (docs/pickup.md). */

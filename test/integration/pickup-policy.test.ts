@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
 import { SENDER } from '../helpers/gateway.ts';
-import { api, buildReply, linkId, receiptCode, tryUnlock, unlock } from '../helpers/pickup-client.ts';
+import { api, buildReply, linkId, tryUnlock, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /** Pickup options: replies decrypted into the practice's mailbox; the per-IP limit of wrong codes. */
 describe('pickup options', function () {
@@ -20,7 +21,7 @@ describe('pickup options', function () {
     const msgs = await s.sink.waitFor(2);
     return {
       id: await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw),
-      code: await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw),
+      code: await consoleCode(s.web, 'max@example.org'),
       messageId: info.messageId,
     };
   }

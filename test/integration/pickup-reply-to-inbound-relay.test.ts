@@ -10,7 +10,8 @@ import {
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
 import { until } from '../helpers/lifecycle.ts';
-import { api, buildReply, linkId, receiptCode, unlock, type Unlocked } from '../helpers/pickup-client.ts';
+import { consoleCode } from '../helpers/console.ts';
+import { api, buildReply, linkId, unlock, type Unlocked } from '../helpers/pickup-client.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -40,7 +41,7 @@ for (const kind of testDbKinds()) {
       const info = await s.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'Befund', text: 'T' });
       const msgs = await s.sink.waitFor(2);
       const id = await linkId(msgs.find((m) => m.to[0] === MAX)!.raw);
-      const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+      const code = await consoleCode(s.web, MAX);
       return { id, messageId: info.messageId, u: await unlock(s.web, id, code) };
     }
 

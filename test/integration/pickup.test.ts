@@ -13,11 +13,11 @@ import {
   mailText,
   metadata,
   readMessage,
-  receiptCode,
   tryUnlock,
   unlock,
 } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * Secure pickup through the real stack (gateway → spool → worker → SMTP sink; webmail API), with the
@@ -43,7 +43,7 @@ for (const kind of testDbKinds()) {
       const receipt = msgs.find((m) => m.to[0] === SENDER)!;
       return {
         id: await linkId(notification.raw),
-        code: await receiptCode(receipt.raw),
+        code: await consoleCode(stack.web, MAX),
         notification,
         receipt,
         info,
@@ -57,7 +57,7 @@ for (const kind of testDbKinds()) {
       await stack.close();
     });
 
-    it('accepts, notifies the recipient without content, and gives the sender the code', async () => {
+    it("accepts, notifies the recipient without content, and keeps the code for the sender's console", async () => {
       const { notification, receipt, id } = await firstPickup();
       const n = await mailText(notification.raw);
       assert.match(n.subject, /Vertrauliche Nachricht von/);
@@ -66,7 +66,10 @@ for (const kind of testDbKinds()) {
       assert.match(n.text, new RegExp(`${stack.web}/p/${id}`));
       assert.doesNotMatch(n.text, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/, 'no code in the notification');
       const r = await mailText(receipt.raw);
-      assert.match(r.text, /Zugangscode: /);
+      // The code waits in her console (docs/console.md); the receipt only links there.
+      assert.doesNotMatch(r.text, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/, 'no code in the receipt');
+      assert.match(r.text, new RegExp(`^${stack.web}/console$`, 'm'));
+      assert.match(await consoleCode(stack.web, MAX), /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/);
       assert.ok(!r.text.includes('Befund'), 'no subject in the receipt');
       assert.equal(receipt.from, '', 'the receipt is sent with the null sender');
       const meta = await metadata(stack.web, id);

@@ -13,11 +13,12 @@ import { createWorkers } from '../../worker/index.ts';
 import { testDbKinds, type TestDbKind } from '../helpers/db.ts';
 import { replyCode, SENDER, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { until } from '../helpers/lifecycle.ts';
-import { api, buildReply, linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';
+import { api, buildReply, linkId, unlock } from '../helpers/pickup-client.ts';
 import { startPrivateRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startSink, type Sink, type SinkMessage } from '../helpers/sink.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { startWorkerProcess } from '../helpers/worker-process.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * Delivery is at least once (docs/delivery.md "Duplicates"). A worker SIGKILLed between the relay's 250
@@ -241,7 +242,7 @@ describe('security: a pickup reply delivered decrypted has a stable Message-ID',
     const info = await s.gw.transport().sendMail({ from: SENDER, to: NEW_CONTACT, subject: 'S', text: 'T' });
     const msgs = await s.sink.waitFor(2);
     const id = await linkId(msgs.find((m) => m.to[0] === NEW_CONTACT)!.raw);
-    const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+    const code = await consoleCode(s.web, NEW_CONTACT);
     const u = await unlock(s.web, id, code);
     const senders = (await (await api(s.web, u, '/senders')).json()) as {
       senders: { publicKey: string }[];

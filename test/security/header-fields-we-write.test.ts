@@ -30,7 +30,7 @@ describe('security: header fields Sealpost writes cannot be split by the values 
     const receipt = receiptMail({
       ...head,
       recipient: 'max@example.org',
-      code: 'AAAA-BBBB-CC',
+      consoleUrl: 'https://sealpost.test/console',
       reissued: false,
     });
     for (const bytes of [notification, receipt]) {

@@ -3,9 +3,10 @@ import { LimitStore } from '../../core/limit-store.ts';
 import { startLocalRedis, type LocalRedis } from '../../core/redis.ts';
 import { ADMIN, ADMIN_PASSWORD, startAdminApp, type AdminApp } from '../helpers/admin-api.ts';
 import { SENDER, startTestGateway, tryLogin, type TestGateway } from '../helpers/gateway.ts';
-import { authKeyFor, linkId, postUnlock, receiptCode } from '../helpers/pickup-client.ts';
+import { authKeyFor, linkId, postUnlock } from '../helpers/pickup-client.ts';
 import { startPrivateRedis, uniquePrefix } from '../helpers/redis.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * The login and wrong-code limits count in Redis. When Redis is gone or paused, nobody may guess: SMTP
@@ -69,11 +70,7 @@ describe('security: without Redis the login and code limits fail closed', functi
     await stack.gw.transport().sendMail({ from: SENDER, to: 'max@example.org', subject: 'S', text: 'T' });
     const msgs = await stack.sink.waitFor(2);
     const id = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
-    const right = await authKeyFor(
-      stack.web,
-      id,
-      await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw),
-    );
+    const right = await authKeyFor(stack.web, id, await consoleCode(stack.web, 'max@example.org'));
     await redis!.redis.stop();
     const r = await postUnlock(stack.web, id, right);
     assert.equal(r.status, 503);

@@ -56,7 +56,7 @@ describe('security: bidi and control characters in an attachment name are shown 
         contentType: 'application/octet-stream',
       })),
     });
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page, problems } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     await page.getByRole('heading', { name: 'Rechnungen' }).waitFor();

@@ -119,7 +119,7 @@ describe('security: an attachment never runs script in the pickup origin', funct
       text: 'Siehe Anhang.',
       attachments: files,
     });
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { context, page, problems } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     await page.getByRole('heading', { name: 'Ihre Unterlagen' }).waitFor();
@@ -217,7 +217,7 @@ describe('security: an attachment never runs script in the pickup origin', funct
 
   it('no answer of the API is a document of the pickup origin: sandboxed, not sniffed, a download', async () => {
     await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'x', text: 'x' });
-    const { id, code } = await pickupLink(stack.sink, MAX);
+    const { id, code } = await pickupLink(stack, MAX);
     const u = await unlock(stack.web, id, code!);
     const headers = { cookie: u.cookie, 'sealpost-session': u.sessionKey };
     for (const path of [`/${id}`, '/session/messages', `/session/messages/${id}`, '/nothing/here']) {

@@ -32,7 +32,7 @@ describe('security: bidi controls in the subject and the names of a message are 
       subject: 'Befund \u202Efdp.exe\u202C \u2066bitte\u2069 öffnen',
       text: 'Hallo',
     });
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page, problems } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     const subject = 'Befund fdp.exe bitte öffnen';

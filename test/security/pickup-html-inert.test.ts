@@ -77,7 +77,7 @@ describe('security: hostile HTML in a pickup renders inert', function () {
       html: hostileHtml(origin),
       text: 'Hallo Max',
     });
-    const { link, code } = await pickupLink(stack.sink, MAX);
+    const { link, code } = await pickupLink(stack, MAX);
     const { page, problems } = await newPage(browser);
     await unlockInBrowser(page, link, code!);
     await page.getByTestId('remote-blocked').waitFor();

@@ -3,8 +3,9 @@ import * as openpgp from 'openpgp';
 import { testKey } from '../helpers/autocrypt.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { api, linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';
+import { api, linkId, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * A neighbour of the planted key (issue 11, finding 1): a pickup contact registers "their own" key in the
@@ -29,7 +30,7 @@ for (const kind of testDbKinds()) {
       await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'Befund', text: 'Vertraulich' });
       const msgs = await stack.sink.waitFor(2);
       const id = await linkId(msgs.find((m) => m.to[0] === MAX)!.raw);
-      const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+      const code = await consoleCode(stack.web, MAX);
       const u = await unlock(stack.web, id, code);
 
       const key = await testKey([MAX, SENDER, 'chef@clinic.example']);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { expirePickups } from '../../worker/expire.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { api, buildReply, linkId, mailText, receiptCode, unlock } from '../helpers/pickup-client.ts';
+import { api, buildReply, linkId, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * A pickup reply is kept for its writer's thread (issue 15) only as the OpenPGP message the browser
@@ -29,11 +30,7 @@ for (const kind of testDbKinds()) {
       const msgs = await stack.sink.waitFor(4);
       const maxId = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
       const evaId = await linkId(msgs.find((m) => m.to[0] === 'eva@example.org')!.raw);
-      const code = async (who: string) => {
-        for (const r of msgs.filter((m) => m.to[0] === SENDER))
-          if ((await mailText(r.raw)).text.includes(who)) return receiptCode(r.raw);
-        throw new Error(`no receipt for ${who}`);
-      };
+      const code = (who: string) => consoleCode(stack.web, `${who}example.org`);
       const max = await unlock(stack.web, maxId, await code('max@'));
       const eva = await unlock(stack.web, evaId, await code('eva@'));
       const senders = (await (await api(stack.web, max, '/senders')).json()).senders as {

@@ -3,8 +3,9 @@ import { simpleParser } from 'mailparser';
 import { encryptAndSign, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
-import { api, linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';
+import { api, linkId, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * A neighbour of the forged verdict line (issue 11, finding 6): with `pickup.replyDelivery: decrypt` the
@@ -31,7 +32,7 @@ for (const kind of testDbKinds()) {
       const info = await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'B', text: 'x' });
       const msgs = await stack.sink.waitFor(2);
       const id = await linkId(msgs.find((m) => m.to[0] === MAX)!.raw);
-      const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+      const code = await consoleCode(stack.web, MAX);
       const u = await unlock(stack.web, id, code);
       // A foreign From (or Sender) is not even decrypted for the practice: the reply then goes still
       // encrypted (test/security/pickup-reply-header-smuggling.test.ts). What the contact may write beside

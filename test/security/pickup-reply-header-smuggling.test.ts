@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { SENDER } from '../helpers/gateway.ts';
-import { api, buildReply, linkId, receiptCode, unlock, type Unlocked } from '../helpers/pickup-client.ts';
+import { api, buildReply, linkId, unlock, type Unlocked } from '../helpers/pickup-client.ts';
 import type { SinkMessage } from '../helpers/sink.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * The neighbours of header smuggling and of the unbound From on the reply path (issue 11, findings 3 and
@@ -32,7 +33,7 @@ describe('security: pickup replies cannot smuggle header fields', function () {
       .sendMail({ from: SENDER, to: 'max@example.org', subject: 'S', text: 'T' });
     const msgs = await s.sink.waitFor(2);
     const id = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
-    const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+    const code = await consoleCode(s.web, 'max@example.org');
     return { id, messageId: info.messageId, u: await unlock(s.web, id, code) };
   }
 

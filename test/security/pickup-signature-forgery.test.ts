@@ -44,9 +44,9 @@ describe('security: forged or stripped signatures on a pickup are shown as such'
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: `orig ${i}`, text: 'x' });
-      ids.push((await pickupLink(stack.sink, MAX, i + 2)).id);
+      ids.push((await pickupLink(stack, MAX, i + 2)).id);
     }
-    const { code, link } = await pickupLink(stack.sink, MAX, 5);
+    const { code, link } = await pickupLink(stack, MAX, 5);
     const contact = await stack.gw.testDb.db.kysely
       .selectFrom('contacts')
       .select('public_key')

@@ -73,9 +73,9 @@ describe('security: the pickup page shows whose key signed, and a From that is n
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
       await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: `orig ${i}`, text: 'x' });
-      ids.push((await pickupLink(stack.sink, MAX, i + 2)).id);
+      ids.push((await pickupLink(stack, MAX, i + 2)).id);
     }
-    const { code, link } = await pickupLink(stack.sink, MAX, 5);
+    const { code, link } = await pickupLink(stack, MAX, 5);
     const anna = (await stack.gw.keys.senderKey(SENDER))!.signer;
     const fpr = anna.fingerprint.toUpperCase().match(/.{4}/g)!.join(' ');
     await replace(ids[0]!, mime('Direktion <direktion@bank.example>', 'Bank'), anna.key);

@@ -55,7 +55,7 @@ describe('security: a tampered pickup ciphertext shows nothing', function () {
           .transport()
           .sendMail({ from: SENDER, to: MAX, subject, text: `${text}\n${'x'.repeat(2000)}` });
       await send('Befund A', SECRET_LINE);
-      const first = await pickupLink(stack.sink, MAX, 2);
+      const first = await pickupLink(stack, MAX, 2);
       await send('Termin B', 'Ihr Termin ist am Montag.');
       await stack.sink.waitFor(3);
       const size = Number(

@@ -60,7 +60,7 @@ describe('security: UTF-7 script injection in the pickup app', function () {
         '+ADw-b+AD4-fett+ADw-/b+AD4- +ADw-script+AD4-alert(4)+ADw-/script+AD4-',
       ]),
     );
-    const { link, code } = await pickupLink(stack.sink, MAX, 3);
+    const { link, code } = await pickupLink(stack, MAX, 3);
     const { page, problems } = await newPage(browser, { width: 360 });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {

@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { decryptAndVerify, parseSigningKey, type SigningKey } from '../../keys/openpgp/index.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { dbContains, SENDER } from '../helpers/gateway.ts';
-import { linkId, receiptCode, unlock } from '../helpers/pickup-client.ts';
+import { linkId, unlock } from '../helpers/pickup-client.ts';
 import { startPrivateRedis } from '../helpers/redis.ts';
 import { redisContents } from '../helpers/redis-scan.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * Invariant 4, the server cannot read pickups. For a stored pickup the database rows, Redis and the logs
@@ -43,7 +44,7 @@ for (const kind of testDbKinds()) {
         attachments: [{ filename: fileName, content: attachment }],
       });
       const msgs = await stack.sink.waitFor(2);
-      const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+      const code = await consoleCode(stack.web, MAX);
       const id = await linkId(msgs.find((m) => m.to[0] === MAX)!.raw);
       await stack.workers.reconcile(); // settles: both notices are delivered, their bodies dropped
       const { db } = stack.gw.testDb;

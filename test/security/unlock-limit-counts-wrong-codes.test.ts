@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SENDER } from '../helpers/gateway.ts';
-import { authKeyFor, linkId, postUnlock, receiptCode } from '../helpers/pickup-client.ts';
+import { authKeyFor, linkId, postUnlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { consoleCode } from '../helpers/console.ts';
 
 /**
  * Issue 19: the per-address unlock limit (`pickup.unlockAttemptsPerIp`) counted every unlock, so that 31
@@ -19,7 +20,7 @@ async function newPickup(s: Stack): Promise<{ id: string; right: Buffer }> {
   await s.gw.transport().sendMail({ from: SENDER, to: 'max@example.org', subject: 'Befund', text: 'Hallo.' });
   const msgs = await s.sink.waitFor(2);
   const id = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
-  const code = await receiptCode(msgs.find((m) => m.to[0] === SENDER)!.raw);
+  const code = await consoleCode(s.web, 'max@example.org');
   return { id, right: await authKeyFor(s.web, id, code) };
 }
 

@@ -54,20 +54,42 @@ describe('pickup notices (German default, English)', () => {
       assert.match(text, /^\+49 221 1$/m);
     });
 
-    it(`receipt (${language}): recipient, code, resend list after a new code`, async () => {
+    it(`receipt (${language}): recipient, console link, no code, resend list after a new code`, async () => {
       const raw = receiptMail({
         ...head,
         to: 'anna@praxis.example',
         language,
         recipient: 'max@example.org',
-        code: '7F3K-Q9XD-2M',
+        consoleUrl: 'https://pickup.example/console',
         reissued: true,
         stale: [{ messageId: '<old@x>', createdAt: new Date('2026-11-01T09:00:00Z') }],
       });
       const text = (await simpleParser(raw)).text ?? '';
-      assert.match(text, /7F3K-Q9XD-2M/);
+      assert.match(text, /max@example\.org/);
+      assert.match(text, /^https:\/\/pickup\.example\/console$/m, 'the console link on a line of its own');
+      assert.doesNotMatch(text, /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/, 'no access code in the receipt');
       assert.match(text, /<old@x>/);
       assert.match(text, language === 'de' ? /niemals per E-Mail/ : /never by e-mail/);
+    });
+
+    it(`receipt (${language}) for a new contact says a new secure contact needs a code`, async () => {
+      const raw = receiptMail({
+        ...head,
+        to: 'anna@praxis.example',
+        language,
+        recipient: 'max@example.org',
+        consoleUrl: 'https://pickup.example/console',
+        reissued: false,
+      });
+      const text = (await simpleParser(raw)).text ?? '';
+      assert.match(
+        text,
+        language === 'de'
+          ? /neuer sicherer Kontakt braucht einen Zugangscode/
+          : /new secure contact needs an access code/,
+      );
+      assert.match(text, /https:\/\/pickup\.example\/console/);
+      assert.doesNotMatch(text, /Zugangscode: |Access code: /);
     });
   }
 

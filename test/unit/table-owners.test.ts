@@ -18,6 +18,10 @@ const OWNERS: Record<string, readonly string[]> = {
   user_addresses: ['core/users.ts'],
   policy_rules: ['core/policy-rules.ts'],
   audit: ['core/audit.ts'],
+  console_keys: ['core/store/console.ts'],
+  console_codes: ['core/store/console.ts'],
+  console_sessions: ['core/store/console.ts'],
+  console_totp: ['core/store/console.ts'],
   // The key tables belong to the key store (keys/store/).
   sender_keys: ['keys/store/'],
   recipient_keys: ['keys/store/'],
@@ -25,7 +29,12 @@ const OWNERS: Record<string, readonly string[]> = {
 };
 
 const SOURCE_DIRS = ['core', 'keys', 'gateway', 'worker', 'webmail', 'cli', 'bench'];
-const NOT_SOURCE = ['core/db/', 'webmail/pickup/node_modules/', 'webmail/pickup/dist/'];
+const NOT_SOURCE = [
+  'core/db/',
+  'webmail/pickup/node_modules/',
+  'webmail/pickup/dist/',
+  'webmail/console/dist/',
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

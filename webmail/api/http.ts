@@ -49,12 +49,16 @@ export function cookie(req: Request, name: string): string | undefined {
  * State-changing requests: JSON only (a form cannot send it cross-site without CORS) and, when the browser
  * names its origin, our own. With the SameSite=Strict cookie this is the CSRF defence.
  */
-export function postGuard(publicOrigin: string) {
+export function postGuard(
+  publicOrigin: string,
+  refuse: (res: Response, why: 'origin' | 'json') => void = (res, why) =>
+    send(res, why === 'origin' ? 'PU_BAD_ORIGIN' : 'PU_NEEDS_JSON'),
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'POST') return next();
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== publicOrigin) return send(res, 'PU_BAD_ORIGIN');
-    if (!req.is('application/json')) return send(res, 'PU_NEEDS_JSON');
+    if (origin !== undefined && origin !== publicOrigin) return refuse(res, 'origin');
+    if (!req.is('application/json')) return refuse(res, 'json');
     next();
   };
 }

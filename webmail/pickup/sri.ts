@@ -9,7 +9,8 @@ import type { Plugin } from 'vite';
  * other step (minification, preload rewriting) has produced the final files, and hashes what is on disk.
  * A tag that names a missing file fails the build: an index.html without integrity is never shipped.
  */
-export function subresourceIntegrity(): Plugin {
+/** `base` is the bundle's Vite base (`/console/` for the console): stripped from a tag's path to find its file. */
+export function subresourceIntegrity(base = '/'): Plugin {
   return {
     name: 'sealpost-sri',
     apply: 'build',
@@ -19,7 +20,8 @@ export function subresourceIntegrity(): Plugin {
       if (!dir) return this.error('sri: no output directory');
       const htmlFile = path.join(dir, 'index.html');
       const hashOf = (file: string): string => {
-        const full = path.resolve(dir, file);
+        const prefix = base.replace(/^\/+/, '');
+        const full = path.resolve(dir, file.startsWith(prefix) ? file.slice(prefix.length) : file);
         if (!full.startsWith(path.resolve(dir) + path.sep)) this.error(`sri: ${file} is outside the bundle`);
         return `sha384-${createHash('sha384').update(readFileSync(full)).digest('base64')}`;
       };

@@ -1,0 +1,65 @@
+import type { Insertable } from 'kysely';
+import type { Clock } from '../core/clock.ts';
+import type { ConsoleCodesTable } from '../core/db/schema.ts';
+import { newId } from '../core/ids.ts';
+import type { Sealer } from '../core/seal.ts';
+import type { ConsoleKeyRow, Stores } from '../core/store/index.ts';
+import type { CryptoPool } from './crypto-pool.ts';
+import { encryptToKey, parseEncryptionKey } from './openpgp/index.ts';
+
+/**
+ * Access codes for the practitioner's console (docs/console.md): a new contact's code is encrypted to her
+ * console key and stored sealed; only her browser, with her password, can read it. No code is ever written
+ * readable, and none goes by e-mail (DESIGN.md invariant 6).
+ */
+
+/**
+ * Make her console key when she has none: called where the server holds her password anyway (SMTP AUTH,
+ * the console's sign-in), so that the key exists before the first code is made for her. The private half
+ * is locked with the key her browser derives from the same password (keys/crypto-tasks.ts consoleKey).
+ */
+export async function ensureConsoleKey(
+  deps: { stores: Stores; crypto: CryptoPool; clock: Clock },
+  user: { id: string; login: string },
+  password: string,
+): Promise<'exists' | 'created'> {
+  if (await deps.stores.console.keyOf(user.id)) return 'exists';
+  const now = deps.clock.now();
+  const material = await deps.crypto.run('consoleKey', {
+    address: user.login,
+    userId: user.id,
+    password,
+    nowMs: now.getTime(),
+  });
+  const inserted = await deps.stores.console.addKey({
+    user_id: user.id,
+    fingerprint: material.fingerprint,
+    public_key: material.publicKey,
+    locked_private_key: Buffer.from(material.locked),
+    kdf: material.kdf,
+    created_at: now.getTime(),
+  });
+  return inserted ? 'created' : 'exists';
+}
+
+/** The row that holds `code` for her console: OpenPGP to her console key, sealed with the master key. */
+export async function consoleCodeRow(
+  deps: { sealer: Sealer },
+  key: ConsoleKeyRow,
+  input: { userId: string; contactAddress: string; code: string; now: Date },
+): Promise<Insertable<ConsoleCodesTable>> {
+  const id = newId();
+  const encrypted = await encryptToKey({
+    data: Buffer.from(input.code, 'utf8'),
+    to: await parseEncryptionKey(key.public_key),
+    now: input.now,
+  });
+  return {
+    id,
+    user_id: input.userId,
+    contact_address: input.contactAddress,
+    key_fingerprint: key.fingerprint,
+    ciphertext: deps.sealer.seal('console', encrypted, id),
+    created_at: input.now.getTime(),
+  };
+}
