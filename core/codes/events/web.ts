@@ -1,0 +1,80 @@
+import type { LogEventSection } from '../events.ts';
+
+/** Log events of the admin API and the practitioner's console (docs/codes.md). */
+export const ADMIN_API_EVENTS = {
+  title: 'Admin API',
+  intro: "`user` is the login given, `remote` the peer's IP; never a password.",
+  events: [
+    { codes: ['ADM_AUTH_OK'], level: 'debug', meaning: 'an admin request was authenticated' },
+    {
+      codes: ['ADM_AUTH_FAILED'],
+      level: 'warn',
+      meaning:
+        'a failed login (`reason`: `bad-password`, `disabled`, or `unknown-user` — an unknown login is checked against a dummy hash like any other one)',
+    },
+    { codes: ['ADM_FORBIDDEN'], level: 'warn', meaning: 'a valid login without `is_admin`' },
+    {
+      codes: ['ADM_TLS_REQUIRED'],
+      level: 'warn',
+      meaning:
+        'an admin request over plain HTTP from a non-loopback peer was refused before its password was looked at',
+    },
+    {
+      codes: ['ADM_RATE_LIMITED'],
+      level: 'warn',
+      meaning:
+        'a request the login limits refuse was answered 429 without checking its password (`reason`, `ms`)',
+    },
+    {
+      codes: ['ADM_LIMIT_UNAVAILABLE'],
+      level: 'error',
+      meaning:
+        'Redis did not answer the login limits (`errName`): answered 503 `ADM_UNAVAILABLE` (fail closed)',
+    },
+    {
+      codes: ['ADM_INTERNAL_ERROR'],
+      level: 'error',
+      meaning: 'an unexpected error in an admin request (`errName`)',
+    },
+  ],
+} as const satisfies LogEventSection;
+
+export const CONSOLE_EVENTS = {
+  title: "Practitioner's console (`CON_*`; see [console.md](console.md))",
+  intro: "`user` is the login given, `remote` the peer's IP; never a password, never an access code.",
+  events: [
+    { codes: ['CON_SIGNED_IN'], level: 'info', meaning: 'a practitioner signed in to the console' },
+    { codes: ['CON_SIGNED_OUT'], level: 'info', meaning: 'a practitioner signed out' },
+    {
+      codes: ['CON_AUTH_FAILED'],
+      level: 'warn',
+      meaning: 'a failed console sign-in (`reason`: `bad-password`, `disabled`, `unknown-user`)',
+    },
+    {
+      codes: ['CON_RATE_LIMITED'],
+      level: 'warn',
+      meaning: 'a sign-in the login limits refuse was answered 429 without checking its password',
+    },
+    {
+      codes: ['CON_LIMIT_UNAVAILABLE'],
+      level: 'error',
+      meaning: 'Redis did not answer the login limits (`errName`): answered 503 (fail closed)',
+    },
+    { codes: ['CON_TOTP_ENABLED'], level: 'info', meaning: 'she turned two-factor sign-in (TOTP) on' },
+    {
+      codes: ['CON_TOTP_WRONG'],
+      level: 'warn',
+      meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',
+    },
+    {
+      codes: ['CON_CODE_HANDED_OVER'],
+      level: 'info',
+      meaning: 'a waiting access code was marked handed over and deleted (`id`)',
+    },
+    {
+      codes: ['CON_INTERNAL_ERROR'],
+      level: 'error',
+      meaning: 'an unexpected error in a console request (`errName`)',
+    },
+  ],
+} as const satisfies LogEventSection;
