@@ -187,8 +187,14 @@ export const CONSOLE_HTTP_CODES = {
   },
   CON_NOT_FOUND: {
     status: 404,
-    message: 'No such access code',
-    meaning: "no such waiting code of the signed-in practitioner (another one's code is not found either)",
+    message: 'Not found',
+    meaning:
+      "no such route, or no such item (code, message, contact…) of the signed-in user (another one's is not found either)",
+  },
+  CON_FORBIDDEN: {
+    status: 403,
+    message: 'This needs the admin role',
+    meaning: 'an admin route asked for by a signed-in user without the admin role',
   },
   CON_UNAVAILABLE: {
     status: 503,

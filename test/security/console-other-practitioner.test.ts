@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CONSOLE_ROUTES } from '../../webmail/contract/console.ts';
+import { CONSOLE_ROUTES } from '../../webmail/console-api/table.ts';
 import {
   consoleCodes,
   consoleFetch,

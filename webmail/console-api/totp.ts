@@ -1,9 +1,9 @@
-import type { Request, Response, Router } from 'express';
 import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
 import { totpRequest, type TotpBeginAnswer } from '../contract/console.ts';
 import type { ConsoleApiDeps } from './deps.ts';
-import { consoleRoute, sendConsole } from './http.ts';
+import { sendConsole } from './http.ts';
+import type { ConsoleRoute, RouteContext } from './routes.ts';
 
 /**
  * The console's optional second factor (docs/console.md): TOTP (RFC 6238, SHA-1, 6 digits, 30 s — what
@@ -53,45 +53,36 @@ async function useCode(
   return deps.db.stores.console.useTotpStep(user.id, step, now);
 }
 
-/** POST /totp/begin (a new secret: its otpauth URI and QR code) and POST /totp/confirm (her first code). */
-export function totpRoutes(
-  deps: ConsoleApiDeps,
-  router: Router,
-  userOf: (req: Request) => { id: string; login: string },
-  audit: (req: Request, who: string, action: string) => Promise<void>,
-): void {
-  router.post(
-    '/totp/begin',
-    consoleRoute(deps, async (req: Request, res: Response) => {
-      const user = userOf(req);
-      const secret = new OTPAuth.Secret({ size: 20 }).base32;
-      const sealed = deps.sealer.seal('console', Buffer.from(secret, 'utf8'), aad(user.id));
-      const now = deps.clock.now().getTime();
-      if (!(await deps.db.stores.console.beginTotp(user.id, sealed, now))) {
-        return sendConsole(res, 'CON_TOTP_ENABLED');
-      }
-      const uri = totpFor(user.login, secret).toString();
-      await audit(req, user.login, 'console.totp.begin');
-      const answer: TotpBeginAnswer = { uri, qr: await QRCode.toDataURL(uri, { margin: 2, width: 220 }) };
-      res.json(answer);
-    }),
-  );
-  router.post(
-    '/totp/confirm',
-    consoleRoute(deps, async (req: Request, res: Response) => {
-      const user = userOf(req);
-      const body = totpRequest.safeParse(req.body);
-      if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
-      const row = await deps.db.stores.console.totpOf(user.id);
-      if (!row) return sendConsole(res, 'CON_BAD_REQUEST');
-      if (row.enabled_at) return sendConsole(res, 'CON_TOTP_ENABLED');
-      if (!(await useCode(deps, user, row.sealed_secret, body.data.totp))) {
-        deps.log.warn('CON_TOTP_WRONG', { user: user.login, remote: req.ip ?? 'unknown' });
-        return sendConsole(res, 'CON_TOTP_WRONG');
-      }
-      await audit(req, user.login, 'console.totp.enabled');
-      deps.log.info('CON_TOTP_ENABLED', { user: user.login });
-      res.json({ ok: true });
-    }),
-  );
+async function begin({ deps, res, user, audit }: RouteContext): Promise<void> {
+  const secret = new OTPAuth.Secret({ size: 20 }).base32;
+  const sealed = deps.sealer.seal('console', Buffer.from(secret, 'utf8'), aad(user.id));
+  const now = deps.clock.now().getTime();
+  if (!(await deps.db.stores.console.beginTotp(user.id, sealed, now))) {
+    return sendConsole(res, 'CON_TOTP_ENABLED');
+  }
+  const uri = totpFor(user.login, secret).toString();
+  await audit('console.totp.begin');
+  const answer: TotpBeginAnswer = { uri, qr: await QRCode.toDataURL(uri, { margin: 2, width: 220 }) };
+  res.json(answer);
 }
+
+async function confirm({ deps, req, res, user, audit }: RouteContext): Promise<void> {
+  const body = totpRequest.safeParse(req.body);
+  if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+  const row = await deps.db.stores.console.totpOf(user.id);
+  if (!row) return sendConsole(res, 'CON_BAD_REQUEST');
+  if (row.enabled_at) return sendConsole(res, 'CON_TOTP_ENABLED');
+  if (!(await useCode(deps, user, row.sealed_secret, body.data.totp))) {
+    deps.log.warn('CON_TOTP_WRONG', { user: user.login, remote: req.ip ?? 'unknown' });
+    return sendConsole(res, 'CON_TOTP_WRONG');
+  }
+  await audit('console.totp.enabled');
+  deps.log.info('CON_TOTP_ENABLED', { user: user.login });
+  res.json({ ok: true });
+}
+
+/** POST /totp/begin (a new secret: its otpauth URI and QR code) and POST /totp/confirm (her first code). */
+export const totpRoutes: readonly ConsoleRoute[] = [
+  { method: 'POST', path: '/totp/begin', role: 'user', handle: begin },
+  { method: 'POST', path: '/totp/confirm', role: 'user', handle: confirm },
+];

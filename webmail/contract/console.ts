@@ -33,12 +33,19 @@ export const consoleKeyAnswer = z.strictObject({
   kdf: kdfSchema,
 });
 
+/** Who is signed in: 'admin' sees the admin screens too (and signed in with TOTP). */
+export const consoleUser = z.strictObject({ login: z.string(), role: z.enum(['user', 'admin']) });
+
 export const signInAnswer = z.strictObject({
-  user: z.strictObject({ login: z.string() }),
+  user: consoleUser,
   session: z.strictObject({ key: z.string(), expiresAt: z.string() }),
   consoleKey: consoleKeyAnswer,
 });
 export type SignInAnswer = z.input<typeof signInAnswer>;
+
+/** GET /api/console/session: the signed-in user. */
+export const sessionAnswer = z.strictObject({ user: consoleUser });
+export type SessionAnswer = z.input<typeof sessionAnswer>;
 
 /** One access code waiting to be handed over: the code is OpenPGP to her console key (base64). */
 export const waitingCode = z.strictObject({
@@ -61,13 +68,3 @@ export const okAnswer = z.strictObject({ ok: z.literal(true) });
 
 /** The error body of every refusal (core/codes/http.ts CONSOLE_HTTP_CODES). */
 export const errorAnswer = z.object({ code: z.string(), message: z.string() });
-
-/** Every route of the console API, for the tests that try each one (another's session, CSRF, no session). */
-export const CONSOLE_ROUTES = [
-  { method: 'GET', path: '/api/console/session' },
-  { method: 'GET', path: '/api/console/codes' },
-  { method: 'POST', path: '/api/console/codes/:id/handed-over' },
-  { method: 'POST', path: '/api/console/totp/begin' },
-  { method: 'POST', path: '/api/console/totp/confirm' },
-  { method: 'POST', path: '/api/console/session/end' },
-] as const;

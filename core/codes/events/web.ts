@@ -67,6 +67,11 @@ export const CONSOLE_EVENTS = {
       meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',
     },
     {
+      codes: ['CON_FORBIDDEN'],
+      level: 'warn',
+      meaning: 'a signed-in user without the admin role asked for an admin route (answered 403)',
+    },
+    {
       codes: ['CON_CODE_HANDED_OVER'],
       level: 'info',
       meaning: 'a waiting access code was marked handed over and deleted (`id`)',

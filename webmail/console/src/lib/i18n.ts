@@ -37,6 +37,8 @@ export const TEXT = {
       other: 'Etwas ist schiefgegangen. Bitte erneut versuchen.',
     },
     language: 'English',
+    navigation: 'Bereiche der Konsole',
+    loading: 'Wird geladen …',
   },
   en: {
     title: 'Sealpost console',
@@ -73,6 +75,8 @@ export const TEXT = {
       other: 'Something went wrong. Please try again.',
     },
     language: 'Deutsch',
+    navigation: 'Console sections',
+    loading: 'Loading …',
   },
 } as const;
 

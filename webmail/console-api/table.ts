@@ -1,0 +1,18 @@
+import { codesRoutes } from './codes.ts';
+import type { ConsoleRoute } from './routes.ts';
+import { sessionRoutes } from './session.ts';
+import { totpRoutes } from './totp.ts';
+
+/**
+ * Every route of the console API but sign-in (POST /session), in one table: index.ts mounts it behind the
+ * session and role middleware; the security tests try every row (docs/console.md). A screen's routes live in
+ * its own module and are listed here.
+ */
+export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [...sessionRoutes, ...codesRoutes, ...totpRoutes];
+
+/** The table as the tests see it: full path, method, role. */
+export const CONSOLE_ROUTES = CONSOLE_ROUTE_TABLE.map((r) => ({
+  method: r.method,
+  path: `/api/console${r.path}`,
+  role: r.role,
+}));
