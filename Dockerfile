@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Sealpost: one image for every service (`sealpost start gateway|worker|webmail`); docs/deploy.md.
-# test/integration/dockerfile-commands.test.ts runs this file's npm commands and checks its COPY sources.
+# test/integration/container-commands.test.ts runs this file's npm commands and checks its COPY sources.
 
 # --- build: every dependency, then the pickup and console bundles (vite) ---------------------------------
 FROM node:22-bookworm-slim AS build
