@@ -117,24 +117,23 @@ export class Metrics {
   }
 
   /**
-   * The spool gauges, read when scraped (the worker's registry). A read that fails leaves them out of that
+   * The spool gauges, read when scraped (the worker's registry). A read that fails makes them NaN in that
    * scrape rather than failing it: the other metrics still answer while the database is away.
    */
   spoolGauges(read: () => Promise<SpoolWaiting>, now: () => number): void {
-    // Both gauges are collected in one scrape: one query serves the two (and any scrape within a second).
-    let last: { at: number; value: Promise<SpoolWaiting | undefined> } | undefined;
-    const current = () => {
-      const at = performance.now();
-      if (!last || at - last.at > 1_000) last = { at, value: read().catch(() => undefined) };
-      return last.value;
-    };
+    // Both gauges are collected at once in one scrape: one query, in flight, serves the two.
+    let inFlight: Promise<SpoolWaiting | undefined> | undefined;
+    const current = () =>
+      (inFlight ??= read()
+        .catch(() => undefined)
+        .finally(() => (inFlight = undefined)));
     new Gauge({
       name: 'sealpost_queue_depth',
       help: 'Spooled copies waiting for delivery (queued, including deferred ones)',
       registers: [this.registry],
       async collect() {
         const waiting = await current();
-        if (waiting) this.set(waiting.count);
+        this.set(waiting ? waiting.count : NaN);
       },
     });
     new Gauge({
@@ -143,7 +142,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         const waiting = await current();
-        if (!waiting) return;
+        if (!waiting) return void this.set(NaN);
         const oldest = waiting.oldestCreatedAt;
         this.set(oldest === null ? 0 : Math.max(0, (now() - oldest) / 1000));
       },
