@@ -121,6 +121,8 @@ export class Metrics {
    * scrape rather than failing it: the other metrics still answer while the database is away.
    */
   spoolGauges(read: () => Promise<SpoolWaiting>, now: () => number): void {
+    // Once per registry: workers built again on the same parts (a restart in one process) keep the first.
+    if (this.registry.getSingleMetric('sealpost_queue_depth')) return;
     // Both gauges are collected at once in one scrape: one query, in flight, serves the two.
     let inFlight: Promise<SpoolWaiting | undefined> | undefined;
     const current = () =>

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { SENDER } from '../helpers/gateway.ts';
+import { Metrics } from '../../core/metrics.ts';
+import { SENDER, startTestGateway } from '../helpers/gateway.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { until } from '../helpers/lifecycle.ts';
 import { getText, samples, value } from '../helpers/metrics.ts';
@@ -75,6 +76,38 @@ for (const kind of testDbKinds()) {
       }
       for (const secret of [COLLEAGUE, CLIENT, SENDER, SUBJECT, '@', 'klinik', 'praxis', 'Mustermann']) {
         assert.ok(!text.includes(secret), `the metrics name ${secret}`);
+      }
+    });
+  });
+
+  describe(`metrics: the spool gauges (${kind})`, function () {
+    this.timeout(60_000);
+    it('reads the queue depth and the age of the oldest waiting copy from the spool', async () => {
+      // A gateway without a worker: what it accepts stays queued in the database.
+      const gw = await startTestGateway({ kind });
+      try {
+        await gw.addRecipient(COLLEAGUE);
+        for (let i = 0; i < 2; i++) {
+          await gw.transport().sendMail({ from: SENDER, to: COLLEAGUE, subject: SUBJECT, text: `Nr. ${i}` });
+        }
+        const oldest = Math.min(...(await gw.outbound()).map((r) => Number(r.created_at)));
+        const metrics = new Metrics();
+        metrics.spoolGauges(
+          () => gw.deps.db.stores.outbound.waiting(),
+          () => oldest + 90_000,
+        );
+        const text = await metrics.text();
+        assert.equal(value(text, 'sealpost_queue_depth'), 2);
+        assert.equal(value(text, 'sealpost_queue_oldest_waiting_seconds'), 90);
+        // A read that fails (the database away) makes the gauges NaN; the scrape itself still answers.
+        const away = new Metrics();
+        away.spoolGauges(
+          () => Promise.reject(new Error('database away')),
+          () => oldest,
+        );
+        assert.ok(Number.isNaN(value(await away.text(), 'sealpost_queue_depth')));
+      } finally {
+        await gw.close();
       }
     });
   });
