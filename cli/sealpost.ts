@@ -7,6 +7,7 @@ import type { CoreDeps } from '../core/deps.ts';
 import { createLog, type Log } from '../core/log.ts';
 import { LimitStore, limitPrefix } from '../core/limit-store.ts';
 import { loadOrCreateMasterKey } from '../core/master-key.ts';
+import { Metrics } from '../core/metrics.ts';
 import { createDeliverQueue, enqueueDeliveries, type DeliverQueue } from '../core/queue-client.ts';
 import { openLocalRedis } from '../core/local-redis.ts';
 import type { RedisTarget } from '../core/redis.ts';
@@ -44,6 +45,8 @@ export interface SealpostOverrides {
   readonly db?: Db;
   /** Default: the master key of the data folder or SEALPOST_MASTER_KEY. */
   readonly sealer?: Sealer;
+  /** Default: a registry of this process's own (none for an admin command). */
+  readonly metrics?: Metrics;
   /** Default: REDIS_URL, or the local redis-server in the data folder. */
   readonly redis?: RedisTarget;
   /** Default: one on `redis` (the gateway's login and the webmail's wrong-code limits). */
@@ -126,7 +129,8 @@ async function coreDeps(
   }
   // No service (an admin command): no Redis is opened; the target is never used.
   const redis = o.redis ?? (services.length > 0 ? await redisTarget(config, log, parts) : {});
-  return { config, db, log, clock: o.clock ?? systemClock, sealer, redis };
+  const metrics = o.metrics ?? (services.length > 0 ? new Metrics() : undefined);
+  return { config, db, log, clock: o.clock ?? systemClock, sealer, redis, ...(metrics ? { metrics } : {}) };
 }
 
 type Shared = Pick<Sealpost, 'keys' | 'discovery' | 'limitStore' | 'enqueue'> & { queue?: DeliverQueue };
@@ -150,7 +154,7 @@ async function sharedParts(
   // One discoverer per process: the gateway's RCPT stage, the admin API's explain and the worker's key
   // refresh share its caches.
   const discoverer = () => {
-    const d = { settings: discoverySettings(config.discovery), clock, log };
+    const d = { settings: discoverySettings(config.discovery), clock, log, metrics: deps.metrics };
     return o.newDiscoverer ? o.newDiscoverer(d) : new KeyDiscovery(d);
   };
   const discovery =

@@ -8,9 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../core/config.ts';
 import { createLog, errName, type Log } from '../core/log.ts';
 import { secureDataDir } from '../core/data-dir.ts';
+import { Metrics } from '../core/metrics.ts';
+import { readinessChecks } from '../core/readiness.ts';
 import type { Inbound } from '../gateway/inbound/index.ts';
 import { pickupPages } from '../webmail/pages.ts';
 import type { Workers } from '../worker/index.ts';
+import { listenOps } from './ops-server.ts';
 import { createSealpost, SERVICES, type Service } from './sealpost.ts';
 import { abortAll, DRAIN_MS, EXIT_DEADLINE_MS, stopAll, type Stoppable } from './shutdown.ts';
 
@@ -95,6 +98,8 @@ async function startServices(
     services,
     overrides: {
       log,
+      // The process's own registry, with Node's process metrics (a test stack has none of those).
+      metrics: new Metrics({ process: true }),
       ...(services.includes('webmail') ? { pages: pickupPages({ distDir, consoleDistDir }) } : {}),
     },
   });
@@ -114,6 +119,13 @@ async function startServices(
     running.push({ name: 'webmail', phase: 1, deadlineMs: DRAIN_MS + 1_000, close: () => closeHttp(server) });
     const port = (server.address() as AddressInfo).port;
     log.info('SYS_WEBMAIL_LISTENING', { service: 'webmail', port });
+  } else {
+    // No webmail here: the HTTP port still answers /healthz, /readyz and /metrics (the container's probe).
+    const { deps, limitStore } = sealpost;
+    const checks = readinessChecks({ db: deps.db, redis: deps.redis, ...(limitStore ? { limitStore } : {}) });
+    const ops = await listenOps({ config, log, checks, metrics: deps.metrics });
+    running.push({ name: 'ops', phase: 1, deadlineMs: DRAIN_MS + 1_000, close: () => closeHttp(ops.server) });
+    log.info('SYS_OPS_LISTENING', { service: services.join(','), port: ops.port });
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { metricsAllowSchema } from './metrics-access.ts';
 import { httpProxiesFromEnv, trustProxySchema } from './trust-proxy.ts';
 
 /**
@@ -112,6 +113,8 @@ export const configSchema = z
       }),
     // Reverse proxies whose word on the client's address is taken (off by default: nobody's).
     trustProxy: trustProxySchema,
+    // Who may read /metrics besides loopback: addresses and CIDR blocks (core/metrics-access.ts).
+    metrics: z.object({ allow: metricsAllowSchema }).strict().default({ allow: [] }),
     delivery: z
       .object({
         giveUpAfterSeconds: seconds.default(5 * 24 * 3600),
@@ -278,6 +281,7 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_MAX_CONNECTIONS_PER_IP: (c, v) => (sub(c, 'limits').maxConnectionsPerIp = v),
   SEALPOST_TRUST_PROXY: (c, v) => (sub(c, 'trustProxy').http = httpProxiesFromEnv(v)),
   SEALPOST_TRUST_PROXY_SMTP: (c, v) => (sub(c, 'trustProxy').smtp = list(v)),
+  SEALPOST_METRICS_ALLOW: (c, v) => (sub(c, 'metrics').allow = list(v)),
   SEALPOST_DELIVERY_GIVE_UP_SECONDS: (c, v) => (sub(c, 'delivery').giveUpAfterSeconds = v),
   SEALPOST_DELIVERY_CONCURRENCY: (c, v) => (sub(c, 'delivery').concurrency = v),
   SEALPOST_QUEUE_PREFIX: (c, v) => (c.queuePrefix = v),

@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Log } from './log.ts';
+import type { Metrics } from './metrics.ts';
 import type { RedisTarget } from './redis.ts';
 import type { Sealer } from './seal.ts';
 
@@ -13,4 +14,6 @@ export interface CoreDeps {
   readonly clock: Clock;
   readonly sealer: Sealer;
   readonly redis: RedisTarget;
+  /** This process's Prometheus metrics (core/metrics.ts); undefined: nothing is counted (admin commands). */
+  readonly metrics?: Metrics;
 }

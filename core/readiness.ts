@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import type { Db } from './db/index.ts';
+import { pendingMigrations, type Db } from './db/index.ts';
 import type { LimitStore } from './limit-store.ts';
+import type { Log } from './log.ts';
 import { ping, type RedisTarget } from './redis.ts';
 
 /**
@@ -8,7 +9,8 @@ import { ping, type RedisTarget } from './redis.ts';
  * process is alive). Each check is one named probe with its own deadline, all run at once; a check that
  * hangs (a Redis paused by SIGSTOP, a database host gone) counts as failed after `timeoutMs`. The answer
  * names the failed checks and how they failed, never an address, a URL or an error text.
- * A new condition (e.g. "migrations current") is one more entry in the list `readinessChecks` returns.
+ * A new condition is one more entry in the list `readinessChecks` returns. The webmail answers it, and a
+ * gateway or worker process without the webmail answers it on the same HTTP port (cli/ops-server.ts).
  */
 export interface ReadinessCheck {
   readonly name: string;
@@ -70,6 +72,17 @@ export function databaseCheck(db: Db): ReadinessCheck {
   };
 }
 
+/** Every migration this code knows has run (an older database restored under it: not ready). */
+export function migrationsCheck(db: Db): ReadinessCheck {
+  return {
+    name: 'migrations',
+    run: async () => {
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) throw new Error(`${pending.length} migrations not run`);
+    },
+  };
+}
+
 /** Redis answers PING, on a fresh connection (a client of the queue would wait for a reconnect instead). */
 export function redisCheck(target: RedisTarget): ReadinessCheck {
   return { name: 'redis', run: (timeoutMs) => ping(target, timeoutMs) };
@@ -89,8 +102,20 @@ export function readinessChecks(deps: {
   redis: RedisTarget;
   limitStore?: Pick<LimitStore, 'ping'>;
 }): ReadinessCheck[] {
-  const checks = [databaseCheck(deps.db)];
+  const checks = [databaseCheck(deps.db), migrationsCheck(deps.db)];
   if (deps.redis.url || deps.redis.socketPath) checks.push(redisCheck(deps.redis));
   if (deps.limitStore) checks.push(limitsCheck(deps.limitStore));
   return checks;
+}
+
+/** The answer of `GET /readyz`: 200 `{ ok, checks }`, or 503 with the code and the failed checks logged. */
+export async function readinessAnswer(
+  checks: readonly ReadinessCheck[],
+  log: Log,
+): Promise<{ status: 200 | 503; body: Record<string, unknown> }> {
+  const result = await checkReadiness(checks);
+  if (result.ready) return { status: 200, body: { ok: true, checks: result.checks } };
+  const failed = Object.keys(result.checks).filter((name) => result.checks[name] !== 'ok');
+  log.warn('WEB_NOT_READY', { reason: failed.join(',') });
+  return { status: 503, body: { ok: false, code: 'WEB_NOT_READY', checks: result.checks } };
 }

@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { errName } from '../core/log.ts';
-import { checkReadiness, readinessChecks, type ReadinessCheck } from '../core/readiness.ts';
+import { metricsHandler } from '../core/metrics-http.ts';
+import { readinessAnswer, readinessChecks, type ReadinessCheck } from '../core/readiness.ts';
 import { pickupApi } from './api/pickup.ts';
 import { consoleApi } from './console-api/index.ts';
 import type { ConsoleApiDeps } from './console-api/deps.ts';
@@ -46,18 +47,17 @@ export function createApp(deps: WebmailDeps, options: { pages?: express.Router }
   const trust = deps.config.trustProxy.http;
   app.set('trust proxy', Array.isArray(trust) ? [...trust] : trust);
   app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
-  // Liveness: the process runs and answers. Whether it can work (database, Redis) is /readyz.
+  // Liveness: the process runs and answers. Whether it can work (database, Redis, migrations) is /readyz.
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
   const checks = deps.readiness ?? readinessChecks(deps);
   app.get('/readyz', async (_req, res) => {
-    const result = await checkReadiness(checks);
-    if (result.ready) return void res.json({ ok: true, checks: result.checks });
-    const failed = Object.keys(result.checks).filter((name) => result.checks[name] !== 'ok');
-    deps.log.warn('WEB_NOT_READY', { reason: failed.join(',') });
-    res.status(503).json({ ok: false, code: 'WEB_NOT_READY', checks: result.checks });
+    const answer = await readinessAnswer(checks, deps.log);
+    res.status(answer.status).json(answer.body);
   });
+  // Prometheus, for loopback and metrics.allow only (core/metrics-http.ts); anyone else gets a 404.
+  app.get('/metrics', metricsHandler(deps.metrics, deps.config.metrics.allow));
   app.use('/api/pickup', pickupApi(deps));
   app.use('/api/admin', adminApi(deps));
   app.use('/api/console', consoleApi(deps));

@@ -87,7 +87,12 @@ export function createWorkers(deps: WorkerDeps): Workers {
     accepted: acceptedMarks({ redis: deps.redis, prefix: config.queuePrefix, log }),
   };
   const workers: Worker[] = [];
+  deps.metrics?.spoolGauges(
+    () => deps.db.stores.outbound.waiting(),
+    () => deps.clock.now().getTime(),
+  );
   const processMaintenance = async (job: Job<MaintenanceJob>): Promise<void> => {
+    deps.metrics?.maintenance(job.data.task);
     if (job.data.task === 'reconcile') await reconcile(deps, deliverQueue);
     if (job.data.task === 'expire-pickups') await expirePickups(deps);
     if (job.data.task === 'refresh-keys') await refreshKeys(deps, deps.keys, discovery);
@@ -128,6 +133,7 @@ function deliverProcessor(ctx: DeliverContext) {
       ctx.deps.log.error('DLV_DEFER_INTERNAL', { id, jobId: job.id, errName: errName(err) });
       throw err;
     }
+    if (outcome.kind !== 'skipped') ctx.deps.metrics?.delivery(outcome.kind);
     if (outcome.kind === 'deferred') {
       // The database holds the schedule; the job sleeps until then without using up BullMQ attempts.
       await job.moveToDelayed(outcome.at, token);

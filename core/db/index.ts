@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { errName, type Log } from '../log.ts';
@@ -91,6 +91,18 @@ function openPostgres(options: OpenDbOptions): Db {
     ...(options.pgSchema ? { schema: options.pgSchema } : {}),
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * The migrations this code knows that the database has not run (readiness: "migrations current"). A
+ * database restored from an older backup under a running process shows here until the process restarts.
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const known = Object.keys(await migrationProvider(db.dialect).getMigrations());
+  const table = sql.table(db.schema ? `${db.schema}.sealpost_migrations` : 'sealpost_migrations');
+  const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db.kysely);
+  const done = new Set(rows.map((r) => r.name));
+  return known.filter((name) => !done.has(name));
 }
 
 export async function migrate(db: Db): Promise<void> {

@@ -194,6 +194,16 @@ export class OutboundStore {
     return Number(row.n);
   }
 
+  /** The copies waiting for delivery and when the oldest was spooled (the metrics' spool gauges). */
+  async waiting(): Promise<{ count: number; oldestCreatedAt: number | null }> {
+    const row = await this.db
+      .selectFrom('outbound')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.n), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) };
+  }
+
   /** Rows per status and kind (`sealpost queue status`). */
   async statusCounts(): Promise<{ status: string; kind: string; n: number }[]> {
     const rows = await this.db

@@ -51,6 +51,7 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   const tx = state.tx;
   state.tx = undefined; // one DATA per transaction, whatever happens below
   const read = await readData(ctx.listener, session.id, stream, ctx.deps.config.limits.maxMessageBytes);
+  const endOfData = performance.now();
   const user = state.user;
   if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
   const bytes = read.raw.length;
@@ -89,7 +90,9 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
     bytes,
     ms: Date.now() - started,
   });
-  return acceptedReply(verdictCounts(tx), batchId).message;
+  const verdicts = verdictCounts(tx);
+  ctx.deps.metrics?.accepted(verdicts, (performance.now() - endOfData) / 1000);
+  return acceptedReply(verdicts, batchId).message;
 }
 
 /** How many recipients each way goes (the 250 says it: finding 6c of issue 11). */

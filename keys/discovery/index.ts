@@ -2,6 +2,7 @@ import type { LookupFunction } from 'node:net';
 import type { Clock } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import type { Log } from '../../core/log.ts';
+import type { Metrics } from '../../core/metrics.ts';
 import { narrowKeyToAddress, type KeyProblem } from '../openpgp/index.ts';
 import { TtlCache } from './cache.ts';
 import { fetchKey, type FetchOutcome } from './fetch.ts';
@@ -108,8 +109,17 @@ export class KeyDiscovery {
   private readonly inflight = new Map<string, Promise<DiscoveryResult>>();
   private readonly vks: VksGate;
 
-  constructor(deps: { settings: DiscoverySettings; clock: Clock; log: Log; net?: DiscoveryNet }) {
+  private readonly metrics: Pick<Metrics, 'discovery'> | undefined;
+
+  constructor(deps: {
+    settings: DiscoverySettings;
+    clock: Clock;
+    log: Log;
+    net?: DiscoveryNet;
+    metrics?: Pick<Metrics, 'discovery'> | undefined;
+  }) {
     this.settings = deps.settings;
+    this.metrics = deps.metrics;
     this.clock = deps.clock;
     this.log = deps.log;
     this.net = deps.net ?? {};
@@ -158,6 +168,7 @@ export class KeyDiscovery {
       wkdAddress(address);
     } catch {
       log.info('KD_NOT_FOUND', { rcpt: address, problem: 'bad-address' });
+      this.metrics?.discovery('not_found');
       return { state: 'not-found' };
     }
     const outcomes: StepOutcome[] = [];
@@ -191,6 +202,7 @@ export class KeyDiscovery {
           result.expires?.getTime() ?? Infinity,
         );
         this.cache.set(key, result, until);
+        this.metrics?.discovery('found');
         return result;
       }
       outcomes.push(result);
@@ -209,9 +221,11 @@ export class KeyDiscovery {
     if (outcomes.includes('timeout') || outcomes.includes('error')) {
       const reason = outcomes.includes('timeout') ? 'timeout' : 'error';
       log.warn('KD_UNAVAILABLE', { rcpt: address, problem: reason, ms });
+      this.metrics?.discovery('unavailable');
       return { state: 'unavailable', reason, ...extra };
     }
     log.info('KD_NOT_FOUND', { rcpt: address, ms });
+    this.metrics?.discovery('not_found');
     const notFound: NotFound = { state: 'not-found', ...extra };
     const until = this.clock.now().getTime() + this.settings.negativeTtlSeconds * 1000;
     this.cache.set(address.toLowerCase(), notFound, until);

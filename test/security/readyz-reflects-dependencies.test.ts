@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { startLocalRedis } from '../../core/redis.ts';
 import { createApp } from '../../webmail/app.ts';
 import { testDbKinds } from '../helpers/db.ts';
@@ -11,7 +12,7 @@ import { startPrivateRedis } from '../helpers/redis.ts';
 
 /**
  * A load balancer or orchestrator must not send work to a Sealpost that cannot do it: `/readyz` answers
- * 200 only while the database and Redis answer, 503 otherwise with the check that failed (and nothing else:
+ * 200 only while the database and Redis answer and the database has every migration the code knows, 503 otherwise with the check that failed (and nothing else:
  * no address, no path, no error text). A Redis paused with SIGSTOP accepts connections and never answers;
  * the probe still answers, within its short per-check deadline. `/healthz` stays "the process is alive".
  */
@@ -60,7 +61,7 @@ for (const kind of testDbKinds()) {
       const { port, redisPid } = await webmail();
       assert.deepEqual(await getJson(port, '/readyz'), {
         status: 200,
-        body: { ok: true, checks: { database: 'ok', redis: 'ok', limits: 'ok' } },
+        body: { ok: true, checks: { database: 'ok', migrations: 'ok', redis: 'ok', limits: 'ok' } },
       });
       process.kill(redisPid, 'SIGSTOP');
       const paused = await getJson(port, '/readyz');
@@ -69,7 +70,7 @@ for (const kind of testDbKinds()) {
         body: {
           ok: false,
           code: 'WEB_NOT_READY',
-          checks: { database: 'ok', redis: 'timeout', limits: 'ok' },
+          checks: { database: 'ok', migrations: 'ok', redis: 'timeout', limits: 'ok' },
         },
       });
       assert.deepEqual(await getJson(port, '/healthz'), { status: 200, body: { ok: true } });
@@ -85,6 +86,7 @@ for (const kind of testDbKinds()) {
       assert.equal(gone.status, 503);
       assert.deepEqual((gone.body as { checks: unknown }).checks, {
         database: 'ok',
+        migrations: 'ok',
         redis: 'error',
         limits: 'ok',
       });
@@ -101,10 +103,32 @@ for (const kind of testDbKinds()) {
       assert.equal(down.status, 503);
       assert.deepEqual((down.body as { checks: unknown }).checks, {
         database: 'error',
+        migrations: 'error',
         redis: 'ok',
         limits: 'ok',
       });
       assert.deepEqual(await getJson(port, '/healthz'), { status: 200, body: { ok: true } });
+    });
+
+    it('names the migrations when the database is older than the code (a restore under a running process)', async () => {
+      const { port, gw } = await webmail();
+      const db = gw.deps.db;
+      const table = sql.table(db.schema ? `${db.schema}.sealpost_migrations` : 'sealpost_migrations');
+      const { rows } = await sql<{ name: string; timestamp: string }>`
+        select name, timestamp from ${table} order by name desc limit 1`.execute(db.kysely);
+      const { name: last, timestamp } = rows[0]!;
+      await sql`delete from ${table} where name = ${last}`.execute(db.kysely);
+      const older = await getJson(port, '/readyz');
+      assert.equal(older.status, 503);
+      assert.deepEqual((older.body as { checks: unknown }).checks, {
+        database: 'ok',
+        migrations: 'error',
+        redis: 'ok',
+        limits: 'ok',
+      });
+      assert.doesNotMatch(JSON.stringify(older.body), new RegExp(last));
+      await sql`insert into ${table} (name, timestamp) values (${last}, ${timestamp})`.execute(db.kysely);
+      assert.equal((await getJson(port, '/readyz')).status, 200);
     });
   });
 }

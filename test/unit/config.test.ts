@@ -77,4 +77,16 @@ describe('config', () => {
     ];
     for (const env of bad) assert.throws(() => loadConfig(env), ConfigError, JSON.stringify(env));
   });
+
+  it('takes SEALPOST_METRICS_ALLOW as addresses and CIDR blocks, and refuses anything else', () => {
+    assert.deepEqual(loadConfig({}).metrics.allow, []);
+    assert.deepEqual(loadConfig({ SEALPOST_METRICS_ALLOW: '10.0.0.0/8, fd00::/8,192.0.2.7' }).metrics.allow, [
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.7',
+    ]);
+    for (const v of ['10.0.0.0/33', 'prometheus.internal', '*', 'loopback']) {
+      assert.throws(() => loadConfig({ SEALPOST_METRICS_ALLOW: v }), ConfigError, v);
+    }
+  });
 });

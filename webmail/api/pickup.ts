@@ -102,9 +102,11 @@ async function unlock(
   const ticket = await limiter.begin(req.ip).catch((err: unknown) => {
     // Fail closed: without the count of wrong codes nobody may try one (503, the app says "try again").
     log.error('PU_LIMIT_UNAVAILABLE', { contact: pickup.contact_id, errName: errName(err) });
+    deps.metrics?.unlock('unavailable');
     throw new HttpError('PU_UNAVAILABLE');
   });
   if (!ticket.allowed) {
+    deps.metrics?.unlock('rate_limited');
     log.warn('PU_TOO_MANY_WRONG_CODES', { contact: pickup.contact_id, ms: ticket.retryAfterSeconds * 1000 });
     res.setHeader('Retry-After', String(ticket.retryAfterSeconds));
     return send(res, 'PU_TOO_MANY_WRONG_CODES', { retryAfterSeconds: ticket.retryAfterSeconds });
@@ -119,6 +121,7 @@ async function unlock(
       log.error('PU_LIMIT_UNAVAILABLE', { contact: contact.id, errName: errName(err) });
     });
   }
+  deps.metrics?.unlock(locked ? 'locked' : right ? 'unlocked' : 'wrong_code');
   if (locked) return send(res, 'PU_LOCKED');
   if (!right) return failed(deps, contact, deps.clock.now(), res);
   await opened(deps, contact, res);

@@ -51,6 +51,12 @@ export const SERVICE_EVENTS = {
     { codes: ['SYS_WORKER_STARTED'], level: 'info', meaning: 'delivery workers run' },
     { codes: ['SYS_WEBMAIL_LISTENING'], level: 'info', meaning: 'the webmail listens (`port`)' },
     {
+      codes: ['SYS_OPS_LISTENING'],
+      level: 'info',
+      meaning:
+        'a process without the webmail answers `/healthz`, `/readyz` and `/metrics` on the HTTP port (`port`)',
+    },
+    {
       codes: ['SYS_START_FAILED'],
       level: 'error',
       meaning: 'start aborted (`errName`); the message is printed on stderr',
@@ -222,7 +228,8 @@ export const SERVICE_EVENTS = {
     {
       codes: ['WEB_NOT_READY'],
       level: 'warn',
-      meaning: '`/readyz` answered 503 (`reason`: the failed checks, e.g. `redis`); also its body code',
+      meaning:
+        '`/readyz` answered 503 (`reason`: the failed checks, e.g. `redis`, `migrations`); also its body code',
     },
     { codes: ['WEB_NOT_FOUND'], level: '—', meaning: 'HTTP 404 body code' },
     {
