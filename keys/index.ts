@@ -27,6 +27,7 @@ export {
   type PreparedMessage,
 } from './mime/pgpmime.ts';
 export { createCryptoPool, defaultCryptoThreads, inThreadCrypto, type CryptoPool } from './crypto-pool.ts';
+export { inThreadSignEncrypt, pooledSignEncrypt, type SignEncrypt } from './sign-encrypt.ts';
 export {
   ContactStore,
   newContactRecord,
@@ -38,6 +39,7 @@ export {
   authHash,
   formatAccessCode,
   normaliseAccessCode,
+  CODE_KDF,
   DEFAULT_KDF,
   type KdfParams,
 } from './access-code.ts';
