@@ -7,11 +7,13 @@ import {
   newKdf,
 } from './access-code.ts';
 import {
+  decryptInbound,
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
   encryptionKeyFromBytes,
   generateContactKeyPair,
   signingKeyFromBytes,
+  type InboundDecryption,
 } from './openpgp/index.ts';
 
 /**
@@ -114,7 +116,34 @@ export async function signEncrypt(input: SignEncryptInput): Promise<Uint8Array[]
   return input.format === 'binary' ? encryptAndSignBinary(args) : encryptAndSignArmoredCrlf(args);
 }
 
-export const TASKS = { contactSecret, consoleKey, signEncrypt } as const;
+/** One inbound message to decrypt and verify (keys/open-inbound.ts), the keys as binary packets. */
+export interface OpenInboundInput {
+  armored: string;
+  decryptionKeys: Uint8Array[];
+  verificationKeys: Uint8Array[];
+  candidateKeys: Uint8Array[];
+  nowMs: number;
+  maxDecompressedBytes: number;
+}
+
+/** decryptInbound in a pool thread: the same checks, a plain value back (never plaintext on a failure). */
+export async function openInbound(input: OpenInboundInput): Promise<InboundDecryption> {
+  const [decryptionKeys, verificationKeys, candidateKeys] = await Promise.all([
+    Promise.all(input.decryptionKeys.map(signingKeyFromBytes)),
+    Promise.all(input.verificationKeys.map(encryptionKeyFromBytes)),
+    Promise.all(input.candidateKeys.map(encryptionKeyFromBytes)),
+  ]);
+  return decryptInbound({
+    armored: input.armored,
+    decryptionKeys,
+    verificationKeys,
+    candidateKeys,
+    now: new Date(input.nowMs),
+    maxDecompressedBytes: input.maxDecompressedBytes,
+  });
+}
+
+export const TASKS = { contactSecret, consoleKey, signEncrypt, openInbound } as const;
 export type TaskName = keyof typeof TASKS;
 export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<(typeof TASKS)[K]>>;

@@ -28,6 +28,7 @@ export {
 } from './mime/pgpmime.ts';
 export { createCryptoPool, defaultCryptoThreads, inThreadCrypto, type CryptoPool } from './crypto-pool.ts';
 export { inThreadSignEncrypt, pooledSignEncrypt, type SignEncrypt } from './sign-encrypt.ts';
+export { pooledOpenInbound, type OpenInbound } from './open-inbound.ts';
 export {
   ContactStore,
   newContactRecord,

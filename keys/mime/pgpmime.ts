@@ -112,9 +112,20 @@ function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer[] {
 
 export function autocryptHeader(address: string, signer: SigningKey): Buffer {
   return Buffer.from(
-    `Autocrypt: addr=${address}; prefer-encrypt=mutual; keydata=\r\n ${foldedBase64(binaryPublic(signer.publicKey))}\r\n`,
+    `Autocrypt: addr=${address}; prefer-encrypt=mutual; keydata=\r\n ${keydata(signer)}\r\n`,
     'latin1',
   );
+}
+
+/** The folded base64 of the signer's public key, once per key object (not once per message). */
+const keydataOf = new WeakMap<object, string>();
+function keydata(signer: SigningKey): string {
+  let text = keydataOf.get(signer.publicKey);
+  if (text === undefined) {
+    text = foldedBase64(binaryPublic(signer.publicKey));
+    keydataOf.set(signer.publicKey, text);
+  }
+  return text;
 }
 
 export interface BuildPgpMimeInput {
