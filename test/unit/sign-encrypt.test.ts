@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { inThreadSignEncrypt, pooledSignEncrypt } from '../../keys/index.ts';
+import { inThreadSignEncrypt, pooledOpenInbound, pooledSignEncrypt } from '../../keys/index.ts';
 import {
   decryptAndVerify,
   generateKeyPair,
@@ -83,5 +83,36 @@ describe('keys/sign-encrypt: OpenPGP in the crypto pool', () => {
     const notASigner = { ...keys.signer, key: keys.recipient.key as unknown as typeof keys.signer.key };
     await assert.rejects(signEncrypt({ ...input, to: [keys.recipient], signer: notASigner }, 'armored-crlf'));
     assert.equal(inThreadSignEncrypt, pooledSignEncrypt({ ...testCryptoPool(), threads: 0 }));
+  });
+
+  it('decrypts and verifies an inbound message in a pool thread, with the same verdicts', async () => {
+    const pool = testCryptoPool();
+    const data = randomBytes(20 * 1024);
+    const armored = Buffer.concat(
+      await pooledSignEncrypt(pool)(
+        { parts: [data], to: [keys.recipient], signer: keys.signer, now },
+        'armored-crlf',
+      ),
+    ).toString('latin1');
+    const open = pooledOpenInbound(pool);
+    const input = {
+      armored,
+      decryptionKeys: [keys.recipientPrivate],
+      verificationKeys: [keys.senderPublic],
+      now,
+      maxDecompressedBytes: 1024 * 1024,
+    };
+    const before = pool.completed;
+    const result = await open(input);
+    assert.equal(pool.completed, before + 1);
+    assert.ok(result.ok);
+    assert.ok(Buffer.from(result.data).equals(data));
+    assert.deepEqual(result.signature, { state: 'valid', fingerprint: keys.senderPublic.fingerprint });
+    assert.deepEqual(result.forKeys, [keys.recipientPrivate.fingerprint]);
+    // Without the sender's key the signature is not called valid; to another key it is not for us.
+    const unknown = await open({ ...input, verificationKeys: [] });
+    assert.ok(unknown.ok && unknown.signature.state === 'unknown-key');
+    const notOurs = await open({ ...input, decryptionKeys: [keys.signer] });
+    assert.deepEqual(notOurs, { ok: false, problem: 'not-for-us' });
   });
 });
