@@ -187,7 +187,9 @@ export async function benchPickup(): Promise<{ render: number }> {
     const kdf = median(runs.map((r) => r.kdf));
     const open = median(runs.map((r) => r.open));
     const load = median(runs.map((r) => r.load));
-    console.log(`\npickup app in headless Chromium (${RUNS} runs, median; Argon2id 64 MiB, t=3, p=1)\n`);
+    console.log(
+      `\npickup app in headless Chromium (${RUNS} runs, median; Argon2id 64 MiB, p=1, t=1: an issued code)\n`,
+    );
     console.log(
       '| case | load → code field | submit → text visible | of which Argon2id | ratio to Argon2id |',
     );
