@@ -14,6 +14,7 @@ import {
 } from '../keys/index.ts';
 import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
 import type { LimitStore } from '../core/limit-store.ts';
+import { GroupCommit } from '../core/store/index.ts';
 import type { SmtpListener } from './smtp-reply.ts';
 import type { Verdict } from '../keys/index.ts';
 
@@ -50,6 +51,8 @@ export interface GatewayContext {
   readonly buildPgpMime: typeof buildPgpMime;
   /** OpenPGP sign + encrypt of a copy, in the crypto pool's threads (the second core). */
   readonly signEncrypt: SignEncrypt;
+  /** The spool's group commit: the messages of one event-loop turn in one transaction (gateway/spool.ts). */
+  readonly commits: GroupCommit;
   readonly sessions: WeakMap<SMTPServerSession, SessionState>;
 }
 
@@ -71,6 +74,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
     }),
     buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
     signEncrypt: pooledSignEncrypt(deps.crypto),
+    commits: new GroupCommit(deps.db.stores),
     sessions: new WeakMap(),
   };
 }
