@@ -9,7 +9,7 @@ import { Sealer } from '../core/seal.ts';
 import { selfSigned } from '../core/tls.ts';
 import { UserStore } from '../core/users.ts';
 import { createInbound } from '../gateway/inbound/index.ts';
-import { KeyStore } from '../keys/index.ts';
+import { createCryptoPool, inThreadCrypto, KeyStore } from '../keys/index.ts';
 import { tmpDir } from '../test/helpers/tmp.ts';
 import { SENDER } from './stack.ts';
 
@@ -36,6 +36,8 @@ const keys = new KeyStore({ db: db.kysely, sealer, clock: systemClock, log });
 await new UserStore(db.kysely).add({ login: SENDER, password: 'bench-password-1' }, systemClock.now());
 const { publicKey } = await keys.generateSenderKey(SENDER);
 await keys.importKeys(readFileSync(colleagueKeyFile, 'utf8'));
+// BENCH_CRYPTO=inline: decryption on the event loop, as before the crypto pool did it (issue 17).
+const crypto = process.env.BENCH_CRYPTO === 'inline' ? inThreadCrypto() : createCryptoPool();
 const inbound = createInbound({
   config,
   db,
@@ -44,6 +46,7 @@ const inbound = createInbound({
   sealer,
   redis: {},
   keys,
+  crypto,
   tls: await selfSigned('sealpost.bench'),
 });
 const port = await inbound.listen();
@@ -51,6 +54,7 @@ process.stdout.write(`${JSON.stringify({ port, publicKey })}\n`);
 process.on('SIGTERM', () => {
   void inbound
     .close()
+    .then(() => crypto.close())
     .then(() => db.close())
     .then(() => {
       tmp.cleanup();

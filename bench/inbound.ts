@@ -147,6 +147,12 @@ export async function inboundBench(): Promise<InboundResult[]> {
   }
 }
 
+/** Decrypted over plain throughput (NaN when a run is missing). */
+export function inboundRatio(results: readonly InboundResult[]): number {
+  const [plain, enc] = results;
+  return plain && enc ? enc.msgsPerSec / plain.msgsPerSec : NaN;
+}
+
 export function printInbound(results: InboundResult[]): void {
   console.log(
     `\ninbound: ${MESSAGES} replies of ~${SIZE / 1024} KB, ${CONNECTIONS} connections, relayed in line to a loopback sink\n`,
@@ -157,9 +163,6 @@ export function printInbound(results: InboundResult[]): void {
     console.log(
       `| ${r.mode} | ${r.bytes} | ${r.msgsPerSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
     );
-  const [plain, enc] = results;
-  if (plain && enc)
-    console.log(
-      `\ninbound decrypted/plain throughput ratio: ${(enc.msgsPerSec / plain.msgsPerSec).toFixed(2)}`,
-    );
+  if (results.length === 2)
+    console.log(`\ninbound decrypted/plain throughput ratio: ${inboundRatio(results).toFixed(2)}`);
 }

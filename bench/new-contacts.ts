@@ -8,10 +8,10 @@ import { startSink } from '../test/helpers/sink.ts';
 
 /**
  * `BENCH_ONLY=new-contacts`: one message to N new pickup contacts (each a key pair and Argon2id, 64 MiB,
- * t=3), with the contacts' work on the event loop (BENCH_CRYPTO=inline, as before the crypto pool) and in
- * the pool. Measured: end-of-DATA→250 of that message, the Sealpost process's peak RSS above idle, and the
- * end-of-DATA→250 of another client's messages (pickups to a known contact, one after the other on one
- * connection) sent while the big message is in DATA.
+ * t=1 for an issued code), with the contacts' work on the event loop (BENCH_CRYPTO=inline, as before the
+ * crypto pool) and in the pool. Measured: end-of-DATA→250 of that message, the Sealpost process's peak
+ * RSS above idle, and the end-of-DATA→250 of another client's messages (pickups to a known contact, one
+ * after the other on one connection) sent while the big message is in DATA.
  */
 export interface NewContactsResult {
   crypto: 'inline' | 'pool';

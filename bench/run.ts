@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { inboundBench, printInbound } from './inbound.ts';
+import { inboundBench, inboundRatio, printInbound } from './inbound.ts';
 import { BenchClient } from './smtp-client.ts';
+import { LoadLog, summaryLine } from './summary.ts';
 import { COLD_COUNT, coldAddress, PASSWORD, RECIPIENT, SENDER, type StackMode } from './stack.ts';
 import { startSink, type Sink } from '../test/helpers/sink.ts';
 
@@ -15,6 +16,7 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
  * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
+ * `ratio`: plain then pgp, the throughput ratio of one sitting;
  * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
  * bench/inbound.ts, with its own baseline; `new-contacts`: one message to 20 and to 100 new pickup contacts,
  * with their key work on the event loop against the crypto pool, bench/new-contacts.ts; `discovery`: RCPT latency of a cold WKD lookup against a warm
@@ -201,6 +203,7 @@ async function rcptLatency(): Promise<{ cold: number[]; warm: number[] }> {
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
 if (only === 'pickup') {
+  new LoadLog().before('pickup app (Chromium)');
   await (await import('./pickup.ts')).benchPickup();
   process.exit(0);
 }
@@ -215,7 +218,21 @@ if (only === 'pickup-gateway') {
   );
   process.exit(0);
 }
+if (only === 'ratio') {
+  const loads = new LoadLog();
+  loads.before('plain');
+  const plain = await throughput('plain');
+  loads.before('pgp');
+  const pgp = await throughput('pgp');
+  for (const r of [plain, pgp])
+    console.log(
+      `${r.mode}: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+    );
+  console.log(`encrypted/plain throughput ratio: ${(pgp.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
+  process.exit(0);
+}
 if (only === 'pgp') {
+  new LoadLog().before('pgp');
   const r = await throughput('pgp');
   console.log(
     `pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
@@ -223,6 +240,7 @@ if (only === 'pgp') {
   process.exit(0);
 }
 if (only === 'big') {
+  new LoadLog().before('big message');
   const r = await bigMessageRss();
   console.log(
     `one ${mb(BIG)} MB message: idle ${mb(r.idle)} MB, peak ${mb(r.peak)} MB, +${mb(r.peak - r.idle)} MB`,
@@ -261,13 +279,22 @@ if (only === 'new-contacts') {
   process.exit(0);
 }
 if (only === 'inbound') {
+  new LoadLog().before('inbound');
   printInbound(await inboundBench());
   process.exit(0);
 }
+// The full sitting: the machine's load before each run is printed with it, the highest goes into the last
+// line; the baseline (plain) runs in the same sitting as what is compared with it.
+const loads = new LoadLog();
+loads.before('plain');
 const plain = await throughput('plain');
+loads.before('pgp');
 const pgp = await throughput('pgp');
+loads.before('pickup');
 const pickup = await throughput('pickup');
+loads.before('pickup new contacts');
 const pickupLat = await pickupLatency(20);
+loads.before('big message');
 const rss = await bigMessageRss();
 const rows = [
   `| run | msgs/s | p50 end-of-DATA→250 (ms) | p99 (ms) |`,
@@ -288,4 +315,21 @@ console.log(
 console.log(
   `one ${mb(BIG)} MB message: idle RSS ${mb(rss.idle)} MB, peak ${mb(rss.peak)} MB, +${mb(rss.peak - rss.idle)} MB above idle`,
 );
-printInbound(await inboundBench());
+loads.before('inbound');
+const inbound = await inboundBench();
+printInbound(inbound);
+loads.before('pickup app (Chromium)');
+const { render } = await (await import('./pickup.ts')).benchPickup();
+console.log(
+  '\n' +
+    summaryLine({
+      pgp: pgp.msgsPerSec,
+      ratio: pgp.msgsPerSec / plain.msgsPerSec,
+      p99: pgp.p99,
+      bigBytes: rss.peak - rss.idle,
+      renderMs: render,
+      inbound: inboundRatio(inbound),
+      load: loads.max,
+    }),
+);
+process.exit(0);

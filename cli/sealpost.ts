@@ -214,7 +214,7 @@ async function buildServices(
       ...(discovery ? { discovery } : {}),
       ...(o.buildPgpMime ? { buildPgpMime: o.buildPgpMime } : {}),
     });
-    if (deps.config.inboundRelay) built.inbound = createInbound({ ...deps, keys, tls });
+    if (deps.config.inboundRelay) built.inbound = createInbound({ ...deps, keys, tls, crypto });
   }
   if (services.includes('webmail')) {
     // The admin API's explain asks the same decideRecipient as the gateway, with this process's discoverer.

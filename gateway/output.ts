@@ -56,6 +56,7 @@ export async function buildCopies(
       senderAddress: sender.address,
       recipientKey: rcpt.key,
       now,
+      signEncrypt: ctx.signEncrypt,
     });
     return { recipient: rcpt.address, kind: 'pgp', parts };
   });

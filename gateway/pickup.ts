@@ -110,6 +110,7 @@ export async function buildPickup(
     signer: sender.signer,
     contactKey: contact.key,
     now,
+    signEncrypt: ctx.signEncrypt,
   });
   const pickupId = newPickupId();
   const expiresAt = now.getTime() + config.pickup.retentionDays * 86_400_000;

@@ -7,6 +7,8 @@ import type { PickupCopy } from './pickup.ts';
 /**
  * The outbound spool (DESIGN.md invariant 3): every copy of one accepted message in ONE transaction, each
  * body sealed with the master key. Either all rows are committed or none: a 250 follows only a commit.
+ * Messages whose DATA ends in the same turn of the event loop share that transaction (group commit); a
+ * message that fails in it is retried alone, so one message's failure never fails another.
  */
 export async function spool(
   ctx: GatewayContext,
@@ -59,7 +61,8 @@ export async function spool(
         }),
       );
   }
-  await ctx.deps.db.stores.transaction(async (stores) => {
+  // With the other messages of this event-loop turn: one commit (core/store/group-commit.ts).
+  await ctx.commits.run(async (stores) => {
     for (const p of pickups) await storePickup(ctx, stores, p, input);
     await stores.outbound.add(rows);
   });

@@ -4,16 +4,27 @@ import type { PolicyRule } from '../core/policy-rules.ts';
 import type { PolicyRuleStore } from '../core/policy-rules.ts';
 import type { UserStore } from '../core/users.ts';
 import type { Contact, CryptoPool, EncryptionKey, KeyStore, SenderKey } from '../keys/index.ts';
-import { buildPgpMime, ContactStore, RecipientKeys, type Discoverer } from '../keys/index.ts';
+import {
+  buildPgpMime,
+  ContactStore,
+  pooledSignEncrypt,
+  RecipientKeys,
+  type Discoverer,
+  type SignEncrypt,
+} from '../keys/index.ts';
 import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
 import type { LimitStore } from '../core/limit-store.ts';
+import { GroupCommit } from '../core/store/index.ts';
 import type { SmtpListener } from './smtp-reply.ts';
 import type { Verdict } from '../keys/index.ts';
 
 /** What the gateway is built from (DESIGN/STYLE: build from deps, never reach for globals). */
 export interface GatewayDeps extends CoreDeps {
   readonly keys: KeyStore;
-  /** The process's crypto pool (keys/crypto-pool.ts): new contacts' key generation and Argon2id. */
+  /**
+   * The process's crypto pool (keys/crypto-pool.ts): new contacts' key generation and Argon2id, and the
+   * OpenPGP sign + encrypt of every copy up to 1 MiB.
+   */
   readonly crypto: CryptoPool;
   readonly tls: { key: string | Buffer; cert: string | Buffer };
   /** Where the failed-login limits count (Redis; one per process, shared with the webmail's admin API). */
@@ -38,6 +49,10 @@ export interface GatewayContext {
   readonly contacts: ContactStore;
   readonly recipients: RecipientKeys;
   readonly buildPgpMime: typeof buildPgpMime;
+  /** OpenPGP sign + encrypt of a copy, in the crypto pool's threads (the second core). */
+  readonly signEncrypt: SignEncrypt;
+  /** The spool's group commit: the messages of one event-loop turn in one transaction (gateway/spool.ts). */
+  readonly commits: GroupCommit;
   readonly sessions: WeakMap<SMTPServerSession, SessionState>;
 }
 
@@ -58,6 +73,8 @@ export function createContext(deps: GatewayDeps): GatewayContext {
       recheckAfterMs: deps.config.discovery.positiveTtlSeconds * 1000,
     }),
     buildPgpMime: deps.buildPgpMime ?? buildPgpMime,
+    signEncrypt: pooledSignEncrypt(deps.crypto),
+    commits: new GroupCommit(deps.db.stores),
     sessions: new WeakMap(),
   };
 }

@@ -8,13 +8,31 @@ import { argon2id } from 'hash-wasm';
 export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32
 export const CODE_LENGTH = 10; // 50 bits: guessable only online, against a lockout after 5 failures
 
-/** The parameters every new secret is derived with; an upload may not choose weaker ones. */
+/**
+ * The parameters a person's own secret (a console password; in the browser, a chosen passphrase) is
+ * derived with; an upload may not choose weaker ones (webmail/contract/pickup.ts KDF_MINIMUM).
+ */
 export const DEFAULT_KDF = Object.freeze({
   alg: 'argon2id' as const,
   memoryKiB: 65536,
   iterations: 3,
   parallelism: 1,
 });
+
+/**
+ * The parameters an issued access code is derived with (webmail/contract/pickup.ts CODE_KDF): its 50 bits
+ * come from the CSPRNG, so one pass over the same 64 MiB keeps an offline search out of reach
+ * (docs/pickup.md "Key derivation cost") and the recipient waits a third as long.
+ */
+export const CODE_KDF = Object.freeze({
+  alg: 'argon2id' as const,
+  memoryKiB: 65536,
+  iterations: 1,
+  parallelism: 1,
+});
+
+/** Whose secret: a code Sealpost issued (random, 50 bits) or one a person chose. */
+export type SecretKind = 'code' | 'passphrase';
 
 /**
  * Argon2id parameters as stored with a contact and sent to the app. What an upload may carry is checked by
@@ -101,7 +119,8 @@ export function unlockPrivateKey(locked: Uint8Array, lockKey: Uint8Array, contac
   return Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
 }
 
-/** A fresh random salt with the default parameters. */
-export function newKdf(): KdfParams {
-  return { ...DEFAULT_KDF, salt: randomBytes(16).toString('base64') };
+/** A fresh random salt with the parameters for this kind of secret (the stronger ones by default). */
+export function newKdf(kind: SecretKind = 'passphrase'): KdfParams {
+  const params = kind === 'code' ? CODE_KDF : DEFAULT_KDF;
+  return { ...params, salt: randomBytes(16).toString('base64') };
 }

@@ -13,7 +13,8 @@ import { runTask, type TaskName, type TaskInput, type TaskOutput } from './crypt
  * lives). Built once by the composition root (cli/start.ts), passed down, closed on shutdown.
  */
 export interface CryptoPool {
-  run<K extends TaskName>(task: K, input: TaskInput<K>): Promise<TaskOutput<K>>;
+  /** `transfer`: buffers of `input` moved to the thread, not copied (unusable here afterwards). */
+  run<K extends TaskName>(task: K, input: TaskInput<K>, transfer?: ArrayBuffer[]): Promise<TaskOutput<K>>;
   /** Tasks finished since the pool was built (tests and the bench read it). */
   readonly completed: number;
   readonly threads: number;
@@ -38,9 +39,10 @@ export function createCryptoPool(options: { threads?: number } = {}): CryptoPool
   });
   let closed = false;
   return {
-    run: (task, input) => {
+    run: (task, input, transfer) => {
       if (closed) return Promise.reject(new Error('crypto pool closed'));
-      return pool.run({ task, input }) as Promise<TaskOutput<typeof task>>;
+      const options = transfer?.length ? { transferList: transfer } : {};
+      return pool.run({ task, input }, options) as Promise<TaskOutput<typeof task>>;
     },
     get completed() {
       return pool.completed;

@@ -6,13 +6,22 @@ import {
   newAccessCode,
   newKdf,
 } from './access-code.ts';
-import { generateContactKeyPair } from './openpgp/index.ts';
+import {
+  decryptInbound,
+  encryptAndSignArmoredCrlf,
+  encryptAndSignBinary,
+  encryptionKeyFromBytes,
+  generateContactKeyPair,
+  signingKeyFromBytes,
+  type InboundDecryption,
+} from './openpgp/index.ts';
 
 /**
  * The CPU-heavy work that runs in the crypto pool's threads (keys/crypto-pool.ts), never on the event loop
  * that serves SMTP and HTTP: each entry of TASKS is a pure function from a plain input to a plain output
  * (both cross the thread boundary by structured clone, so no class instances, no openpgp objects).
- * A later task (OpenPGP encrypt and sign of a copy) is one more entry here.
+ * OpenPGP sign and encrypt of one copy (keys/sign-encrypt.ts) is one too: the per-message work of the
+ * gateway on the second core.
  */
 export interface ContactSecretInput {
   address: string; // normalised
@@ -32,11 +41,11 @@ export interface ContactSecret {
   authHash: string; // SHA-256(authKey), hex
 }
 
-/** Key generation, then Argon2id (64 MiB, t=3): about half a second of one core per contact. */
+/** Key generation, then Argon2id (64 MiB, t=1: an issued code's cost, keys/access-code.ts CODE_KDF). */
 export async function contactSecret(input: ContactSecretInput): Promise<ContactSecret> {
   const pair = await generateContactKeyPair({ address: input.address, now: new Date(input.nowMs) });
   const code = newAccessCode();
-  const kdf = newKdf();
+  const kdf = newKdf('code');
   const { authKey, lockKey } = await deriveKeys(code, kdf);
   const locked = lockPrivateKey(pair.privateKey, lockKey, input.contactId);
   pair.privateKey.fill(0);
@@ -79,7 +88,7 @@ export function consoleLockId(userId: string): string {
  */
 export async function consoleKey(input: ConsoleKeyInput): Promise<ConsoleKeyMaterial> {
   const pair = await generateContactKeyPair({ address: input.address, now: new Date(input.nowMs) });
-  const kdf = newKdf();
+  const kdf = newKdf('passphrase');
   const { authKey, lockKey } = await deriveKeys(input.password, kdf);
   const locked = lockPrivateKey(pair.privateKey, lockKey, consoleLockId(input.userId));
   pair.privateKey.fill(0);
@@ -88,7 +97,53 @@ export async function consoleKey(input: ConsoleKeyInput): Promise<ConsoleKeyMate
   return { fingerprint: pair.fingerprint, publicKey: pair.publicKey, locked, kdf: JSON.stringify(kdf) };
 }
 
-export const TASKS = { contactSecret, consoleKey } as const;
+/** One copy to sign and encrypt: the payload joined, the keys as binary packets (keys/openpgp/wire.ts). */
+export interface SignEncryptInput {
+  data: Uint8Array;
+  to: Uint8Array[];
+  signer: Uint8Array;
+  nowMs: number;
+  format: 'armored-crlf' | 'binary';
+}
+
+/** The same call as in the gateway's thread; the keys parsed once per thread and cached. */
+export async function signEncrypt(input: SignEncryptInput): Promise<Uint8Array[]> {
+  const [to, signer] = await Promise.all([
+    Promise.all(input.to.map(encryptionKeyFromBytes)),
+    signingKeyFromBytes(input.signer),
+  ]);
+  const args = { parts: [input.data], to, signer, now: new Date(input.nowMs) };
+  return input.format === 'binary' ? encryptAndSignBinary(args) : encryptAndSignArmoredCrlf(args);
+}
+
+/** One inbound message to decrypt and verify (keys/open-inbound.ts), the keys as binary packets. */
+export interface OpenInboundInput {
+  armored: string;
+  decryptionKeys: Uint8Array[];
+  verificationKeys: Uint8Array[];
+  candidateKeys: Uint8Array[];
+  nowMs: number;
+  maxDecompressedBytes: number;
+}
+
+/** decryptInbound in a pool thread: the same checks, a plain value back (never plaintext on a failure). */
+export async function openInbound(input: OpenInboundInput): Promise<InboundDecryption> {
+  const [decryptionKeys, verificationKeys, candidateKeys] = await Promise.all([
+    Promise.all(input.decryptionKeys.map(signingKeyFromBytes)),
+    Promise.all(input.verificationKeys.map(encryptionKeyFromBytes)),
+    Promise.all(input.candidateKeys.map(encryptionKeyFromBytes)),
+  ]);
+  return decryptInbound({
+    armored: input.armored,
+    decryptionKeys,
+    verificationKeys,
+    candidateKeys,
+    now: new Date(input.nowMs),
+    maxDecompressedBytes: input.maxDecompressedBytes,
+  });
+}
+
+export const TASKS = { contactSecret, consoleKey, signEncrypt, openInbound } as const;
 export type TaskName = keyof typeof TASKS;
 export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<(typeof TASKS)[K]>>;

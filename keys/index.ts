@@ -27,6 +27,8 @@ export {
   type PreparedMessage,
 } from './mime/pgpmime.ts';
 export { createCryptoPool, defaultCryptoThreads, inThreadCrypto, type CryptoPool } from './crypto-pool.ts';
+export { inThreadSignEncrypt, pooledSignEncrypt, type SignEncrypt } from './sign-encrypt.ts';
+export { pooledOpenInbound, type OpenInbound } from './open-inbound.ts';
 export {
   ContactStore,
   newContactRecord,
@@ -38,6 +40,7 @@ export {
   authHash,
   formatAccessCode,
   normaliseAccessCode,
+  CODE_KDF,
   DEFAULT_KDF,
   type KdfParams,
 } from './access-code.ts';

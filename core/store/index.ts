@@ -48,6 +48,7 @@ export function createStores(db: Kysely<Database>): Stores {
   };
 }
 
+export { GroupCommit } from './group-commit.ts';
 export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';
 export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
 export {

@@ -1,6 +1,12 @@
 import type { SMTPServerSession } from 'smtp-server';
 import type { CoreDeps } from '../../core/deps.ts';
-import { ContactStore, type KeyStore } from '../../keys/index.ts';
+import {
+  ContactStore,
+  pooledOpenInbound,
+  type CryptoPool,
+  type KeyStore,
+  type OpenInbound,
+} from '../../keys/index.ts';
 import type { SmtpListener } from '../smtp-reply.ts';
 import { systemResolver, type DnsResolver } from './dkim.ts';
 import { createRelay, type Relay } from './relay.ts';
@@ -13,6 +19,8 @@ export interface InboundDeps extends CoreDeps {
   readonly relay?: Relay;
   /** DNS for DKIM keys (TXT); default: the system's resolvers. Tests serve their own keys. */
   readonly dns?: DnsResolver;
+  /** The process's crypto pool: decryption and verification off the event loop; none: in this thread. */
+  readonly crypto?: CryptoPool;
 }
 
 export interface InboundContext {
@@ -23,6 +31,8 @@ export interface InboundContext {
   readonly resolver: DnsResolver;
   /** Pickup contacts: a key learned for one is a key change, never a silent switch away from pickup. */
   readonly contacts: ContactStore;
+  /** Decrypt and verify one message (keys/open-inbound.ts): in the crypto pool when there is one. */
+  readonly openInbound: OpenInbound;
   readonly sessions: WeakMap<SMTPServerSession, InboundTransaction>;
 }
 
@@ -41,6 +51,7 @@ export function createInboundContext(deps: InboundDeps): InboundContext {
     relay: deps.relay ?? createRelay(deps.config, relayUrl!),
     resolver: deps.dns ?? systemResolver(),
     contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock }),
+    openInbound: pooledOpenInbound(deps.crypto),
     sessions: new WeakMap(),
   };
 }

@@ -5,7 +5,6 @@ import { base64Lines, withNotice } from '../../keys/verdict-line/notice.ts';
 import { markText } from '../../keys/verdict-line/look-alike.ts';
 import { MimeError, makeField, splitMessage, type SplitMessage } from '../../keys/mime/mime.ts';
 import {
-  decryptInbound,
   verifyDetached,
   type EncryptionKey,
   type SignatureCheck,
@@ -92,7 +91,7 @@ async function build(
     return { variants: [original(split, all, outcome, language(ctx))], proven: [] };
   }
   const keys = await decryptionKeys(ctx, all);
-  const result = await decryptInbound({
+  const result = await ctx.openInbound({
     armored: shape.armored,
     decryptionKeys: [...new Map([...keys.values()].map((k) => [k.fingerprint, k])).values()],
     verificationKeys: signers.verification,

@@ -11,11 +11,10 @@ import {
   withCrlf,
   type SplitMessage,
 } from './mime.ts';
+import { inThreadSignEncrypt, type SignEncrypt } from '../sign-encrypt.ts';
 import {
   binaryPublic,
   decryptInbound,
-  encryptAndSignArmoredCrlf,
-  encryptAndSignBinary,
   parseEncryptionKey,
   type EncryptionKey,
   type InboundProblem,
@@ -113,9 +112,20 @@ function payload(message: PreparedMessage, outerFields: Buffer[]): Buffer[] {
 
 export function autocryptHeader(address: string, signer: SigningKey): Buffer {
   return Buffer.from(
-    `Autocrypt: addr=${address}; prefer-encrypt=mutual; keydata=\r\n ${foldedBase64(binaryPublic(signer.publicKey))}\r\n`,
+    `Autocrypt: addr=${address}; prefer-encrypt=mutual; keydata=\r\n ${keydata(signer)}\r\n`,
     'latin1',
   );
+}
+
+/** The folded base64 of the signer's public key, once per key object (not once per message). */
+const keydataOf = new WeakMap<object, string>();
+function keydata(signer: SigningKey): string {
+  let text = keydataOf.get(signer.publicKey);
+  if (text === undefined) {
+    text = foldedBase64(binaryPublic(signer.publicKey));
+    keydataOf.set(signer.publicKey, text);
+  }
+  return text;
 }
 
 export interface BuildPgpMimeInput {
@@ -126,6 +136,8 @@ export interface BuildPgpMimeInput {
   /** The recipient's key; the sender's own key is added so that the sent copy stays readable. */
   recipientKey: EncryptionKey;
   now: Date;
+  /** Where the OpenPGP work runs (keys/sign-encrypt.ts); default: this thread. */
+  signEncrypt?: SignEncrypt;
 }
 
 /**
@@ -142,12 +154,16 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
   const subject = makeField('Subject', OBSCURED_SUBJECT);
   outer.push(subject);
   const hpOuter = outer.filter((f) => /^(date|from|to|cc|message-id|subject):/i.test(f.toString('latin1')));
-  const armored = await encryptAndSignArmoredCrlf({
-    parts: payload(message, hpOuter),
-    to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
-    signer: input.signer,
-    now: input.now,
-  });
+  const signEncrypt = input.signEncrypt ?? inThreadSignEncrypt;
+  const armored = await signEncrypt(
+    {
+      parts: payload(message, hpOuter),
+      to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
+      signer: input.signer,
+      now: input.now,
+    },
+    'armored-crlf',
+  );
   return wrapEncrypted([...outer, autocryptHeader(input.senderAddress, input.signer)], armored);
 }
 
@@ -195,13 +211,12 @@ export async function buildPickupCiphertext(input: {
   signer: SigningKey;
   contactKey: EncryptionKey;
   now: Date;
+  signEncrypt?: SignEncrypt;
 }): Promise<Buffer[]> {
-  return encryptAndSignBinary({
-    parts: payload(input.message, []),
-    to: [input.contactKey],
-    signer: input.signer,
-    now: input.now,
-  });
+  return (input.signEncrypt ?? inThreadSignEncrypt)(
+    { parts: payload(input.message, []), to: [input.contactKey], signer: input.signer, now: input.now },
+    'binary',
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type InboundDeps,
 } from '../../gateway/inbound/index.ts';
 import { KeyStore } from '../../keys/index.ts';
+import { testCryptoPool } from './crypto-pool.ts';
 import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { captureLog } from './log.ts';
 import { startSink, type Sink, type SinkOptions } from './sink.ts';
@@ -100,6 +101,7 @@ export async function startTestInbound(options: TestInboundOptions): Promise<Tes
     keys,
     tls: { key: pems.private, cert: pems.cert },
     dns: options.dns ?? noDns,
+    crypto: testCryptoPool(), // as in production: decryption in the pool's threads
   };
   const inbound: Inbound = createInbound(deps);
   const port = await inbound.listen();

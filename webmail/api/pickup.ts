@@ -6,7 +6,7 @@ import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './
 import { HttpError, postGuard, route, send } from './http.ts';
 import { UnlockLimiter } from './limit.ts';
 import {
-  kdfSchema,
+  storedKdfSchema,
   secretKind,
   unlockRequest,
   type MetaAnswer,
@@ -81,7 +81,7 @@ async function metadata(deps: PickupApiDeps, req: Request, res: Response): Promi
     contact: {
       secretKind: secretKind.parse(contact.secret_kind),
       locked: Number(contact.locked) === 1,
-      kdf: kdfSchema.parse(JSON.parse(contact.kdf)),
+      kdf: storedKdfSchema.parse(JSON.parse(contact.kdf)),
     },
     readable: pickup.key_fingerprint === contact.fingerprint,
   };

@@ -12,8 +12,9 @@ import * as z from 'zod/mini';
 export const pickupIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{22}$/));
 
 /**
- * The parameters every new secret is derived with (DESIGN.md "Pickup crypto"); a secret may not be derived
- * with weaker ones. keys/access-code.ts derives new codes with the same (test/unit/access-code.test.ts).
+ * The parameters a person's own secret (a chosen passphrase, a console password) is derived with
+ * (DESIGN.md "Pickup crypto"); an upload may not choose weaker ones. keys/access-code.ts derives with the
+ * same (test/unit/access-code.test.ts).
  */
 export const KDF_MINIMUM = Object.freeze({
   alg: 'argon2id' as const,
@@ -22,14 +23,33 @@ export const KDF_MINIMUM = Object.freeze({
   parallelism: 1,
 });
 
-/** Argon2id parameters, with a salt of 16 bytes (base64 with its padding: 22 characters and `==`). */
-export const kdfSchema = z.strictObject({
+/**
+ * The parameters an access code Sealpost issued is derived with: 50 random bits need fewer passes than a
+ * chosen passphrase to stay out of reach offline (docs/pickup.md "Key derivation cost"). The same memory,
+ * one pass: about a third of the time at unlock.
+ */
+export const CODE_KDF = Object.freeze({
+  alg: 'argon2id' as const,
+  memoryKiB: 65536,
+  iterations: 1,
+  parallelism: 1,
+});
+
+const kdfFields = (minimumIterations: number) => ({
   alg: z.literal('argon2id'),
   salt: z.string().check(z.regex(/^[A-Za-z0-9+/]{22}==$/)),
   memoryKiB: z.int().check(z.minimum(KDF_MINIMUM.memoryKiB), z.maximum(1024 * 1024)),
-  iterations: z.int().check(z.minimum(KDF_MINIMUM.iterations), z.maximum(20)),
+  iterations: z.int().check(z.minimum(minimumIterations), z.maximum(20)),
   parallelism: z.int().check(z.minimum(1), z.maximum(8)),
 });
+
+/** Argon2id parameters of a person's own secret (an upload), with a salt of 16 bytes (base64, `==`). */
+export const kdfSchema = z.strictObject(kdfFields(KDF_MINIMUM.iterations));
+/**
+ * Argon2id parameters as stored with a contact: those of an issued code (CODE_KDF) or of a passphrase
+ * (KDF_MINIMUM). Contacts stored before codes had their own cost carry KDF_MINIMUM and keep working.
+ */
+export const storedKdfSchema = z.strictObject(kdfFields(CODE_KDF.iterations));
 export type Kdf = z.infer<typeof kdfSchema>;
 
 /** How a contact's secret came about: a code Sealpost issued, or the recipient's own passphrase. */
@@ -70,7 +90,12 @@ export const metaAnswer = z.object({
   sender: z.object({ displayName: z.string() }),
   createdAt: z.string(),
   expiresAt: z.string(),
-  contact: z.object({ secretKind, locked: z.boolean(), kdf: kdfSchema }),
+  // A passphrase is never derived with a code's cost, whatever the server says.
+  contact: z.object({ secretKind, locked: z.boolean(), kdf: storedKdfSchema }).check(
+    z.refine((c) => c.secretKind === 'code' || c.kdf.iterations >= KDF_MINIMUM.iterations, {
+      message: 'passphrase with a code cost',
+    }),
+  ),
   readable: z.boolean(),
 });
 /** POST /:id/unlock — the locked private key and the session's header key. */
