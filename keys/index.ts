@@ -81,3 +81,4 @@ export {
 export { replyForPractice } from './verdict-line/reply-inner.ts';
 export { consoleCodeRow, ensureConsoleKey } from './console-codes.ts';
 export { consoleLockId } from './crypto-tasks.ts';
+export { changeOwnPassword, resetPassword, type PasswordChange, type RelockedKey } from './console-password.ts';

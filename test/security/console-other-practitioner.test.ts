@@ -77,6 +77,8 @@ for (const kind of testDbKinds()) {
           );
         } else if (route.path === '/api/console/totp/confirm') {
           assert.equal(res.status, 400, 'no code: nothing of anyone changes');
+        } else if (route.path === '/api/console/account/password') {
+          assert.equal(res.status, 400, 'no passwords, no key: nothing of anyone changes');
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

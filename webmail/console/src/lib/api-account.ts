@@ -1,0 +1,8 @@
+import * as contract from '../../../contract/console.ts';
+import type { PasswordChangeRequest } from '../../../contract/console-account.ts';
+import { call } from './api.ts';
+
+/** The account screen's calls (webmail/contract/console-account.ts). */
+export async function changePassword(body: PasswordChangeRequest): Promise<void> {
+  await call('POST', '/account/password', contract.okAnswer, body);
+}
