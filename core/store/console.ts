@@ -108,6 +108,20 @@ export class ConsoleStore {
     }));
   }
 
+  /** Her code `id` (undefined when there is no such code of hers). */
+  async codeOf(
+    userId: string,
+    id: string,
+  ): Promise<{ contactAddress: string; keyFingerprint: string } | undefined> {
+    const row = await this.db
+      .selectFrom('console_codes')
+      .select(['contact_address', 'key_fingerprint'])
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row && { contactAddress: row.contact_address, keyFingerprint: row.key_fingerprint };
+  }
+
   /** Delete her code `id`; false when there is no such code of hers. */
   async deleteCode(userId: string, id: string): Promise<{ contactAddress: string } | undefined> {
     const row = await this.db

@@ -1,5 +1,6 @@
 import { accountRoutes } from './account.ts';
 import { codesRoutes } from './codes.ts';
+import { codesReissueRoutes } from './codes-reissue.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
@@ -14,6 +15,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...codesRoutes,
   ...totpRoutes,
   ...accountRoutes,
+  ...codesReissueRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */

@@ -62,6 +62,12 @@ export const CONSOLE_EVENTS = {
     },
     { codes: ['CON_TOTP_ENABLED'], level: 'info', meaning: 'she turned two-factor sign-in (TOTP) on' },
     {
+      codes: ['CON_CODE_REISSUED'],
+      level: 'info',
+      meaning:
+        'she issued a new code for the contact of an unreadable code line (`count`: messages to resend)',
+    },
+    {
       codes: ['CON_PASSWORD_CHANGED'],
       level: 'info',
       meaning: 'she changed her password in the console (her console key re-locked by her browser)',

@@ -6,3 +6,8 @@ import { call } from './api.ts';
 export async function changePassword(body: PasswordChangeRequest): Promise<void> {
   await call('POST', '/account/password', contract.okAnswer, body);
 }
+
+/** A new code for the contact of her code line `id` (one she can no longer read, after a password reset). */
+export async function issueNewCode(id: string): Promise<void> {
+  await call('POST', `/codes/${encodeURIComponent(id)}/new-code`, contract.okAnswer);
+}

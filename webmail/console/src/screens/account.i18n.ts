@@ -37,3 +37,9 @@ export const ACCOUNT_TEXT = {
     failed: 'The password could not be changed. The current one still holds.',
   },
 } as const satisfies Record<Lang, unknown>;
+
+/** The "issue a new code" button on an unreadable line of the codes screen. */
+export const REISSUE_TEXT = {
+  de: { button: 'Neuen Code ausstellen', busy: 'Neuer Code wird ausgestellt …' },
+  en: { button: 'Issue a new code', busy: 'Issuing a new code …' },
+} as const satisfies Record<Lang, unknown>;
