@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
-import { ensureConsoleKey, inThreadCrypto, KeyImportError } from '../keys/index.ts';
+import { ensureConsoleKey, inThreadCrypto, KeyImportError, resetPassword } from '../keys/index.ts';
 import { withContext } from './command-context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
@@ -64,23 +64,22 @@ export async function userPasswd(args: ParsedArgs): Promise<void> {
   const login = arg(address, args.positionals[0], 'EMAIL');
   const password = await readPassword(`New password for ${login}: `);
   await withContext(async (ctx) => {
-    const ok = await ctx.users.setPassword(login, password).catch((err: Error) => {
+    // Her console key was locked by the old password: a new one is made from this one (docs/console.md);
+    // codes encrypted to the old key show as unreadable in her console, which offers to issue new ones.
+    const user = await resetPassword(
+      { stores: ctx.db.stores, crypto: inThreadCrypto(), clock: ctx.clock },
+      login,
+      password,
+    ).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    if (!ok) throw new UsageError(`no such user: ${login}`);
-    // Her console key was locked by the old password: it and the codes encrypted to it go (docs/console.md);
-    // her next login makes a new one, and new codes are issued with `contact code`.
-    const user = await ctx.users.find(login);
-    if (user) {
-      await ctx.db.stores.console.dropKey(user.id);
-      await consoleKeyFor(ctx, user, password);
-    }
+    if (!user) throw new UsageError(`no such user: ${login}`);
     await ctx.db.stores.audit.record(
       { actor: 'cli', action: 'user.passwd', subject: login },
       ctx.clock.now(),
     );
     console.log(`password of ${login} changed`);
-    console.log('access codes waiting in the console are no longer readable: issue new ones (contact code)');
+    console.log('access codes waiting in her console are no longer readable: she issues new ones there');
   });
 }
 

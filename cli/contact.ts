@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { isAddress, newMessageId, normaliseAddress } from '../core/ids.ts';
-import { outboundRow, type NewOutboundRow } from '../core/store/index.ts';
-import { dkimSignMail } from '../gateway/dkim.ts';
-import { receiptMail } from '../gateway/notices.ts';
-import { notifyFrom, consoleUrl } from '../gateway/pickup.ts';
-import { ContactStore, consoleCodeRow, createCryptoPool, type StalePickup } from '../keys/index.ts';
+import { isAddress, normaliseAddress } from '../core/ids.ts';
+import {
+  ContactStore,
+  createCryptoPool,
+  issueNewCode,
+  unlockContact,
+  type ContactActionDeps,
+} from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
 import { openContext, type CliContext } from './command-context.ts';
 import { UsageError } from './io.ts';
@@ -38,7 +40,7 @@ async function withContacts<T>(fn: (ctx: CliContext, contacts: ContactStore) => 
 export async function contactCode(args: ParsedArgs): Promise<void> {
   const email = emailArg(args);
   await withContacts(async (ctx, contacts) => {
-    const result = await contacts.reissue(email, 'cli');
+    const result = await issueNewCode(actionDeps(ctx, contacts), email, 'cli');
     if (!result) throw new UsageError(`no pickup contact ${email}`);
     console.log(`new access code for ${email}: ${result.code}`);
     console.log('tell it in person or by phone, never by e-mail');
@@ -46,7 +48,7 @@ export async function contactCode(args: ParsedArgs): Promise<void> {
       console.log(`${result.stale.length} earlier message(s) can no longer be opened and should be resent:`);
       for (const s of result.stale) console.log(`  ${new Date(s.createdAt).toISOString()}  ${s.messageId}`);
     }
-    const senders = await queueReceipts(ctx, contacts, email, result.code, result.stale);
+    const senders = result.senders;
     if (senders.length) console.log(`receipt queued for ${senders.map((s) => s.address).join(', ')}`);
     for (const s of senders.filter((s) => !s.console)) {
       console.log(`${s.address} has no console key yet: tell her the code yourself`);
@@ -54,73 +56,16 @@ export async function contactCode(args: ParsedArgs): Promise<void> {
   });
 }
 
-/** One receipt per sender who wrote to the contact, listing that sender's messages to resend. */
-async function queueReceipts(
-  ctx: CliContext,
-  contacts: ContactStore,
-  email: string,
-  code: string,
-  stale: StalePickup[],
-) {
-  const { config, sealer } = ctx;
-  const wrote = await contacts.senders(email);
-  if (!wrote) return [];
-  const now = ctx.clock.now();
-  const rows: NewOutboundRow[] = [];
-  const stores = ctx.db.stores;
-  // The old code is dead with the old key: its console entries go; the new one is kept per sender.
-  await stores.console.dropCodesFor(email);
-  const kept: { address: string; console: boolean }[] = [];
-  for (const sender of wrote.senders) {
-    const owner = await stores.users.ownerOf(sender);
-    const key = owner && (await stores.console.keyOf(owner.id));
-    if (owner && key) {
-      await stores.console.addCode(
-        await consoleCodeRow(ctx, key, { userId: owner.id, contactAddress: email, code, now }),
-      );
-    }
-    kept.push({ address: sender, console: !!key });
-    const messageId = newMessageId(config.hostname);
-    const fromAddress = notifyFrom(config, sender);
-    const receipt = receiptMail({
-      language: config.pickup.language,
-      from: { name: 'Sealpost', address: fromAddress },
-      to: sender,
-      messageId,
-      date: now,
-      recipient: email,
-      consoleUrl: consoleUrl(config),
-      reissued: true,
-      stale: stale
-        .filter((s) => s.senderAddress === sender)
-        .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
-    });
-    const bytes = await dkimSignMail(config, receipt, fromAddress);
-    rows.push(
-      outboundRow(
-        { sealer, config },
-        {
-          kind: 'receipt',
-          userId: null,
-          envelopeFrom: '',
-          recipient: sender,
-          messageId,
-          parts: bytes,
-          contactId: wrote.contactId,
-        },
-        now.getTime(),
-      ),
-    );
-  }
-  // One row at a time, as before: a receipt already queued stays queued should a later one fail.
-  for (const row of rows) await ctx.db.stores.outbound.add([row]);
-  return kept;
+function actionDeps(ctx: CliContext, contacts: ContactStore): ContactActionDeps {
+  return { config: ctx.config, sealer: ctx.sealer, clock: ctx.clock, stores: ctx.db.stores, contacts };
 }
 
 export async function contactUnlock(args: ParsedArgs): Promise<void> {
   const email = emailArg(args);
-  await withContacts(async (_ctx, contacts) => {
-    if (!(await contacts.unlock(email, 'cli'))) throw new UsageError(`no pickup contact ${email}`);
+  await withContacts(async (ctx, contacts) => {
+    if (!(await unlockContact(actionDeps(ctx, contacts), email, 'cli'))) {
+      throw new UsageError(`no pickup contact ${email}`);
+    }
     console.log(`${email}: failure count cleared; the access code is unchanged`);
   });
 }

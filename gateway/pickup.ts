@@ -7,6 +7,11 @@ import { newMessageId } from '../core/ids.ts';
 import {
   buildPickupCiphertext,
   consoleCodeRow,
+  consoleUrl,
+  dkimSignMail,
+  notificationMail,
+  notifyFrom,
+  receiptMail,
   newContactRecord,
   type Contact,
   type NewContact,
@@ -14,8 +19,6 @@ import {
   type SigningKey,
 } from '../keys/index.ts';
 import type { GatewayContext } from './submission-context.ts';
-import { dkimSignMail } from './dkim.ts';
-import { notificationMail, receiptMail } from './notices.ts';
 
 /**
  * The `pickup` output (DESIGN.md "The gateway pipeline", step 4): the message signed by the sender and
@@ -52,18 +55,6 @@ export function newPickupId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/**
- * The From of notifications and receipts: SEALPOST_NOTIFY_FROM (or the file key pickup.fromAddress), else
- * noreply@ of the practitioner's own domain, which a DKIM key of the practice's domain aligns with.
- */
-export function notifyFrom(config: Config, senderAddress: string): string {
-  return (
-    config.notifyFrom ??
-    config.pickup.fromAddress ??
-    `noreply@${senderAddress.slice(senderAddress.lastIndexOf('@') + 1)}`
-  );
-}
-
 /** The receipt for a new contact: the code waits in her console; the mail only says so and links there. */
 async function newContactReceipt(
   config: Config,
@@ -81,11 +72,6 @@ async function newContactReceipt(
     reissued: false,
   });
   return { messageId, bytes: await dkimSignMail(config, mail, input.from) };
-}
-
-/** Where she reads the codes: SEALPOST_PUBLIC_URL/console. */
-export function consoleUrl(config: Config): string {
-  return `${config.publicUrl.replace(/\/+$/, '')}/console`;
 }
 
 export async function buildPickup(

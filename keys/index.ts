@@ -84,3 +84,25 @@ export {
 export { replyForPractice } from './verdict-line/reply-inner.ts';
 export { consoleCodeRow, ensureConsoleKey } from './console-codes.ts';
 export { consoleLockId } from './crypto-tasks.ts';
+export {
+  changeOwnPassword,
+  resetPassword,
+  type PasswordChange,
+  type RelockedKey,
+} from './console-password.ts';
+export {
+  issueNewCode,
+  unlockContact,
+  type ContactActionDeps,
+  type NewCodeResult,
+} from './contact-actions.ts';
+export {
+  consoleUrl,
+  dkimSignMail,
+  encodeText,
+  encodeWord,
+  notificationMail,
+  notifyFrom,
+  receiptMail,
+  type Language,
+} from './notices/index.ts';

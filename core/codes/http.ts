@@ -174,6 +174,22 @@ export const CONSOLE_HTTP_CODES = {
     message: 'Two-factor sign-in is already on',
     meaning: 'enrolment asked for while her second factor is on (an admin resets it)',
   },
+  CON_PASSWORD_WRONG: {
+    status: 403,
+    message: 'The current password is not correct',
+    meaning: 'a password change with a wrong current password (counted as a failed login)',
+  },
+  CON_PASSWORD_TOO_SHORT: {
+    status: 400,
+    message: 'The new password is too short',
+    meaning: 'a new password shorter than `user add` accepts (10 characters)',
+  },
+  CON_KEY_CHANGED: {
+    status: 409,
+    message: 'Your console key changed meanwhile; please sign in again',
+    meaning:
+      'a password change re-locked a console key that is no longer hers (a reset by the admin meanwhile)',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

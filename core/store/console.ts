@@ -39,10 +39,49 @@ export class ConsoleStore {
     return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  /** Her key and the codes encrypted to it go (a password reset: nobody can unlock them any more). */
+  /**
+   * Her key goes (a password reset: nobody can unlock it any more). The codes encrypted to it stay, as
+   * unreadable lines her console offers to replace ("issue a new code"); they are useless without the key.
+   */
   async dropKey(userId: string): Promise<void> {
-    await this.db.deleteFrom('console_codes').where('user_id', '=', userId).execute();
     await this.db.deleteFrom('console_keys').where('user_id', '=', userId).execute();
+  }
+
+  /**
+   * Her own password change (keys/console-password.ts): the SMTP password hash and her key's new lock in one
+   * transaction, only while `fingerprint` is still her key; her other console sessions end. False when her
+   * key is not (or no longer) that one: nothing changed.
+   */
+  async relockKey(
+    userId: string,
+    input: {
+      fingerprint: string;
+      lockedPrivateKey: Uint8Array;
+      kdf: string;
+      passwordHash: string;
+      keepSession: string;
+    },
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const res = await tx
+        .updateTable('console_keys')
+        .set({ locked_private_key: Buffer.from(input.lockedPrivateKey), kdf: input.kdf })
+        .where('user_id', '=', userId)
+        .where('fingerprint', '=', input.fingerprint)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false;
+      await tx
+        .updateTable('users')
+        .set({ password_hash: input.passwordHash })
+        .where('id', '=', userId)
+        .execute();
+      await tx
+        .deleteFrom('console_sessions')
+        .where('user_id', '=', userId)
+        .where('token_hash', '!=', input.keepSession)
+        .execute();
+      return true;
+    });
   }
 
   // ---- codes --------------------------------------------------------------------------------------------
@@ -67,6 +106,20 @@ export class ConsoleStore {
       ciphertext: r.ciphertext,
       createdAt: Number(r.created_at),
     }));
+  }
+
+  /** Her code `id` (undefined when there is no such code of hers). */
+  async codeOf(
+    userId: string,
+    id: string,
+  ): Promise<{ contactAddress: string; keyFingerprint: string } | undefined> {
+    const row = await this.db
+      .selectFrom('console_codes')
+      .select(['contact_address', 'key_fingerprint'])
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row && { contactAddress: row.contact_address, keyFingerprint: row.key_fingerprint };
   }
 
   /** Delete her code `id`; false when there is no such code of hers. */
@@ -159,5 +212,10 @@ export class ConsoleStore {
 
   async endSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  /** Every console session of hers ends (a password reset by the admin). */
+  async endSessionsOf(userId: string): Promise<void> {
+    await this.db.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
   }
 }

@@ -4,7 +4,7 @@ import { errName } from '../../core/log.ts';
 import { authorProblem, MimeError, type PreparedMessage, type SplitMessage } from '../../keys/index.ts';
 import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
 import { atEdge, readData } from '../edge.ts';
-import { encodeWord } from '../notices.ts';
+import { encodeWord } from '../../keys/index.ts';
 import { answerData } from '../smtp-reply.ts';
 import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
 import { buildPickup, type PickupCopy } from '../pickup.ts';

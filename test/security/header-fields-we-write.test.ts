@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { parseConfig } from '../../core/config.ts';
-import { notificationMail, receiptMail } from '../../gateway/notices.ts';
+import { notificationMail, receiptMail } from '../../keys/notices/index.ts';
 
 /**
  * The neighbours of header smuggling among the mails Sealpost writes itself (issue 11, finding 3): every

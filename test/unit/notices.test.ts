@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { encodeText, notificationMail, receiptMail, type Language } from '../../gateway/notices.ts';
+import { encodeText, notificationMail, receiptMail, type Language } from '../../keys/notices/index.ts';
 
 const head = {
   from: { name: 'Praxis Anna Berg', address: 'noreply@sealpost.test' },

@@ -62,6 +62,22 @@ export const CONSOLE_EVENTS = {
     },
     { codes: ['CON_TOTP_ENABLED'], level: 'info', meaning: 'she turned two-factor sign-in (TOTP) on' },
     {
+      codes: ['CON_CODE_REISSUED'],
+      level: 'info',
+      meaning:
+        'she issued a new code for the contact of an unreadable code line (`count`: messages to resend)',
+    },
+    {
+      codes: ['CON_PASSWORD_CHANGED'],
+      level: 'info',
+      meaning: 'she changed her password in the console (her console key re-locked by her browser)',
+    },
+    {
+      codes: ['CON_PASSWORD_WRONG'],
+      level: 'warn',
+      meaning: 'a password change with a wrong current password (counted as a failed login)',
+    },
+    {
       codes: ['CON_TOTP_WRONG'],
       level: 'warn',
       meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',

@@ -18,7 +18,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(
+export async function call<T>(
   method: 'GET' | 'POST',
   path: string,
   schema: z.ZodMiniType<T>,

@@ -1,7 +1,8 @@
 import * as openpgp from 'openpgp/lightweight';
-import { fromBase64 } from '../../../pickup/src/lib/bytes.ts';
+import { equalBytes, fromBase64, toBase64, wipe } from '../../../pickup/src/lib/bytes.ts';
+import { DEFAULT_KDF } from '../../../pickup/src/lib/kdf.ts';
 import { derive } from '../../../pickup/src/lib/derive.ts';
-import { unlockPrivateKey } from '../../../pickup/src/lib/lock.ts';
+import { lockPrivateKey, unlockPrivateKey } from '../../../pickup/src/lib/lock.ts';
 import type { Kdf } from '../../../contract/pickup.ts';
 
 /**
@@ -33,4 +34,31 @@ export async function decryptCode(ciphertext: string, key: ConsoleKey): Promise<
   const code = new TextDecoder().decode(data as Uint8Array);
   if (!/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$/.test(code)) throw new Error('not an access code');
   return code;
+}
+
+/**
+ * Her console key re-locked with a new password (a password change, docs/console.md): a new random salt,
+ * Argon2id with the default parameters, the SAME private key locked with the new lockKey — and unlocked
+ * again with a second derivation before anything is sent, so that a fault here can never leave her with a
+ * lock nobody can open. What leaves the browser is the locked blob and the parameters, never the key.
+ */
+export async function relockConsoleKey(
+  key: ConsoleKey,
+  lockId: string,
+  newPassword: string,
+): Promise<{ fingerprint: string; lockedPrivateKey: string; kdf: Kdf }> {
+  const kdf: Kdf = { ...DEFAULT_KDF, salt: toBase64(crypto.getRandomValues(new Uint8Array(16))) };
+  const plain = key.write();
+  const first = await derive(newPassword, kdf);
+  try {
+    const locked = await lockPrivateKey(plain, first.lockKey, lockId);
+    const again = await derive(newPassword, kdf);
+    const check = await unlockPrivateKey(locked, again.lockKey, lockId);
+    const same = equalBytes(check, plain);
+    wipe(check, again.authKey, again.lockKey);
+    if (!same) throw new Error('the new lock does not open');
+    return { fingerprint: key.getFingerprint().toUpperCase(), lockedPrivateKey: toBase64(locked), kdf };
+  } finally {
+    wipe(plain, first.authKey, first.lockKey);
+  }
 }

@@ -24,7 +24,7 @@ export const TEXT = {
     code: 'Zugangscode',
     since: 'seit',
     handedOver: 'Weitergegeben',
-    unreadable: 'nicht mehr lesbar (Passwort zurückgesetzt) – bitte neuen Code ausstellen lassen',
+    unreadable: 'nicht mehr lesbar (Passwort zurückgesetzt)',
     errors: {
       CON_AUTH_FAILED: 'Adresse oder Passwort ist nicht richtig.',
       CON_RATE_LIMITED: 'Zu viele Fehlversuche. Bitte später erneut versuchen.',
@@ -62,7 +62,7 @@ export const TEXT = {
     code: 'Access code',
     since: 'since',
     handedOver: 'Handed over',
-    unreadable: 'no longer readable (password reset) — please have a new code issued',
+    unreadable: 'no longer readable (password reset)',
     errors: {
       CON_AUTH_FAILED: 'Address or password is not correct.',
       CON_RATE_LIMITED: 'Too many failed attempts. Please try again later.',

@@ -13,19 +13,27 @@ export interface ConsoleUser {
 export const session = $state<{ lang: Lang; user: ConsoleUser | undefined }>({ lang: 'de', user: undefined });
 
 let key: ConsoleKey | undefined;
+let keyLockId: string | undefined;
 
 /** Her unlocked console key (set at sign-in), for the screens that decrypt codes, subjects or replies. */
 export function consoleKey(): ConsoleKey | undefined {
   return key;
 }
 
-export function signedIn(user: ConsoleUser, unlocked: ConsoleKey): void {
+/** The id her key's lock is bound to (`console:<user id>`, from the sign-in answer): for a re-lock. */
+export function consoleLockId(): string | undefined {
+  return keyLockId;
+}
+
+export function signedIn(user: ConsoleUser, unlocked: ConsoleKey, lockId?: string): void {
   key = unlocked;
+  keyLockId = lockId;
   session.user = user;
 }
 
 /** Forget who was signed in (sign-out, or the server said the session ended). */
 export function signedOut(): void {
   key = undefined;
+  keyLockId = undefined;
   session.user = undefined;
 }

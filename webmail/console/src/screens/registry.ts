@@ -20,6 +20,12 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Zugangscodes', en: 'Access codes' },
     load: () => import('./Codes.svelte'),
   },
+  {
+    path: '/console/account',
+    role: 'user',
+    label: { de: 'Passwort', en: 'Password' },
+    load: () => import('./Account.svelte'),
+  },
 ];
 
 /** The screen of a URL (an unknown path, or one her role does not allow, shows the first screen). */

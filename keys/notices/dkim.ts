@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dkimSign } from 'mailauth';
-import type { Config } from '../core/config.ts';
+import type { Config } from '../../core/config.ts';
 
 /**
  * DKIM for the mails Sealpost writes itself (notifications, receipts), so they pass DMARC at the client's

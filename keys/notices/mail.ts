@@ -1,4 +1,4 @@
-import { rfc5322Date } from '../core/rfc5322-date.ts';
+import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
  * The mails Sealpost writes about pickups (DESIGN.md "Pickup crypto"), in German (default) and English:

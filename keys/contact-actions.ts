@@ -1,0 +1,108 @@
+import type { Clock } from '../core/clock.ts';
+import type { Config } from '../core/config.ts';
+import { newMessageId } from '../core/ids.ts';
+import type { Sealer } from '../core/seal.ts';
+import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
+import { consoleCodeRow } from './console-codes.ts';
+import type { ContactStore, StalePickup } from './contacts.ts';
+import { consoleUrl, dkimSignMail, notifyFrom, receiptMail } from './notices/index.ts';
+
+/**
+ * The actions on a pickup contact that the CLI (`sealpost contact code|unlock`) and the practitioner's
+ * console both offer (docs/pickup.md, docs/console.md): one implementation, called from both.
+ */
+export interface ContactActionDeps {
+  readonly config: Config;
+  readonly sealer: Sealer;
+  readonly clock: Clock;
+  readonly stores: Stores;
+  /** Built with the crypto pool (a new code is a new key pair). */
+  readonly contacts: ContactStore;
+}
+
+export interface NewCodeResult {
+  code: string;
+  /** Earlier messages that can no longer be opened and should be resent. */
+  stale: StalePickup[];
+  /** Each sender who wrote to the contact; `console`: the code waits in her console. */
+  senders: { address: string; console: boolean }[];
+  /** The receipts queued in the spool (the caller may enqueue them; otherwise the reconcile job sends them). */
+  outboundIds: string[];
+}
+
+/**
+ * A new access code for a pickup contact: a new key pair, the old code's console entries dropped, the new
+ * code encrypted to each sender's console key, and one receipt per sender (without the code) listing her
+ * messages to resend. `undefined` when there is no such contact.
+ */
+export async function issueNewCode(
+  deps: ContactActionDeps,
+  email: string,
+  actor: string,
+): Promise<NewCodeResult | undefined> {
+  const result = await deps.contacts.reissue(email, actor);
+  if (!result) return undefined;
+  const queued = await queueReceipts(deps, email, result.code, result.stale);
+  return { code: result.code, stale: result.stale, ...queued };
+}
+
+/** Clear a locked contact's failure count (the code is unchanged); false when there is no such contact. */
+export async function unlockContact(deps: ContactActionDeps, email: string, actor: string): Promise<boolean> {
+  return deps.contacts.unlock(email, actor);
+}
+
+/** One receipt per sender who wrote to the contact, listing that sender's messages to resend. */
+async function queueReceipts(
+  deps: ContactActionDeps,
+  email: string,
+  code: string,
+  stale: StalePickup[],
+): Promise<Pick<NewCodeResult, 'senders' | 'outboundIds'>> {
+  const { config, sealer, stores } = deps;
+  const wrote = await deps.contacts.senders(email);
+  if (!wrote) return { senders: [], outboundIds: [] };
+  const now = deps.clock.now();
+  const rows: NewOutboundRow[] = [];
+  // The old code is dead with the old key: its console entries go; the new one is kept per sender.
+  await stores.console.dropCodesFor(email);
+  const kept: { address: string; console: boolean }[] = [];
+  for (const sender of wrote.senders) {
+    const owner = await stores.users.ownerOf(sender);
+    const key = owner && (await stores.console.keyOf(owner.id));
+    if (owner && key) {
+      await stores.console.addCode(
+        await consoleCodeRow(deps, key, { userId: owner.id, contactAddress: email, code, now }),
+      );
+    }
+    kept.push({ address: sender, console: !!key });
+    const messageId = newMessageId(config.hostname);
+    const fromAddress = notifyFrom(config, sender);
+    const receipt = receiptMail({
+      language: config.pickup.language,
+      from: { name: 'Sealpost', address: fromAddress },
+      to: sender,
+      messageId,
+      date: now,
+      recipient: email,
+      consoleUrl: consoleUrl(config),
+      reissued: true,
+      stale: stale
+        .filter((s) => s.senderAddress === sender)
+        .map((s) => ({ messageId: s.messageId, createdAt: new Date(s.createdAt) })),
+    });
+    const bytes = await dkimSignMail(config, receipt, fromAddress);
+    const input = {
+      kind: 'receipt' as const,
+      userId: null,
+      envelopeFrom: '',
+      recipient: sender,
+      messageId,
+      parts: bytes,
+      contactId: wrote.contactId,
+    };
+    rows.push(outboundRow({ sealer, config }, input, now.getTime()));
+  }
+  // One row at a time, as before: a receipt already queued stays queued should a later one fail.
+  for (const row of rows) await stores.outbound.add([row]);
+  return { senders: kept, outboundIds: rows.map((r) => r.id) };
+}
