@@ -77,7 +77,36 @@ export interface AttemptResult {
   /** Our code of the attempt (never remote text). */
   code: string;
   smtpCode: number | null;
+  /** The receiving server's reply line, when it gave one (shortened to REPLY_MAX, one line). */
+  reply?: string | null;
 }
+
+/** A remote reply is kept to one line of at most this many characters (the sent list shows it). */
+export const REPLY_MAX = 200;
+
+export function shortReply(reply: string | null | undefined): string | null {
+  if (!reply) return null;
+  return (
+    reply
+      .replace(/[\r\n\t]+/g, ' ')
+      .replace(/[^\x20-\x7e]/g, '?')
+      .trim()
+      .slice(0, REPLY_MAX) || null
+  );
+}
+
+export type OutboundState = Pick<
+  OutboundRow,
+  | 'id'
+  | 'status'
+  | 'attempts'
+  | 'next_attempt_at'
+  | 'last_code'
+  | 'last_smtp_code'
+  | 'remote_reply'
+  | 'done_at'
+  | 'updated_at'
+>;
 
 export class OutboundStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -109,7 +138,7 @@ export class OutboundStore {
   }
 
   /** Delivered: the attempt counted, the body dropped. */
-  async markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number): Promise<void> {
+  async markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number, reply?: string): Promise<void> {
     await this.db
       .updateTable('outbound')
       .set({
@@ -118,6 +147,7 @@ export class OutboundStore {
         attempts: row.attempts + 1,
         last_code: 'DLV_DELIVERED',
         last_smtp_code: null,
+        remote_reply: shortReply(reply),
         done_at: now,
         updated_at: now,
       })
@@ -138,6 +168,7 @@ export class OutboundStore {
         next_attempt_at: result.nextAt,
         last_code: result.code,
         last_smtp_code: result.smtpCode,
+        remote_reply: shortReply(result.reply),
         updated_at: now,
       })
       .where('id', '=', row.id)
@@ -165,6 +196,7 @@ export class OutboundStore {
           attempts: row.attempts + 1,
           last_code: result.code,
           last_smtp_code: result.smtpCode,
+          remote_reply: shortReply(result.reply),
           done_at: ts,
           updated_at: ts,
         })
@@ -180,6 +212,17 @@ export class OutboundStore {
       );
       return true;
     });
+  }
+
+  /** The delivery state of these rows (her sent list, docs/console.md): no body, no envelope. */
+  async states(ids: readonly string[]): Promise<OutboundState[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('outbound')
+      .select(['id', 'status', 'attempts', 'next_attempt_at', 'last_code', 'last_smtp_code', 'remote_reply'])
+      .select(['done_at', 'updated_at'])
+      .where('id', 'in', [...ids])
+      .execute();
   }
 
   /** How many replies a pickup contact wrote since `since` (ms), for the daily limit. */
