@@ -15,8 +15,6 @@ export interface Classification {
   smtpCode: number | null;
   /** The remote enhanced status code (e.g. '5.1.1'), when the reply carried one. */
   enhanced: string | null;
-  /** The remote reply line, when the failure was a reply (kept shortened for her sent list). */
-  reply?: string | null;
 }
 
 interface Facts {
@@ -106,11 +104,5 @@ export function classify(err: unknown): Classification {
     code: row.code,
     smtpCode: facts.reply ? Number(facts.reply) : null,
     enhanced: facts.enhanced || null,
-    reply: facts.reply ? replyText(err) : null,
   };
-}
-
-function replyText(err: unknown): string | null {
-  const response = err && typeof err === 'object' ? (err as { response?: unknown }).response : undefined;
-  return typeof response === 'string' ? response : null;
 }

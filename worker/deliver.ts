@@ -75,7 +75,7 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
       raw: out.raw,
     });
   } catch (err) {
-    return failed(ctx, row, raw, classify(err), errName(err));
+    return failed(ctx, row, raw, { ...classify(err), reply: remoteReply(err) }, errName(err));
   }
   // The first thing after the relay's 250: the mark, before the database update that may wait for a lock.
   const now = ctx.deps.clock.now().getTime();
@@ -113,7 +113,7 @@ async function failed(
   ctx: DeliverContext,
   row: Row,
   raw: Buffer | null,
-  verdict: Classification,
+  verdict: Classification & { reply?: string | null },
   errorName: string,
 ): Promise<DeliverOutcome> {
   const now = ctx.deps.clock.now().getTime();
@@ -158,7 +158,7 @@ async function bounce(
   ctx: DeliverContext,
   row: Row,
   raw: Buffer | null,
-  verdict: Classification,
+  verdict: Classification & { reply?: string | null },
 ): Promise<DeliverOutcome> {
   const nowDate = ctx.deps.clock.now();
   const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
@@ -213,4 +213,11 @@ function dsnRow(
     },
     now,
   );
+}
+
+/** The receiving server's reply line to a failed attempt, kept (shortened) for her sent list; not logged. */
+function remoteReply(err: unknown): string | null {
+  const response = err && typeof err === 'object' ? (err as { response?: unknown }).response : undefined;
+  const code = err && typeof err === 'object' ? (err as { responseCode?: unknown }).responseCode : undefined;
+  return typeof response === 'string' && typeof code === 'number' ? response : null;
 }
