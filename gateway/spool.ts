@@ -1,6 +1,8 @@
 import { newId } from '../core/ids.ts';
-import { outboundRow, type Stores } from '../core/store/index.ts';
-import type { GatewayContext } from './submission-context.ts';
+import type { Insertable } from 'kysely';
+import type { SentRecipientsTable, SentSubjectsTable } from '../core/db/schema.ts';
+import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
+import type { AcceptedRecipient, GatewayContext } from './submission-context.ts';
 import type { Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
 
@@ -19,9 +21,12 @@ export async function spool(
     envelopeFrom: string;
     messageId: string;
     now: Date;
+    batchId?: string;
+    /** What her sent list keeps (docs/console.md): the recipients' paths and the sealed subject. */
+    sent?: { recipients: readonly AcceptedRecipient[]; subject?: Insertable<SentSubjectsTable> };
   },
 ): Promise<{ batchId: string; ids: string[] }> {
-  const batchId = newId();
+  const batchId = input.batchId ?? newId();
   const ts = input.now.getTime();
   const row = (copy: OutgoingCopy) =>
     outboundRow(
@@ -65,8 +70,47 @@ export async function spool(
   await ctx.commits.run(async (stores) => {
     for (const p of pickups) await storePickup(ctx, stores, p, input);
     await stores.outbound.add(rows);
+    if (input.sent) {
+      const sent = sentRows(input.sent.recipients, rows, pickups, { batchId, userId: input.userId, ts });
+      await stores.sent.add(sent, input.sent.subject);
+    }
   });
   return { batchId, ids: rows.map((r) => r.id) };
+}
+
+/** One row per recipient: the path and why, the key and its source, the copy or notification, the pickup. */
+function sentRows(
+  recipients: readonly AcceptedRecipient[],
+  rows: readonly NewOutboundRow[],
+  pickups: readonly PickupCopy[],
+  at: { batchId: string; userId: string; ts: number },
+): Insertable<SentRecipientsTable>[] {
+  return recipients.map((r) => {
+    const kind = r.verdict.verdict === 'pickup' ? 'notification' : r.verdict.verdict;
+    const outbound = rows.find((o) => o.kind === kind && o.recipient === r.address);
+    const pickup = pickups.find((p) => p.recipient === r.address);
+    const key =
+      'key' in r
+        ? { fpr: r.key.fingerprint, source: r.keySource }
+        : pickup
+          ? { fpr: pickup.contact.fingerprint, source: 'pickup' }
+          : { fpr: null, source: null };
+    return {
+      id: newId(),
+      batch_id: at.batchId,
+      user_id: at.userId,
+      recipient: r.address,
+      path: r.verdict.verdict,
+      reason: r.verdict.reason,
+      key_fingerprint: key.fpr,
+      key_source: key.source,
+      outbound_id: outbound?.id ?? null,
+      pickup_id: pickup?.pickupId ?? null,
+      created_at: at.ts,
+      first_opened_at: null,
+      withdrawn_at: null,
+    };
+  });
 }
 
 interface OutgoingCopy {

@@ -81,7 +81,7 @@ export function createContext(deps: GatewayDeps): GatewayContext {
 
 /** One recipient accepted at RCPT TO, with the verdict that DATA acts on. */
 export type AcceptedRecipient =
-  | { address: string; verdict: Verdict & { verdict: 'pgp' }; key: EncryptionKey }
+  | { address: string; verdict: Verdict & { verdict: 'pgp' }; key: EncryptionKey; keySource: string }
   | { address: string; verdict: Verdict & { verdict: 'pickup' }; contact: Contact | undefined }
   | { address: string; verdict: Verdict & { verdict: 'plain' } };
 

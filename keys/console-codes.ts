@@ -1,10 +1,12 @@
 import type { Insertable } from 'kysely';
 import type { Clock } from '../core/clock.ts';
-import type { ConsoleCodesTable } from '../core/db/schema.ts';
+import type { ConsoleCodesTable, SentSubjectsTable } from '../core/db/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { Sealer } from '../core/seal.ts';
 import type { ConsoleKeyRow, Stores } from '../core/store/index.ts';
 import type { CryptoPool } from './crypto-pool.ts';
+import { decodeWords } from './mime/edge.ts';
+import { getValue, type SplitMessage } from './mime/mime.ts';
 import { encryptToKey, parseEncryptionKey } from './openpgp/index.ts';
 
 /**
@@ -61,5 +63,33 @@ export async function consoleCodeRow(
     key_fingerprint: key.fingerprint,
     ciphertext: deps.sealer.seal('console', encrypted, id),
     created_at: input.now.getTime(),
+  };
+}
+
+/** A message's subject as she wrote it (encoded words decoded, folding undone); undefined without one. */
+export function subjectOf(split: SplitMessage): string | undefined {
+  const raw = getValue(split.fields, 'subject');
+  return raw === undefined ? undefined : decodeWords(raw.replace(/\r?\n[ \t]/g, ' ')).trim();
+}
+
+/**
+ * The row that keeps a sent message's subject for her sent list: OpenPGP to her console key, sealed with
+ * the master key (aad `subject:<batch id>`); only her browser reads it (docs/console.md "Sent messages").
+ */
+export async function sentSubjectRow(
+  deps: { sealer: Sealer },
+  key: ConsoleKeyRow,
+  input: { userId: string; batchId: string; subject: string; now: Date },
+): Promise<Insertable<SentSubjectsTable>> {
+  const encrypted = await encryptToKey({
+    data: Buffer.from(input.subject, 'utf8'),
+    to: await parseEncryptionKey(key.public_key),
+    now: input.now,
+  });
+  return {
+    batch_id: input.batchId,
+    user_id: input.userId,
+    key_fingerprint: key.fingerprint,
+    ciphertext: deps.sealer.seal('console', encrypted, `subject:${input.batchId}`),
   };
 }

@@ -82,7 +82,7 @@ export {
   type RecipientExplanation,
 } from './policy/explain.ts';
 export { replyForPractice } from './verdict-line/reply-inner.ts';
-export { consoleCodeRow, ensureConsoleKey } from './console-codes.ts';
+export { consoleCodeRow, ensureConsoleKey, sentSubjectRow, subjectOf } from './console-codes.ts';
 export { consoleLockId } from './crypto-tasks.ts';
 export {
   changeOwnPassword,

@@ -8,7 +8,7 @@ import { outboundRow, type OutboundRow } from '../core/store/index.ts';
 import { classify, type Classification } from './classify.ts';
 import { buildDsn } from './dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
-import type { Transport } from './transport.ts';
+import type { SendReceipt, Transport } from './transport.ts';
 import { replyForDelivery } from './reply.ts';
 import type { KeyStore } from '../keys/index.ts';
 import type { AcceptedMarks } from './accepted.ts';
@@ -64,22 +64,23 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     };
     return failed(ctx, row, null, verdict, errName(err));
   }
+  let receipt: SendReceipt | void;
   try {
     // A decrypted reply lives for this attempt only; `raw` (what a DSN may quote) stays the sealed copy.
     const out = await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
     const transport = out.toPractice && ctx.practice ? ctx.practice : ctx.transport;
-    await transport.send({
+    receipt = await transport.send({
       id: row.id,
       envelope: { from: row.envelope_from, to: row.recipient },
       raw: out.raw,
     });
   } catch (err) {
-    return failed(ctx, row, raw, classify(err), errName(err));
+    return failed(ctx, row, raw, { ...classify(err), reply: remoteReply(err) }, errName(err));
   }
   // The first thing after the relay's 250: the mark, before the database update that may wait for a lock.
   const now = ctx.deps.clock.now().getTime();
   await ctx.accepted?.record(row.id, row.expires_at - now + 86_400_000);
-  await markDelivered(ctx, row);
+  await markDelivered(ctx, row, receipt?.reply);
   await ctx.accepted?.clear(row.id);
   return { kind: 'delivered' };
 }
@@ -88,10 +89,10 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
 // retried in place for a while (about 8 s in all) before the job itself fails and BullMQ retries it.
 const MARK_RETRY_MS = [100, 500, 2_000, 5_000];
 
-async function markDelivered(ctx: DeliverContext, row: Row): Promise<void> {
+async function markDelivered(ctx: DeliverContext, row: Row, reply?: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await updateDelivered(ctx, row);
+      await updateDelivered(ctx, row, reply);
       break;
     } catch (err) {
       const wait = MARK_RETRY_MS[i];
@@ -103,16 +104,16 @@ async function markDelivered(ctx: DeliverContext, row: Row): Promise<void> {
   ctx.deps.log.info('DLV_DELIVERED', { id: row.id, rcpt: row.recipient, attempt: row.attempts + 1 });
 }
 
-async function updateDelivered(ctx: DeliverContext, row: Row): Promise<void> {
+async function updateDelivered(ctx: DeliverContext, row: Row, reply?: string): Promise<void> {
   // The spool is not an archive: the store drops the body of a delivered copy (core/store/outbound.ts).
-  await ctx.deps.db.stores.outbound.markDelivered(row, ctx.deps.clock.now().getTime());
+  await ctx.deps.db.stores.outbound.markDelivered(row, ctx.deps.clock.now().getTime(), reply);
 }
 
 async function failed(
   ctx: DeliverContext,
   row: Row,
   raw: Buffer | null,
-  verdict: Classification,
+  verdict: Classification & { reply?: string | null },
   errorName: string,
 ): Promise<DeliverOutcome> {
   const now = ctx.deps.clock.now().getTime();
@@ -141,7 +142,7 @@ async function failed(
   }
   await ctx.deps.db.stores.outbound.defer(
     row,
-    { code: verdict.code, smtpCode: verdict.smtpCode, nextAt: next.at },
+    { code: verdict.code, smtpCode: verdict.smtpCode, nextAt: next.at, reply: verdict.reply ?? null },
     now,
   );
   ctx.deps.log.info('DLV_DEFERRED', { ...fields, ms: next.delayMs });
@@ -157,13 +158,13 @@ async function bounce(
   ctx: DeliverContext,
   row: Row,
   raw: Buffer | null,
-  verdict: Classification,
+  verdict: Classification & { reply?: string | null },
 ): Promise<DeliverOutcome> {
   const nowDate = ctx.deps.clock.now();
   const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
   const committed = await ctx.deps.db.stores.outbound.bounce(
     row,
-    { code: verdict.code, smtpCode: verdict.smtpCode },
+    { code: verdict.code, smtpCode: verdict.smtpCode, reply: verdict.reply ?? null },
     dsn,
     nowDate,
   );
@@ -212,4 +213,11 @@ function dsnRow(
     },
     now,
   );
+}
+
+/** The receiving server's reply line to a failed attempt, kept (shortened) for her sent list; not logged. */
+function remoteReply(err: unknown): string | null {
+  const response = err && typeof err === 'object' ? (err as { response?: unknown }).response : undefined;
+  const code = err && typeof err === 'object' ? (err as { responseCode?: unknown }).responseCode : undefined;
+  return typeof response === 'string' && typeof code === 'number' ? response : null;
 }

@@ -23,8 +23,13 @@ export interface OutgoingMessage {
   raw: Buffer;
 }
 
+/** What the receiving server answered (its reply line, e.g. `250 2.0.0 Ok: queued as …`). */
+export interface SendReceipt {
+  reply?: string;
+}
+
 export interface Transport {
-  send(message: OutgoingMessage): Promise<void>;
+  send(message: OutgoingMessage): Promise<SendReceipt | void>;
   close(): void;
 }
 
@@ -44,10 +49,11 @@ export function createRelayTransport(config: Config, relay: string, name = 'SEAL
   );
   return {
     async send(message) {
-      await transporter.sendMail({
+      const info: { response?: unknown } = await transporter.sendMail({
         envelope: { from: message.envelope.from, to: [message.envelope.to] },
         raw: message.raw,
       });
+      return typeof info.response === 'string' ? { reply: info.response } : {};
     },
     close: () => transporter.close(),
   };

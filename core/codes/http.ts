@@ -20,6 +20,11 @@ export const PICKUP_HTTP_CODES = {
     message: 'This message has expired and was deleted',
     meaning: 'the pickup expired and was deleted',
   },
+  PU_WITHDRAWN: {
+    status: 410,
+    message: 'This message was withdrawn by the sender',
+    meaning: 'the sender withdrew the pickup in her console; its ciphertext was deleted',
+  },
   PU_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body' },
   PU_BAD_CODE: {
     status: 401,

@@ -255,6 +255,53 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('audit').addColumn('ip', 'text').execute();
       },
     },
+    '0006_sent': {
+      async up(db: Kysely<unknown>) {
+        // Her sent messages (docs/console.md "Sent messages"): one row per (message, recipient) with the
+        // path the policy chose and why — never content. The subject is kept only as OpenPGP to her console
+        // key, sealed with the master key: her browser alone reads it.
+        await db.schema
+          .createTable('sent_recipients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('batch_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('recipient', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('key_fingerprint', 'text')
+          .addColumn('key_source', 'text')
+          .addColumn('outbound_id', 'text')
+          .addColumn('pickup_id', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('first_opened_at', 'bigint')
+          .addColumn('withdrawn_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('sent_recipients_user')
+          .on('sent_recipients')
+          .columns(['user_id', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('sent_recipients_pickup')
+          .on('sent_recipients')
+          .column('pickup_id')
+          .execute();
+        await db.schema
+          .createTable('sent_subjects')
+          .addColumn('batch_id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('key_fingerprint', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', blob, (c) => c.notNull())
+          .execute();
+        // What the receiving server said to the last attempt (its reply line, shortened).
+        await db.schema.alterTable('outbound').addColumn('remote_reply', 'text').execute();
+        // Why a pickup is gone: 'expired' or 'withdrawn' (by the sender).
+        await db.schema
+          .alterTable('pickup_tombstones')
+          .addColumn('reason', 'text', (c) => c.notNull().defaultTo('expired'))
+          .execute();
+      },
+    },
   };
 }
 

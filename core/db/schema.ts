@@ -92,6 +92,7 @@ export interface OutboundTable {
   updated_at: number;
   done_at: number | null;
   contact_id: string | null; // for a pickup reply: the contact who wrote it (reply limits)
+  remote_reply: string | null; // the receiving server's last reply line (shortened; its own words)
 }
 
 /**
@@ -135,6 +136,32 @@ export interface PickupsTable {
 export interface PickupTombstonesTable {
   id: string;
   expired_at: number;
+  reason: Generated<string>; // 'expired' | 'withdrawn'
+}
+
+/** One recipient of a sent message: the path chosen and why, never content (docs/console.md). */
+export interface SentRecipientsTable {
+  id: string;
+  batch_id: string;
+  user_id: string;
+  recipient: string;
+  path: string; // 'pgp' | 'pickup' | 'plain'
+  reason: string; // the policy verdict's reason ('key:<fpr>', 'rule:<id>', 'no-key', …)
+  key_fingerprint: string | null;
+  key_source: string | null; // recipient_keys.source, or 'pickup' for a pickup contact's key
+  outbound_id: string | null; // the copy (pgp, plain) or the notification (pickup)
+  pickup_id: string | null;
+  created_at: number;
+  first_opened_at: number | null;
+  withdrawn_at: number | null;
+}
+
+/** A sent message's subject: OpenPGP to her console key, sealed with the master key ('sent', aad = batch id). */
+export interface SentSubjectsTable {
+  batch_id: string;
+  user_id: string;
+  key_fingerprint: string;
+  ciphertext: Uint8Array;
 }
 
 /** A contact's own reply, readable only with the contact's key (the armored message, sealed at rest). */
@@ -215,6 +242,8 @@ export interface Database {
   pickup_replies: PickupRepliesTable;
   key_changes: KeyChangesTable;
   console_keys: ConsoleKeysTable;
+  sent_recipients: SentRecipientsTable;
+  sent_subjects: SentSubjectsTable;
   console_codes: ConsoleCodesTable;
   console_sessions: ConsoleSessionsTable;
   console_totp: ConsoleTotpTable;

@@ -7,6 +7,7 @@ import { ConsoleStore } from './console.ts';
 import { ContactRecordStore } from './contacts.ts';
 import { OutboundStore } from './outbound.ts';
 import { PickupStore } from './pickups.ts';
+import { SentStore } from './sent.ts';
 
 /**
  * One store per table family: the only code that queries a table (test/unit/table-owners.test.ts checks
@@ -22,6 +23,7 @@ import { PickupStore } from './pickups.ts';
  *   audit                                     → AuditStore, audit() core/audit.ts
  *   console_keys, console_codes,
  *   console_sessions, console_totp            → ConsoleStore        core/store/console.ts
+ *   sent_recipients, sent_subjects            → SentStore           core/store/sent.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;
@@ -31,6 +33,7 @@ export interface Stores {
   readonly rules: PolicyRuleStore;
   readonly audit: AuditStore;
   readonly console: ConsoleStore;
+  readonly sent: SentStore;
   /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
@@ -44,6 +47,7 @@ export function createStores(db: Kysely<Database>): Stores {
     rules: new PolicyRuleStore(db),
     audit: new AuditStore(db),
     console: new ConsoleStore(db),
+    sent: new SentStore(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
@@ -58,5 +62,7 @@ export {
   type NewOutbound,
   type NewOutboundRow,
   type OutboundRow,
+  type OutboundState,
 } from './outbound.ts';
 export { PickupStore, SESSION_MAX_MS, type PickupListing, type StalePickup } from './pickups.ts';
+export { SentStore, type SentRecipientRow } from './sent.ts';

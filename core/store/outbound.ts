@@ -77,12 +77,42 @@ export interface AttemptResult {
   /** Our code of the attempt (never remote text). */
   code: string;
   smtpCode: number | null;
+  /** The receiving server's reply line, when it gave one (shortened to REPLY_MAX, one line). */
+  reply?: string | null;
 }
+
+/** A remote reply is kept to one line of at most this many characters (the sent list shows it). */
+export const REPLY_MAX = 200;
+
+export function shortReply(reply: string | null | undefined): string | null {
+  if (!reply) return null;
+  return (
+    reply
+      .replace(/[\r\n\t]+/g, ' ')
+      .replace(/[^\x20-\x7e]/g, '?')
+      .trim()
+      .slice(0, REPLY_MAX) || null
+  );
+}
+
+export type OutboundState = Pick<
+  OutboundRow,
+  | 'id'
+  | 'status'
+  | 'attempts'
+  | 'next_attempt_at'
+  | 'last_code'
+  | 'last_smtp_code'
+  | 'remote_reply'
+  | 'done_at'
+  | 'updated_at'
+>;
 
 async function markOneDelivered(
   db: Kysely<Database>,
   row: Pick<OutboundRow, 'id' | 'attempts'>,
   now: number,
+  reply: string | undefined,
 ): Promise<void> {
   await db
     .updateTable('outbound')
@@ -92,6 +122,7 @@ async function markOneDelivered(
       attempts: row.attempts + 1,
       last_code: 'DLV_DELIVERED',
       last_smtp_code: null,
+      remote_reply: shortReply(reply),
       done_at: now,
       updated_at: now,
     })
@@ -135,10 +166,10 @@ export class OutboundStore {
    * the commit that holds its row, so a delivery is never reported marked before it is; a failed commit
    * fails every mark in it (the worker retries each, worker/deliver.ts). In a transaction: at once.
    */
-  markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number): Promise<void> {
-    if (this.db.isTransaction) return markOneDelivered(this.db, row, now);
+  markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number, reply?: string): Promise<void> {
+    if (this.db.isTransaction) return markOneDelivered(this.db, row, now, reply);
     return new Promise<void>((resolve, reject) => {
-      this.#marks.push({ row, now, resolve, reject });
+      this.#marks.push({ row, now, reply, resolve, reject });
       if (this.#marks.length === 1) setImmediate(() => void this.#commitMarks());
     });
   }
@@ -146,6 +177,7 @@ export class OutboundStore {
   readonly #marks: {
     row: Pick<OutboundRow, 'id' | 'attempts'>;
     now: number;
+    reply: string | undefined;
     resolve: () => void;
     reject: (err: unknown) => void;
   }[] = [];
@@ -154,7 +186,7 @@ export class OutboundStore {
     const batch = this.#marks.splice(0);
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const m of batch) await markOneDelivered(trx, m.row, m.now);
+        for (const m of batch) await markOneDelivered(trx, m.row, m.now, m.reply);
       });
       for (const m of batch) m.resolve();
     } catch (err) {
@@ -175,6 +207,7 @@ export class OutboundStore {
         next_attempt_at: result.nextAt,
         last_code: result.code,
         last_smtp_code: result.smtpCode,
+        remote_reply: shortReply(result.reply),
         updated_at: now,
       })
       .where('id', '=', row.id)
@@ -202,6 +235,7 @@ export class OutboundStore {
           attempts: row.attempts + 1,
           last_code: result.code,
           last_smtp_code: result.smtpCode,
+          remote_reply: shortReply(result.reply),
           done_at: ts,
           updated_at: ts,
         })
@@ -217,6 +251,17 @@ export class OutboundStore {
       );
       return true;
     });
+  }
+
+  /** The delivery state of these rows (her sent list, docs/console.md): no body, no envelope. */
+  async states(ids: readonly string[]): Promise<OutboundState[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .selectFrom('outbound')
+      .select(['id', 'status', 'attempts', 'next_attempt_at', 'last_code', 'last_smtp_code', 'remote_reply'])
+      .select(['done_at', 'updated_at'])
+      .where('id', 'in', [...ids])
+      .execute();
   }
 
   /** How many replies a pickup contact wrote since `since` (ms), for the daily limit. */

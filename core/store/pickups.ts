@@ -51,7 +51,7 @@ export class PickupStore {
         created_at: number;
         expires_at: number;
       }
-    | { found: false; tombstone: boolean }
+    | { found: false; tombstone: boolean; reason?: string }
   > {
     const row = await this.db
       .selectFrom('pickups')
@@ -61,10 +61,10 @@ export class PickupStore {
     if (row) return { found: true, ...row };
     const tomb = await this.db
       .selectFrom('pickup_tombstones')
-      .select('id')
+      .select(['id', 'reason'])
       .where('id', '=', id)
       .executeTakeFirst();
-    return { found: false, tombstone: !!tomb };
+    return tomb ? { found: false, tombstone: true, reason: tomb.reason } : { found: false, tombstone: false };
   }
 
   /** A contact's pickups that have not expired, newest first. */
@@ -186,6 +186,43 @@ export class PickupStore {
       await audit(trx, { actor: 'worker', action: 'pickup.expired', detail: String(ids.length) }, now);
     });
     return ids.length;
+  }
+
+  /**
+   * The sender withdrew a pickup (her console): the ciphertext and the contact's own replies to it go, a
+   * tombstone says 'withdrawn' (the link shows "withdrawn by the sender"). False when it was already gone.
+   */
+  async withdraw(id: string, now: number): Promise<boolean> {
+    const gone = await this.db.deleteFrom('pickups').where('id', '=', id).executeTakeFirst();
+    await this.db.deleteFrom('pickup_replies').where('pickup_id', '=', id).execute();
+    await this.db
+      .insertInto('pickup_tombstones')
+      .values({ id, expired_at: now, reason: 'withdrawn' })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ reason: 'withdrawn' }))
+      .execute();
+    return Number(gone.numDeletedRows) > 0;
+  }
+
+  /** Why a pickup is gone ('expired', 'withdrawn'), or undefined while it is there (or never was). */
+  async tombstone(id: string): Promise<{ reason: string; at: number } | undefined> {
+    const row = await this.db
+      .selectFrom('pickup_tombstones')
+      .select(['reason', 'expired_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && { reason: row.reason, at: Number(row.expired_at) };
+  }
+
+  /** How many replies the contact wrote to each of these pickups (still kept). */
+  async replyCounts(pickupIds: readonly string[]): Promise<Map<string, number>> {
+    if (pickupIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('pickup_replies')
+      .select(['pickup_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('pickup_id', 'in', [...pickupIds])
+      .groupBy('pickup_id')
+      .execute();
+    return new Map(rows.map((r) => [r.pickup_id, Number(r.n)]));
   }
 
   /** The contact's own copy of a reply (sealed, encrypted to the contact's and the sender's key). */

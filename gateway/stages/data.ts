@@ -1,7 +1,17 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { acceptedReply, smtpError } from '../../core/errors.ts';
 import { errName } from '../../core/log.ts';
-import { authorProblem, MimeError, type PreparedMessage, type SplitMessage } from '../../keys/index.ts';
+import type { Insertable } from 'kysely';
+import type { SentSubjectsTable } from '../../core/db/schema.ts';
+import { newId } from '../../core/ids.ts';
+import {
+  authorProblem,
+  MimeError,
+  sentSubjectRow,
+  subjectOf,
+  type PreparedMessage,
+  type SplitMessage,
+} from '../../keys/index.ts';
 import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
 import { atEdge, readData } from '../edge.ts';
 import { encodeWord } from '../../keys/index.ts';
@@ -61,14 +71,23 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
 
   const now = clock.now();
   const started = Date.now();
-  const { copies, pickups, messageId } = await encrypt(ctx, edge, { tx, now, author, userId: user.id });
-  const { batchId, ids } = await spool(ctx, {
+  const batchId = newId();
+  const { copies, pickups, messageId, subject } = await encrypt(ctx, edge, {
+    tx,
+    now,
+    author,
+    userId: user.id,
+    batchId,
+  });
+  const { ids } = await spool(ctx, {
     copies,
     pickups,
     userId: user.id,
     envelopeFrom: tx.mailFrom,
     messageId,
     now,
+    batchId,
+    sent: { recipients: tx.recipients, ...(subject ? { subject } : {}) },
   });
   // Committed: from here on the message is accepted whatever else fails (the DB is the spool).
   try {
@@ -132,8 +151,13 @@ async function checkAuthor(
 async function encrypt(
   ctx: GatewayContext,
   edge: { split?: SplitMessage },
-  input: { tx: Transaction; now: Date; author: string; userId: string },
-): Promise<{ copies: Copy[]; pickups: PickupCopy[]; messageId: string }> {
+  input: { tx: Transaction; now: Date; author: string; userId: string; batchId: string },
+): Promise<{
+  copies: Copy[];
+  pickups: PickupCopy[];
+  messageId: string;
+  subject?: Insertable<SentSubjectsTable>;
+}> {
   const { tx, now, userId } = input;
   let message;
   try {
@@ -151,7 +175,20 @@ async function encrypt(
     now,
   });
   const pickups = await buildPickups(ctx, message, tx, userId, now);
-  return { copies, pickups, messageId: message.messageId };
+  const subject = await sealedSubject(ctx, message, { userId, batchId: input.batchId, now });
+  return { copies, pickups, messageId: message.messageId, ...(subject ? { subject } : {}) };
+}
+
+/** The subject for her sent list, encrypted to her console key; none without a subject or a console key. */
+async function sealedSubject(
+  ctx: GatewayContext,
+  message: PreparedMessage,
+  input: { userId: string; batchId: string; now: Date },
+): Promise<Insertable<SentSubjectsTable> | undefined> {
+  const subject = subjectOf(message.split);
+  if (!subject) return undefined;
+  const key = await ctx.deps.db.stores.console.keyOf(input.userId);
+  return key && sentSubjectRow(ctx.deps, key, { ...input, subject });
 }
 
 async function buildPickups(

@@ -48,7 +48,10 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
   if (verdict.verdict === 'pgp') {
     if (key.state !== 'usable') throw smtpError('GW_TEMP_FAILURE'); // unreachable: pgp means usable
     await requireSenderKey(ctx, tx, session.id);
-    tx.recipients = [...others, { address: rcpt, verdict: { ...verdict, verdict: 'pgp' }, key: key.key }];
+    tx.recipients = [
+      ...others,
+      { address: rcpt, verdict: { ...verdict, verdict: 'pgp' }, key: key.key, keySource: key.source },
+    ];
   } else if (verdict.verdict === 'pickup') {
     await requireSenderKey(ctx, tx, session.id); // a pickup is signed by the sender too
     // An existing contact's public key is all the gateway needs; a new contact is created at DATA, in the

@@ -46,6 +46,11 @@ for (const kind of testDbKinds()) {
         ['max@example.org'],
       );
       const annaCodeId = annas[0]!.id;
+      const annaSent = (await (await consoleFetch(anna, 'GET', '/api/console/sent')).json()) as {
+        messages: { id: string; recipients: { id: string }[] }[];
+      };
+      const annaMessageId = annaSent.messages[0]!.id;
+      const annaRecipientId = annaSent.messages[0]!.recipients[0]!.id;
 
       const tried = new Set<string>();
       // Sign-out last: every other route is tried in his live session.
@@ -53,7 +58,12 @@ for (const kind of testDbKinds()) {
         (a, b) => Number(a.path.endsWith('/end')) - Number(b.path.endsWith('/end')),
       );
       for (const route of routes) {
-        const path = route.path.replace(':id', annaCodeId);
+        const id = route.path.startsWith('/api/console/sent/recipients/')
+          ? annaRecipientId
+          : route.path.startsWith('/api/console/sent/')
+            ? annaMessageId
+            : annaCodeId;
+        const path = route.path.replace(':id', id);
         const res = await consoleFetch(ben, route.method, path);
         const body = await res.text();
         assert.ok(!body.includes('max@example.org'), `${route.method} ${route.path} shows Anna's contact`);
@@ -82,6 +92,17 @@ for (const kind of testDbKinds()) {
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
         } else if (route.path === '/api/console/account/password') {
           assert.equal(res.status, 400, 'no passwords, no key: nothing of anyone changes');
+        } else if (route.path === '/api/console/sent') {
+          assert.equal(res.status, 200);
+          const mine = JSON.parse(body) as { messages: { recipients: { address: string }[] }[] };
+          assert.deepEqual(
+            mine.messages.flatMap((m) => m.recipients.map((r) => r.address)),
+            ['eva@example.org'],
+            'his own messages only',
+          );
+        } else if (route.path.startsWith('/api/console/sent/')) {
+          assert.equal(res.status, 404, `Ben cannot ${route.method} ${route.path} of Anna's message`);
+          assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }
@@ -94,6 +115,11 @@ for (const kind of testDbKinds()) {
         [annaCodeId],
       );
       assert.equal((await consoleFetch(ben, 'GET', '/api/console/codes')).status, 401);
+      // Anna's pickup is neither withdrawn nor touched.
+      const after = (await (await consoleFetch(anna, 'GET', '/api/console/sent')).json()) as {
+        messages: { recipients: { pickup: { withdrawnAt: string | null } | null }[] }[];
+      };
+      assert.equal(after.messages[0]!.recipients[0]!.pickup?.withdrawnAt, null);
       // Ben's console key cannot open Anna's code either (it is encrypted to hers alone).
       const ben2: ConsoleSession = await consoleSignIn(stack.web, BEN, BEN_PASSWORD);
       const raw = (await (await consoleFetch(anna, 'GET', '/api/console/codes')).json()) as {

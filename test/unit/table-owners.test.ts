@@ -22,6 +22,8 @@ const OWNERS: Record<string, readonly string[]> = {
   console_codes: ['core/store/console.ts'],
   console_sessions: ['core/store/console.ts'],
   console_totp: ['core/store/console.ts'],
+  sent_recipients: ['core/store/sent.ts'],
+  sent_subjects: ['core/store/sent.ts'],
   // The key tables belong to the key store (keys/store/).
   sender_keys: ['keys/store/'],
   recipient_keys: ['keys/store/'],

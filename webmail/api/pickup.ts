@@ -59,6 +59,7 @@ async function findPickup(deps: PickupApiDeps, rawId: unknown) {
   const now = deps.clock.now().getTime();
   const row = await deps.db.stores.pickups.lookup(id.data);
   if (row.found && Number(row.expires_at) > now) return row;
+  if (!row.found && row.reason === 'withdrawn') throw new HttpError('PU_WITHDRAWN', { state: 'withdrawn' });
   if (row.found || row.tombstone) throw new HttpError('PU_EXPIRED', { state: 'expired' });
   throw new HttpError('PU_NOT_FOUND');
 }

@@ -149,6 +149,7 @@ async function fetchOne(deps: PickupApiDeps, s: Session, req: Request, res: Resp
     deps.log.error('PU_UNSEAL_FAILED', { id: row.id, errName: errName(err) });
     throw new HttpError('PU_INTERNAL');
   }
+  await deps.db.stores.sent.markOpened(row.id, deps.clock.now().getTime()); // her sent list: "first opened"
   // Ciphertext, and a download should anyone open this URL as a page (invariant 9).
   res.type('application/octet-stream').setHeader('Content-Disposition', 'attachment');
   res.send(bytes);

@@ -93,6 +93,11 @@ export const CONSOLE_EVENTS = {
       meaning: 'a waiting access code was marked handed over and deleted (`id`)',
     },
     {
+      codes: ['CON_PICKUP_WITHDRAWN'],
+      level: 'info',
+      meaning: 'she withdrew a pickup in her console: its ciphertext was deleted (`id`: the pickup)',
+    },
+    {
       codes: ['CON_INTERNAL_ERROR'],
       level: 'error',
       meaning: 'an unexpected error in a console request (`errName`)',

@@ -13,6 +13,9 @@ const de = {
   expiredTitle: 'Diese Nachricht ist nicht mehr abrufbar',
   expiredText:
     'Sie wurde nach Ablauf der Aufbewahrungsfrist oder vom Absender gelöscht. Wenn Sie sie noch brauchen, bitten Sie den Absender, sie erneut zu senden.',
+  withdrawnTitle: 'Vom Absender zurückgezogen',
+  withdrawnText:
+    'Der Absender hat diese Nachricht zurückgezogen; sie wurde gelöscht. Wenn Sie Fragen haben, wenden Sie sich bitte an den Absender.',
   notFoundTitle: 'Nachricht nicht gefunden',
   notFoundText: 'Bitte prüfen Sie, ob Sie den Link aus der E-Mail vollständig geöffnet haben.',
   lockedTitle: 'Zugang gesperrt',
@@ -150,6 +153,9 @@ const en: Dict = {
   expiredTitle: 'This message is no longer available',
   expiredText:
     'It was deleted when its retention period ended, or by the sender. If you still need it, ask the sender to send it again.',
+  withdrawnTitle: 'Withdrawn by the sender',
+  withdrawnText:
+    'The sender withdrew this message; it was deleted. If you have questions, please contact the sender.',
   notFoundTitle: 'Message not found',
   notFoundText: 'Please check that you opened the complete link from the e-mail.',
   lockedTitle: 'Access locked',

@@ -17,6 +17,7 @@ export type View =
   | 'loading'
   | 'notfound'
   | 'expired'
+  | 'withdrawn'
   | 'locked'
   | 'unreadable'
   | 'error'
@@ -89,7 +90,7 @@ export class PickupState {
     this.view = 'loading';
     const res = await api.get(`/${this.id}`, api.metaSchema);
     if (!res.ok) {
-      this.view = res.status === 410 ? 'expired' : res.status === 404 ? 'notfound' : 'error';
+      this.view = gone(res) ?? (res.status === 404 ? 'notfound' : 'error');
       return;
     }
     this.meta = res.data;
@@ -175,7 +176,7 @@ export class PickupState {
   #unlockFailed(res: { status: number; code: string; attemptsLeft?: number }): void {
     this.busy = '';
     if (res.status === 423) this.view = 'locked';
-    else if (res.status === 410) this.view = 'expired';
+    else if (res.status === 410) this.view = gone(res) ?? 'expired';
     else if (res.status === 401) this.problem = { kind: 'bad', attemptsLeft: res.attemptsLeft ?? 0 };
     else if (res.status === 429) this.problem = { kind: 'rate' };
     else if (res.status === 0) this.problem = { kind: 'network' };
@@ -358,4 +359,10 @@ export class PickupState {
     if (this.meta)
       this.meta = { ...this.meta, contact: { ...this.meta.contact, secretKind: 'passphrase', kdf } };
   }
+}
+
+/** A 410: withdrawn by the sender, or expired. */
+function gone(res: { status: number; code: string }): View | undefined {
+  if (res.status !== 410) return undefined;
+  return res.code === 'PU_WITHDRAWN' ? 'withdrawn' : 'expired';
 }
