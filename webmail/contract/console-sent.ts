@@ -70,4 +70,7 @@ export const evidenceAnswer = z.strictObject({
 export type EvidenceAnswer = z.input<typeof evidenceAnswer>;
 
 /** POST /sent/recipients/:id/new-code: the code waits (encrypted) on her access-codes screen. */
+/** The answer of withdraw and unlock. */
+export const okAnswer = z.strictObject({ ok: z.literal(true) });
+
 export const newCodeAnswer = z.strictObject({ ok: z.literal(true), stale: z.number() });

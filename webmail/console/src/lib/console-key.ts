@@ -36,6 +36,13 @@ export async function decryptCode(ciphertext: string, key: ConsoleKey): Promise<
   return code;
 }
 
+/** A short text (a sent message's subject) encrypted to her console key; at most 998 characters shown. */
+export async function decryptText(ciphertext: string, key: ConsoleKey): Promise<string> {
+  const message = await openpgp.readMessage({ binaryMessage: fromBase64(ciphertext), config: CONFIG });
+  const { data } = await openpgp.decrypt({ message, decryptionKeys: key, format: 'binary', config: CONFIG });
+  return new TextDecoder().decode(data as Uint8Array).slice(0, 998);
+}
+
 /**
  * Her console key re-locked with a new password (a password change, docs/console.md): a new random salt,
  * Argon2id with the default parameters, the SAME private key locked with the new lockKey — and unlocked

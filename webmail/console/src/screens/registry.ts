@@ -21,6 +21,12 @@ export const SCREENS: readonly Screen[] = [
     load: () => import('./Codes.svelte'),
   },
   {
+    path: '/console/sent',
+    role: 'user',
+    label: { de: 'Gesendet', en: 'Sent' },
+    load: () => import('./Sent.svelte'),
+  },
+  {
     path: '/console/account',
     role: 'user',
     label: { de: 'Passwort', en: 'Password' },
@@ -28,8 +34,14 @@ export const SCREENS: readonly Screen[] = [
   },
 ];
 
-/** The screen of a URL (an unknown path, or one her role does not allow, shows the first screen). */
+/**
+ * The screen of a URL: its own path or a path below it (`/console/sent/<id>/evidence` is the sent screen's);
+ * an unknown path, or one her role does not allow, shows the first screen.
+ */
 export function screenOf(path: string, role: 'user' | 'admin'): Screen {
   const allowed = SCREENS.filter((s) => s.role === 'user' || role === 'admin');
-  return allowed.find((s) => s.path === path) ?? SCREENS[0]!;
+  const exact = allowed.find((s) => s.path === path);
+  if (exact) return exact;
+  const below = allowed.filter((s) => s.path !== '/console' && path.startsWith(`${s.path}/`));
+  return below.sort((a, b) => b.path.length - a.path.length)[0] ?? SCREENS[0]!;
 }
