@@ -38,7 +38,7 @@ const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const TOTAL = Number(process.env.TOPOLOGY_MESSAGES ?? 2000);
 const KILL_AT = Math.floor(TOTAL / 3);
 const UNLOCK_LIMIT = 4;
-const RECONCILE_EVERY_S = 3;
+const RECONCILE_EVERY_S = 10;
 const RECIPIENT = (n: number) => `empfang${n % 50}@klinik.example`;
 
 describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Redis (docker-compose.yml)', function () {
@@ -156,6 +156,7 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
       ['gw1', gw1.port('SYS_GATEWAY_LISTENING', 'gateway')],
       ['gw2', gw2.port('SYS_GATEWAY_LISTENING', 'gateway')],
     ]);
+    const upMs = Date.now() - started;
     const accepted = new Set<string>();
     const traffic = sendTraffic({
       total: TOTAL,
@@ -184,7 +185,7 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
     }
     console.log(`lost=${counts.lost.length} duplicates=${counts.duplicates}`);
     console.log(
-      `topology: accepted=${accepted.size} delivered=${counts.delivered} killed after ${killedAt}, ` +
+      `topology: 5 processes up in ${upMs} ms; accepted=${accepted.size} delivered=${counts.delivered} killed after ${killedAt}, ` +
         `back after ${restartedAt}; broken sessions=${broken}; sent in ${sentMs} ms, all delivered after ` +
         `${Date.now() - started} ms`,
     );
@@ -213,7 +214,7 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
     }
     const ticks = [...completed.keys()].map((id) => Number(id.split(':').pop())).sort((a, b) => a - b);
     console.log(`topology: ${completed.size} reconcile ticks ran`);
-    assert.ok(completed.size >= 3, `only ${completed.size} reconcile runs`);
+    assert.ok(completed.size >= 2, `only ${completed.size} reconcile runs`);
     for (const [id, n] of completed) assert.equal(n, 1, `${id} completed ${n} times`);
     const spanS = (ticks.at(-1)! - ticks[0]!) / 1000;
     assert.ok(

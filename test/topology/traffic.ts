@@ -57,7 +57,7 @@ export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const pending = Array.from({ length: o.total }, (_, i) => o.total - 1 - i); // pop() takes the lowest
   const accepted = o.accepted ?? new Set<string>();
   const inFlight = new Set<number>();
-  const waitMs = o.replyTimeoutMs ?? 5_000;
+  const waitMs = o.replyTimeoutMs ?? 30_000;
   let broken = 0;
   let turn = 0;
   const session = async (): Promise<void> => {
