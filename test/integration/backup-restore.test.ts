@@ -27,7 +27,7 @@ function cli(env: NodeJS.ProcessEnv, args: string[], input = ''): Promise<{ code
     const child = execFile(
       process.execPath,
       ['bin/sealpost.mjs', ...args],
-      { env, timeout: 60_000 },
+      { env, timeout: 240_000 },
       (err, o, e) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${o}${e}` }),
     );

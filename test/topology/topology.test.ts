@@ -1,28 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
-import pino from 'pino';
-import { parseConfig } from '../../core/config.ts';
-import { createLog } from '../../core/log.ts';
-import { createSealpost } from '../../cli/sealpost.ts';
 import { BenchClient } from '../../bench/smtp-client.ts';
 import { consoleCode } from '../helpers/console.ts';
 import { SENDER, SENDER_PASSWORD } from '../helpers/gateway.ts';
 import { authKeyFor, linkId, postUnlock } from '../helpers/pickup-client.ts';
-import { startSealpostProcess, type SealpostProcess } from '../helpers/sealpost-process.ts';
-import { startSink, type Sink } from '../helpers/sink.ts';
-import { tmpDir } from '../helpers/tmp.ts';
-import {
-  readCompose,
-  startComposeRedis,
-  startServices,
-  toLoopback,
-  type ComposeService,
-  type TcpRedis,
-} from './compose.ts';
+import { startDeployment, type Deployment } from './deployment.ts';
 import { countDeliveries, deliveredId, sendTraffic, topologyMessage } from './traffic.ts';
 
 /**
@@ -42,106 +25,21 @@ const RECONCILE_EVERY_S = 10;
 const RECIPIENT = (n: number) => `empfang${n % 50}@klinik.example`;
 
 describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Redis (docker-compose.yml)', function () {
-  this.timeout(240_000);
-  const tmp = tmpDir('sealpost-topology-');
-  const procs: SealpostProcess[] = [];
-  let dbName = '';
-  let redis: TcpRedis | undefined;
-  let sink: Sink | undefined;
-  let compose: Record<string, ComposeService> = {};
-  let configFile = '';
-  const masterKey = randomBytes(32).toString('hex');
-
-  const admin = () => new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 5000 });
+  this.timeout(600_000); // minutes on a loaded 2-core machine: 7 processes start, 2,000 messages
+  let d: Deployment;
+  const procs = () => d.procs;
+  const run = (service: string, instance: string) => d.run(service, instance);
 
   before(async () => {
-    const client = admin();
-    await client.connect();
-    dbName = `sealpost_topo_${Date.now()}_${process.pid}`;
-    await client.query(`CREATE DATABASE ${dbName}`);
-    await client.end();
-    const base = new URL(BASE_URL);
-    compose = readCompose({
-      SEALPOST_MASTER_KEY: masterKey,
-      POSTGRES_USER: decodeURIComponent(base.username || 'postgres'),
-      POSTGRES_PASSWORD: decodeURIComponent(base.password),
-      POSTGRES_DB: dbName,
+    d = await startDeployment(BASE_URL, {
+      delivery: { lockSeconds: 5, reconcileEverySeconds: RECONCILE_EVERY_S },
+      pickup: { unlockAttemptsPerIp: UNLOCK_LIMIT },
     });
-    redis = await startComposeRedis(compose.redis!, path.join(tmp.dir, 'redis'));
-    sink = await startSink();
-    configFile = path.join(tmp.dir, 'config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        delivery: { lockSeconds: 5, reconcileEverySeconds: RECONCILE_EVERY_S },
-        pickup: { unlockAttemptsPerIp: UNLOCK_LIMIT },
-      }),
-    );
-    await seed();
   });
 
   after(async () => {
-    await Promise.all(procs.map((p) => p.kill()));
-    await redis?.stop();
-    await sink?.close();
-    const client = admin();
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await client.end();
-    tmp.cleanup();
+    await d?.close();
   });
-
-  /** The database as `sealpost user add` / `key generate` / `policy set` leave it, before any service. */
-  async function seed(): Promise<void> {
-    const env = serviceEnv('worker', 'seed');
-    const config = parseConfig({
-      dataDir: env.SEALPOST_DATA_DIR,
-      databaseUrl: env.DATABASE_URL,
-      masterKey,
-      discovery: { enabled: false },
-    });
-    const log = createLog({ level: 'warn', destination: pino.destination(2) });
-    const sp = await createSealpost(config, { services: [], overrides: { log, discovery: null } });
-    const now = new Date();
-    await sp.deps.db.stores.users.add({ login: SENDER, password: SENDER_PASSWORD }, now);
-    await sp.keys.generateSenderKey(SENDER);
-    await sp.deps.db.stores.rules.set({ match: 'klinik.example', action: 'plain' }, now);
-    await sp.close();
-  }
-
-  /** A service's environment from docker-compose.yml, on loopback, port 0, its own data folder. */
-  function serviceEnv(service: string, instance: string): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(compose[service]!.environment)) env[k] = toLoopback(v, redis!.port);
-    return {
-      ...env,
-      SEALPOST_DATA_DIR: path.join(tmp.dir, instance),
-      SEALPOST_LISTEN_HOST: '127.0.0.1',
-      SEALPOST_SMTP_PORT: '0',
-      SEALPOST_SMTPS_PORT: '0',
-      SEALPOST_INBOUND_PORT: '0',
-      SEALPOST_HTTP_PORT: '0',
-      SEALPOST_HOSTNAME: 'sealpost.test',
-      SEALPOST_PUBLIC_URL: 'http://sealpost.test',
-      SEALPOST_RELAY: sink!.relayUrl,
-      SEALPOST_DISCOVERY: 'off',
-      SEALPOST_CONFIG: configFile,
-    };
-  }
-
-  async function run(service: string, instance: string): Promise<SealpostProcess> {
-    const sp = await startSealpostProcess(
-      {
-        dataDir: path.join(tmp.dir, instance),
-        services: startServices(compose[service]!, service),
-        env: serviceEnv(service, instance),
-      },
-      'SYS_STARTED',
-      90_000,
-    );
-    procs.push(sp);
-    return sp;
-  }
 
   it(`delivers every accepted message of ${TOTAL} over a gateway and a worker killed mid-run`, async () => {
     const started = Date.now();
@@ -178,10 +76,10 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
     const { broken } = await traffic;
     const sentMs = Date.now() - started;
     const deadline = Date.now() + 120_000;
-    let counts = countDeliveries(accepted, sink!.messages);
+    let counts = countDeliveries(accepted, d.sink.messages);
     while (counts.lost.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 500));
-      counts = countDeliveries(accepted, sink!.messages);
+      counts = countDeliveries(accepted, d.sink.messages);
     }
     console.log(`lost=${counts.lost.length} duplicates=${counts.duplicates}`);
     console.log(
@@ -199,8 +97,8 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
 
   it('the scheduled reconcile ran once per tick, not once per worker', async () => {
     // BullMQ writes every job's end to the queue's event stream: each tick's job id is repeat:reconcile:<ms>.
-    const client = new Redis(redis!.port, '127.0.0.1');
-    const prefix = serviceEnv('worker', 'x').SEALPOST_QUEUE_PREFIX ?? 'sealpost';
+    const client = new Redis(d.redis.port, '127.0.0.1');
+    const prefix = d.env('worker', 'x').SEALPOST_QUEUE_PREFIX ?? 'sealpost';
     const entries = await client.xrange(`${prefix}:maintenance:events`, '-', '+');
     client.disconnect();
     const completed = new Map<string, number>();
@@ -224,10 +122,10 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
   });
 
   it(`the unlock limit (${UNLOCK_LIMIT} wrong codes per address) holds over two webmail processes`, async () => {
-    const web1 = procs.find((p) => p.lines().some((l) => l.code === 'SYS_WEBMAIL_LISTENING'))!;
+    const web1 = procs().find((p) => p.lines().some((l) => l.code === 'SYS_WEBMAIL_LISTENING'))!;
     const web2 = await run('webmail', 'web2');
     const urls = [web1, web2].map((p) => `http://127.0.0.1:${p.port('SYS_WEBMAIL_LISTENING')}`);
-    const gateway = procs
+    const gateway = procs()
       .filter((p) => p.child.exitCode === null)
       .find((p) => p.lines().some((l) => l.service === 'gateway'))!;
     const client = await BenchClient.connect(
@@ -238,12 +136,12 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
     await client.send(SENDER, 'max@example.org', topologyMessage(SENDER, 'max@example.org', 999_999));
     client.close();
     const deadline = Date.now() + 60_000;
-    let notification = sink!.messages.find(
+    let notification = d.sink.messages.find(
       (m) => m.to[0] === 'max@example.org' && !deliveredId(m)?.startsWith('topo-'),
     );
     while (!notification && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      notification = sink!.messages.find(
+      notification = d.sink.messages.find(
         (m) => m.to[0] === 'max@example.org' && !deliveredId(m)?.startsWith('topo-'),
       );
     }
