@@ -123,7 +123,7 @@ for (const kind of testDbKinds()) {
       if (kind === 'sqlite') assert.ok(existsSync(path.join(b.dataDir, 'sealpost.db')));
 
       // Everything on B: a new data folder (so a new Redis, empty) and the same master key.
-      const second = await startSealpostProcess({ dataDir: b.dataDir, env: b.env });
+      const second = await startSealpostProcess({ dataDir: b.dataDir, env: b.env }, 'SYS_STARTED', 240_000);
       procs.push(second);
       const web = `http://127.0.0.1:${second.port('SYS_WEBMAIL_LISTENING')}`;
       const mails = await sink.waitFor(3, 60_000); // notification, receipt, the colleague's plain mail

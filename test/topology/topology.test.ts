@@ -126,7 +126,7 @@ describe('topology: 2 gateways, 2 workers, webmail on one PostgreSQL and one Red
     const web2 = await run('webmail', 'web2');
     const urls = [web1, web2].map((p) => `http://127.0.0.1:${p.port('SYS_WEBMAIL_LISTENING')}`);
     const gateway = procs()
-      .filter((p) => p.child.exitCode === null)
+      .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
       .find((p) => p.lines().some((l) => l.service === 'gateway'))!;
     const client = await BenchClient.connect(
       gateway.port('SYS_GATEWAY_LISTENING', 'gateway'),
