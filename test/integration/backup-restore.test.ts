@@ -93,11 +93,15 @@ for (const kind of testDbKinds()) {
       assert.equal((await cli(aEnv, ['key', 'generate', SENDER])).code, 0);
       assert.equal((await cli(aEnv, ['policy', 'set', 'klinik.example', 'plain'])).code, 0);
       // Gateway and webmail only: what they accept stays queued in the database.
-      const first = await startSealpostProcess({
-        dataDir: a.dataDir,
-        services: ['gateway', 'webmail'],
-        env: a.env,
-      });
+      const first = await startSealpostProcess(
+        {
+          dataDir: a.dataDir,
+          services: ['gateway', 'webmail'],
+          env: a.env,
+        },
+        'SYS_WEBMAIL_LISTENING',
+        240_000,
+      );
       procs.push(first);
       const smtp = await BenchClient.connect(
         first.port('SYS_GATEWAY_LISTENING', 'gateway'),
