@@ -20,7 +20,8 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
  * bench/inbound.ts, with its own baseline; `new-contacts`: one message to 20 and to 100 new pickup contacts,
  * with their key work on the event loop against the crypto pool, bench/new-contacts.ts; `discovery`: RCPT latency of a cold WKD lookup against a warm
- * one, and gateway throughput with the recipient's key discovered (warm) against admin-pinned, discovery off).
+ * one, and gateway throughput with the recipient's key discovered (warm) against admin-pinned, discovery off;
+ * `pairs`: 1 against 2 gateway+worker processes on PostgreSQL and one Redis, bench/pairs.ts).
  */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 2000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -202,6 +203,10 @@ async function rcptLatency(): Promise<{ cold: number[]; warm: number[] }> {
 
 const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
 const only = process.env.BENCH_ONLY;
+if (only === 'pairs') {
+  await (await import('./pairs.ts')).pairsBench();
+  process.exit(0);
+}
 if (only === 'pickup') {
   new LoadLog().before('pickup app (Chromium)');
   await (await import('./pickup.ts')).benchPickup();

@@ -10,6 +10,8 @@ export class BenchClient {
   #socket: net.Socket | tls.TLSSocket;
   #buffer = '';
   #waiting: ((line: string) => void) | undefined;
+  #failing: ((err: Error) => void) | undefined;
+  #closed = false;
 
   private constructor(socket: net.Socket) {
     this.#socket = socket;
@@ -23,6 +25,14 @@ export class BenchClient {
       this.#take();
     });
     socket.on('error', () => undefined);
+    // A server that went away (killed mid-session) fails the reply being waited for, not hangs it.
+    socket.on('close', () => {
+      if (socket !== this.#socket) return; // the clear socket under STARTTLS
+      this.#closed = true;
+      const fail = this.#failing;
+      this.#waiting = this.#failing = undefined;
+      fail?.(new Error('connection closed'));
+    });
   }
 
   #take(): void {
@@ -32,13 +42,15 @@ export class BenchClient {
     const reply = this.#buffer.slice(0, end);
     this.#buffer = this.#buffer.slice(end);
     const done = this.#waiting;
-    this.#waiting = undefined;
+    this.#waiting = this.#failing = undefined;
     done(reply.trimEnd());
   }
 
   #reply(): Promise<string> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(new Error('connection closed'));
       this.#waiting = resolve;
+      this.#failing = reject;
       this.#take();
     });
   }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/config.ts';
 import { privateUmask } from '../core/data-dir.ts';
 import * as admin from './admin.ts';
+import * as backup from './backup.ts';
 import * as contact from './contact.ts';
 import * as keys from './keys.ts';
 import { keyExportSecret } from './key-secret.ts';
@@ -45,6 +46,10 @@ const USAGE = `usage: sealpost <command>
 
   queue                               count the spool's messages by status
 
+  backup FILE                         a consistent copy of the database while it runs (SQLite), or
+                                      pg_dump's custom format (PostgreSQL); not the master key
+  restore FILE                        into an empty data folder / empty database (docs/backup.md)
+
 Environment: see docs/configuration.md (SEALPOST_DATA_DIR, DATABASE_URL, REDIS_URL, SEALPOST_RELAY, ...)`;
 
 type Handler = (args: admin.ParsedArgs) => Promise<void> | void;
@@ -70,6 +75,8 @@ const COMMANDS: Record<string, Handler> = {
   'contact unlock': contact.contactUnlock,
   'contact list': () => contact.contactList(),
   queue: admin.queueStatus,
+  backup: backup.backup,
+  restore: backup.restore,
 };
 
 async function main(argv: string[]): Promise<number> {

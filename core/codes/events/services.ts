@@ -113,6 +113,24 @@ export const SERVICE_EVENTS = {
       level: '—',
       meaning: '`key export --secret` for an address without a sender key: exit code 65',
     },
+    {
+      codes: ['CLI_BACKUP_EXISTS', 'CLI_BACKUP_NO_DATABASE'],
+      level: '—',
+      meaning:
+        '`sealpost backup FILE`: FILE exists already (never overwritten), or there is no SQLite database to copy: exit code 65',
+    },
+    {
+      codes: ['CLI_RESTORE_NOT_EMPTY'],
+      level: '—',
+      meaning:
+        '`sealpost restore FILE` into a data folder with a database, or a PostgreSQL database with tables: nothing restored, exit code 65',
+    },
+    {
+      codes: ['CLI_PG_TOOL_MISSING', 'CLI_PG_TOOL_FAILED'],
+      level: '—',
+      meaning:
+        '`pg_dump` / `pg_restore` is not installed, or it failed (its message follows): exit code 65 (docs/backup.md)',
+    },
     { codes: ['GW_AUTH_OK'], level: 'info', meaning: 'a sender logged in' },
     {
       codes: ['GW_CONSOLE_KEY_CREATED'],
