@@ -81,3 +81,17 @@ export {
 export { replyForPractice } from './verdict-line/reply-inner.ts';
 export { consoleCodeRow, ensureConsoleKey } from './console-codes.ts';
 export { consoleLockId } from './crypto-tasks.ts';
+export { beginTotp, checkTotp, confirmTotp, enrolTotpNow, type TotpDeps } from './totp.ts';
+export {
+  addSenderAddress,
+  addUser,
+  passwordLink,
+  removeSenderAddress,
+  resetPassword,
+  resetUserTotp,
+  setUserAdmin,
+  setUserDisabled,
+  usePasswordLink,
+  UserActionError,
+  type UserAdminDeps,
+} from './user-admin.ts';

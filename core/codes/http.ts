@@ -174,6 +174,28 @@ export const CONSOLE_HTTP_CODES = {
     message: 'Two-factor sign-in is already on',
     meaning: 'enrolment asked for while her second factor is on (an admin resets it)',
   },
+  CON_TOTP_ENROL: {
+    status: 401,
+    message: 'Set up two-factor sign-in: scan the QR code, then enter a code',
+    meaning:
+      'an admin without TOTP signed in with the right password: no session; the answer carries a new secret (`uri`, `qr`) to confirm with a code at the next sign-in',
+  },
+  CON_EXISTS: { status: 409, message: 'This user exists already', meaning: 'user add for a login in use' },
+  CON_ADDRESS_TAKEN: {
+    status: 409,
+    message: 'This address belongs to a user already',
+    meaning: 'a sender address (or login) that another user sends as',
+  },
+  CON_WEAK_PASSWORD: {
+    status: 400,
+    message: 'The password is too short (at least 10 characters)',
+    meaning: 'a password shorter than the minimum',
+  },
+  CON_LINK_INVALID: {
+    status: 404,
+    message: 'This link is not valid (used, expired or unknown)',
+    meaning: 'a one-time link to set a password that is used up, expired or unknown',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

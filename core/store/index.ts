@@ -21,7 +21,8 @@ import { PickupStore } from './pickups.ts';
  *   policy_rules                              → PolicyRuleStore     core/policy-rules.ts
  *   audit                                     → AuditStore, audit() core/audit.ts
  *   console_keys, console_codes,
- *   console_sessions, console_totp            → ConsoleStore        core/store/console.ts
+ *   console_sessions, console_totp,
+ *   password_links                            → ConsoleStore        core/store/console.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;

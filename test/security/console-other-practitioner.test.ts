@@ -77,6 +77,9 @@ for (const kind of testDbKinds()) {
           );
         } else if (route.path === '/api/console/totp/confirm') {
           assert.equal(res.status, 400, 'no code: nothing of anyone changes');
+        } else if (route.role === 'admin') {
+          // Admin rows: refused to a practitioner (console-admin-routes-refused.test.ts tries each one).
+          assert.equal(res.status, 403, `${route.method} ${route.path} is an admin route`);
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

@@ -1,3 +1,4 @@
+import { adminUserRoutes } from './admin-users.ts';
 import { codesRoutes } from './codes.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sessionRoutes } from './session.ts';
@@ -8,7 +9,12 @@ import { totpRoutes } from './totp.ts';
  * session and role middleware; the security tests try every row (docs/console.md). A screen's routes live in
  * its own module and are listed here.
  */
-export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [...sessionRoutes, ...codesRoutes, ...totpRoutes];
+export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
+  ...sessionRoutes,
+  ...codesRoutes,
+  ...totpRoutes,
+  ...adminUserRoutes,
+];
 
 /** The table as the tests see it: full path, method, role. */
 export const CONSOLE_ROUTES = CONSOLE_ROUTE_TABLE.map((r) => ({
