@@ -51,5 +51,5 @@ export async function adminEnrol(
     throw new Error(`admin enrolment: ${first.status} ${first.json.code}`);
   }
   const totp = OTPAuth.URI.parse(first.json.uri) as OTPAuth.TOTP;
-  return { session: await adminSignIn(web, login, password, codeAt(totp, -1)), totp };
+  return { session: await adminSignIn(web, login, password, codeAt(totp, 0)), totp };
 }

@@ -20,6 +20,12 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Zugangscodes', en: 'Access codes' },
     load: () => import('./Codes.svelte'),
   },
+  {
+    path: '/console/users',
+    role: 'admin',
+    label: { de: 'Benutzer', en: 'Users' },
+    load: () => import('./Users.svelte'),
+  },
 ];
 
 /** The screen of a URL (an unknown path, or one her role does not allow, shows the first screen). */
