@@ -6,7 +6,7 @@ import type { Stores } from '../core/store/index.ts';
 /**
  * The console's second factor (docs/console.md), one implementation for the console API and the CLI
  * (`sealpost user add --admin`): TOTP (RFC 6238, SHA-1, 6 digits, 30 s — what every authenticator app
- * reads). The secret is sealed with the master key (the server must check codes) in `console_totp`; a code
+ * reads). The secret is sealed with the master key (the server must check codes) in the console store; a code
  * is accepted once (the last used time step is kept), one step either side.
  */
 export interface TotpDeps {

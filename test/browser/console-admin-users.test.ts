@@ -63,7 +63,7 @@ describe('console in Chromium: the admin enrols TOTP and adds a user, who then s
       await page.locator('input[autocomplete="one-time-code"]').fill(totp.generate());
       await page.keyboard.press('Enter');
 
-      const list = page.locator('[data-testid="users"]');
+      const list = page.locator('[data-testid="user-list"]');
       await list.waitFor({ timeout: 60_000 });
       assert.equal(await page.locator('nav a[href="/console/users"]').getAttribute('aria-current'), 'page');
       await page.locator('#new-login').fill(NEW);
