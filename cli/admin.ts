@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { redactedConfig, loadConfig } from '../core/config.ts';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
-import { ensureConsoleKey, inThreadCrypto, KeyImportError, resetPassword } from '../keys/index.ts';
+import QRCode from 'qrcode';
+import {
+  addSenderAddress,
+  addUser,
+  enrolTotpNow,
+  inThreadCrypto,
+  KeyImportError,
+  resetUserPassword,
+  resetUserTotp,
+  setUserDisabled,
+  UserActionError,
+  type UserAdminDeps,
+} from '../keys/index.ts';
 import { withContext } from './command-context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
@@ -23,41 +35,58 @@ function arg<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
   return result.data;
 }
 
-/** Make her console key from the password just typed (in this thread: one Argon2id, once). */
-async function consoleKeyFor(
-  ctx: Parameters<Parameters<typeof withContext>[0]>[0],
-  user: { id: string; login: string },
-  password: string,
-): Promise<void> {
-  await ensureConsoleKey(
-    { stores: ctx.db.stores, crypto: inThreadCrypto(), clock: ctx.clock },
-    user,
-    password,
+type Ctx = Parameters<Parameters<typeof withContext>[0]>[0];
+
+/** The shared user actions' deps (keys/user-admin.ts): her console key is made in this thread. */
+function userDeps(ctx: Ctx): UserAdminDeps {
+  return { stores: ctx.db.stores, sealer: ctx.sealer, clock: ctx.clock, crypto: inThreadCrypto() };
+}
+
+/** The shared actions' refusals (exists, no such user, weak password, address taken) are usage errors. */
+function usage(err: unknown): never {
+  if (err instanceof UserActionError) throw new UsageError(err.message);
+  throw err;
+}
+
+async function audit(ctx: Ctx, action: string, subject: string, detail?: string): Promise<void> {
+  await ctx.db.stores.audit.record(
+    { actor: 'cli', action, subject, ...(detail ? { detail } : {}) },
+    ctx.clock.now(),
   );
 }
 
 export async function userAdd(args: ParsedArgs): Promise<void> {
   const login = arg(address, args.positionals[0], 'EMAIL');
   const name = args.flags.name === undefined ? undefined : arg(z.string().min(1), args.flags.name, '--name');
+  const isAdmin = args.flags.admin === true;
   const password = await readPassword(`Password for ${login}: `);
   await withContext(async (ctx) => {
-    if (await ctx.users.find(login)) throw new UsageError(`user ${login} exists already`);
-    const user = await ctx.users
-      .add(
-        { login, password, isAdmin: args.flags.admin === true, ...(name ? { displayName: name } : {}) },
-        ctx.clock.now(),
-      )
-      .catch((err: Error) => {
-        throw new UsageError(err.message);
-      });
-    await ctx.db.stores.audit.record({ actor: 'cli', action: 'user.add', subject: login }, ctx.clock.now());
-    // Her console key, locked by this password (docs/console.md): codes for her can be kept from now on.
-    await consoleKeyFor(ctx, user, password);
+    // Her console key is made from this password (docs/console.md): codes for her can be kept from now on.
+    const user = await addUser(userDeps(ctx), {
+      login,
+      password,
+      isAdmin,
+      ...(name ? { displayName: name } : {}),
+    }).catch(usage);
+    await audit(ctx, 'user.add', login);
     console.log(`added ${user.isAdmin ? 'admin' : 'user'} ${login}`);
+    // An admin never signs in to the console without TOTP: enrolled here, shown this once.
+    if (isAdmin) await printTotpEnrolment(ctx, user);
     if (!(await ctx.keys.senderKey(login))) {
       console.log(`next: sealpost key generate ${login}   (or import the sender's key)`);
     }
   });
+}
+
+async function printTotpEnrolment(ctx: Ctx, user: { id: string; login: string }): Promise<void> {
+  const uri = await enrolTotpNow(userDeps(ctx), user);
+  await audit(ctx, 'user.totp-enrolled', user.login);
+  console.log('');
+  console.log('Two-factor sign-in (required for admins): scan this QR code with an authenticator app,');
+  console.log('or enter the otpauth:// URI below. It is shown this once.');
+  console.log(await QRCode.toString(uri, { type: 'terminal', small: true }));
+  console.log(uri);
+  console.log('');
 }
 
 export async function userPasswd(args: ParsedArgs): Promise<void> {
@@ -66,18 +95,8 @@ export async function userPasswd(args: ParsedArgs): Promise<void> {
   await withContext(async (ctx) => {
     // Her console key was locked by the old password: a new one is made from this one (docs/console.md);
     // codes encrypted to the old key show as unreadable in her console, which offers to issue new ones.
-    const user = await resetPassword(
-      { stores: ctx.db.stores, crypto: inThreadCrypto(), clock: ctx.clock },
-      login,
-      password,
-    ).catch((err: Error) => {
-      throw new UsageError(err.message);
-    });
-    if (!user) throw new UsageError(`no such user: ${login}`);
-    await ctx.db.stores.audit.record(
-      { actor: 'cli', action: 'user.passwd', subject: login },
-      ctx.clock.now(),
-    );
+    await resetUserPassword(userDeps(ctx), login, password).catch(usage);
+    await audit(ctx, 'user.passwd', login);
     console.log(`password of ${login} changed`);
     console.log('access codes waiting in her console are no longer readable: she issues new ones there');
   });
@@ -87,17 +106,24 @@ export async function userAlias(args: ParsedArgs): Promise<void> {
   const login = arg(address, args.positionals[0], 'EMAIL');
   const alias = arg(address, args.positionals[1], 'ADDRESS');
   await withContext(async (ctx) => {
-    await ctx.users.addAddress(login, alias, ctx.clock.now()).catch((err: Error) => {
-      throw new UsageError(
-        err.message.includes('no such user') ? err.message : `${alias} belongs to a user already`,
-      );
-    });
-    await ctx.db.stores.audit.record(
-      { actor: 'cli', action: 'user.alias', subject: login, detail: alias },
-      ctx.clock.now(),
-    );
+    await addSenderAddress(userDeps(ctx), login, alias).catch(usage);
+    await audit(ctx, 'user.alias', login, alias);
     console.log(`${login} may now send as ${alias}`);
   });
+}
+
+/** `user disable|enable EMAIL` and `user totp-reset EMAIL`: the console's buttons, on the server. */
+export function userSwitch(what: 'disable' | 'enable' | 'totp-reset') {
+  return async (args: ParsedArgs): Promise<void> => {
+    const login = arg(address, args.positionals[0], 'EMAIL');
+    await withContext(async (ctx) => {
+      const deps = userDeps(ctx);
+      if (what === 'totp-reset') await resetUserTotp(deps, login).catch(usage);
+      else await setUserDisabled(deps, login, what === 'disable').catch(usage);
+      await audit(ctx, `user.${what}`, login);
+      console.log(`${login}: ${what === 'totp-reset' ? 'TOTP reset' : `${what}d`}`);
+    });
+  };
 }
 
 export async function userList(): Promise<void> {

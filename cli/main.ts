@@ -14,10 +14,14 @@ const USAGE = `usage: sealpost <command>
   start [gateway|worker|webmail]      run all services in one process, or one of them
   config show                         print the configuration, secrets redacted
 
-  user add EMAIL [--admin] [--name N] add a sender (password on stdin); may send as EMAIL
+  user add EMAIL [--admin] [--name N] add a sender (password on stdin); may send as EMAIL; --admin:
+                                      also the admin console, TOTP enrolment printed once (QR + URI)
   user passwd EMAIL                   set a new password (on stdin)
   user alias EMAIL ADDRESS            let EMAIL also send as ADDRESS
   user list
+  user disable EMAIL                  no SMTP AUTH, no console (her sessions end)
+  user enable EMAIL                   undo user disable
+  user totp-reset EMAIL               drop her TOTP (an admin enrols again at the next sign-in)
 
   key generate EMAIL [--name N]       generate the sender key of EMAIL (Ed25519/Cv25519), User ID
                                       "N <EMAIL>" (default N: the name given to user add)
@@ -60,6 +64,9 @@ const COMMANDS: Record<string, Handler> = {
   'user passwd': admin.userPasswd,
   'user alias': admin.userAlias,
   'user list': admin.userList,
+  'user disable': admin.userSwitch('disable'),
+  'user enable': admin.userSwitch('enable'),
+  'user totp-reset': admin.userSwitch('totp-reset'),
   'key generate': admin.keyGenerate,
   'key import': admin.keyImport,
   'key export': (args) => (args.flags.secret ? keyExportSecret(args) : admin.keyExport(args)),

@@ -220,4 +220,71 @@ export class UserStore {
       addresses: addrs.filter((a) => a.user_id === u.id).map((a) => a.address),
     }));
   }
+
+  /** One page of users, by login, with the addresses each may send as, and how many there are. */
+  async page(
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; users: (UserRow & { addresses: string[] })[] }> {
+    const count = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const users = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .orderBy('login')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    const ids = users.map((u) => u.id);
+    const addrs = ids.length
+      ? await this.db
+          .selectFrom('user_addresses')
+          .select(['address', 'user_id'])
+          .where('user_id', 'in', ids)
+          .orderBy('address')
+          .execute()
+      : [];
+    return {
+      total: Number(count.n),
+      users: users.map((u) => ({
+        id: u.id,
+        login: u.login,
+        isAdmin: u.is_admin === 1,
+        disabled: u.disabled === 1,
+        addresses: addrs.filter((a) => a.user_id === u.id).map((a) => a.address),
+      })),
+    };
+  }
+
+  /** Disable (no SMTP AUTH, no console) or enable a user; false when there is none. */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ disabled: disabled ? 1 : 0 })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async setAdmin(id: string, admin: boolean): Promise<boolean> {
+    const r = await this.db
+      .updateTable('users')
+      .set({ is_admin: admin ? 1 : 0 })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** She may no longer send as `address` (never her login address); false when it was not hers. */
+  async removeAddress(id: string, address: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('user_addresses')
+      .where('user_id', '=', id)
+      .where('address', '=', normaliseAddress(address))
+      .where('address', '<>', (eb) => eb.selectFrom('users').select('login').where('id', '=', id))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
 }

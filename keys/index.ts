@@ -106,3 +106,17 @@ export {
   receiptMail,
   type Language,
 } from './notices/index.ts';
+export { beginTotp, checkTotp, confirmTotp, enrolTotpNow, type TotpDeps } from './totp.ts';
+export {
+  addSenderAddress,
+  addUser,
+  passwordLink,
+  removeSenderAddress,
+  resetUserPassword,
+  resetUserTotp,
+  setUserAdmin,
+  setUserDisabled,
+  usePasswordLink,
+  UserActionError,
+  type UserAdminDeps,
+} from './user-admin.ts';

@@ -195,6 +195,28 @@ export const CONSOLE_HTTP_CODES = {
     meaning:
       'a password change re-locked a console key that is no longer hers (a reset by the admin meanwhile)',
   },
+  CON_TOTP_ENROL: {
+    status: 401,
+    message: 'Set up two-factor sign-in: scan the QR code, then enter a code',
+    meaning:
+      'an admin without TOTP signed in with the right password: no session; the answer carries a new secret (`uri`, `qr`) to confirm with a code at the next sign-in',
+  },
+  CON_EXISTS: { status: 409, message: 'This user exists already', meaning: 'user add for a login in use' },
+  CON_ADDRESS_TAKEN: {
+    status: 409,
+    message: 'This address belongs to a user already',
+    meaning: 'a sender address (or login) that another user sends as',
+  },
+  CON_WEAK_PASSWORD: {
+    status: 400,
+    message: 'The password is too short (at least 10 characters)',
+    meaning: 'a password shorter than the minimum',
+  },
+  CON_LINK_INVALID: {
+    status: 404,
+    message: 'This link is not valid (used, expired or unknown)',
+    meaning: 'a one-time link to set a password that is used up, expired or unknown',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

@@ -302,6 +302,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_admin': {
+      async up(db: Kysely<unknown>) {
+        // The admin console (docs/console.md): a session says whether its sign-in passed TOTP (admin rows
+        // need it), and a user added without a password sets one through a one-time link (SHA-256 kept).
+        await db.schema
+          .alterTable('console_sessions')
+          .addColumn('second_factor', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('password_links')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -225,6 +225,16 @@ export interface ConsoleSessionsTable {
   user_id: string;
   created_at: number;
   last_seen_at: number;
+  /** 1 when the sign-in passed TOTP (admin rows need it). */
+  second_factor: Generated<number>;
+}
+
+/** A one-time link by which a user sets her password (an admin added her without one). */
+export interface PasswordLinksTable {
+  token_hash: string; // hex SHA-256 of the link's token
+  user_id: string;
+  expires_at: number;
+  created_at: number;
 }
 
 export interface Database {
@@ -247,4 +257,5 @@ export interface Database {
   console_codes: ConsoleCodesTable;
   console_sessions: ConsoleSessionsTable;
   console_totp: ConsoleTotpTable;
+  password_links: PasswordLinksTable;
 }

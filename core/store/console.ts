@@ -164,6 +164,20 @@ export class ConsoleStore {
     return true;
   }
 
+  /** Enable a pending secret at once (an admin made on the server sees it once in the terminal). */
+  async enableTotp(userId: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('console_totp')
+      .set({ enabled_at: now })
+      .where('user_id', '=', userId)
+      .execute();
+  }
+
+  /** TOTP reset by an admin: the secret goes (an admin enrols again at the next sign-in). */
+  async dropTotp(userId: string): Promise<void> {
+    await this.db.deleteFrom('console_totp').where('user_id', '=', userId).execute();
+  }
+
   /**
    * Record that the code of time step `step` was accepted (and enable a pending secret). False when a code of
    * this or a later step was accepted before: a replay.
@@ -180,21 +194,37 @@ export class ConsoleStore {
 
   // ---- sessions -----------------------------------------------------------------------------------------
 
-  async openSession(tokenHash: string, userId: string, now: number): Promise<void> {
+  /** The session of a sign-in; `secondFactor`: it passed TOTP (admin rows need it). */
+  async openSession(tokenHash: string, userId: string, now: number, secondFactor = false): Promise<void> {
     await this.db
       .insertInto('console_sessions')
-      .values({ token_hash: tokenHash, user_id: userId, created_at: now, last_seen_at: now })
+      .values({
+        token_hash: tokenHash,
+        user_id: userId,
+        created_at: now,
+        last_seen_at: now,
+        second_factor: secondFactor ? 1 : 0,
+      })
       .execute();
+  }
+
+  /** Every session of a user ends (disabled, password reset, admin role or TOTP changed). */
+  async endSessionsOf(userId: string): Promise<void> {
+    await this.db.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
   }
 
   /**
    * The user of the live session behind a token hash; an ended one (idle longer than `idleMs`, or older
    * than CONSOLE_SESSION_MAX_MS) is deleted and undefined. A live one is touched (the idle clock).
    */
-  async session(tokenHash: string, idleMs: number, now: number): Promise<{ userId: string } | undefined> {
+  async session(
+    tokenHash: string,
+    idleMs: number,
+    now: number,
+  ): Promise<{ userId: string; secondFactor: boolean } | undefined> {
     const row = await this.db
       .selectFrom('console_sessions')
-      .select(['user_id', 'created_at', 'last_seen_at'])
+      .select(['user_id', 'created_at', 'last_seen_at', 'second_factor'])
       .where('token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -207,15 +237,30 @@ export class ConsoleStore {
       .set({ last_seen_at: now })
       .where('token_hash', '=', tokenHash)
       .execute();
-    return { userId: row.user_id };
+    return { userId: row.user_id, secondFactor: Number(row.second_factor) === 1 };
   }
 
   async endSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('console_sessions').where('token_hash', '=', tokenHash).execute();
   }
 
-  /** Every console session of hers ends (a password reset by the admin). */
-  async endSessionsOf(userId: string): Promise<void> {
-    await this.db.deleteFrom('console_sessions').where('user_id', '=', userId).execute();
+  // ---- one-time links to set a password -----------------------------------------------------------------
+
+  async addPasswordLink(tokenHash: string, userId: string, expiresAt: number, now: number): Promise<void> {
+    await this.db.deleteFrom('password_links').where('user_id', '=', userId).execute();
+    await this.db
+      .insertInto('password_links')
+      .values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, created_at: now })
+      .execute();
+  }
+
+  /** The user of a live link, which is used up (deleted) whether it is live or expired. */
+  async takePasswordLink(tokenHash: string, now: number): Promise<string | undefined> {
+    const row = await this.db
+      .deleteFrom('password_links')
+      .where('token_hash', '=', tokenHash)
+      .returning(['user_id', 'expires_at'])
+      .executeTakeFirst();
+    return row && Number(row.expires_at) >= now ? row.user_id : undefined;
   }
 }

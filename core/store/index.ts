@@ -22,7 +22,8 @@ import { SentStore } from './sent.ts';
  *   policy_rules                              → PolicyRuleStore     core/policy-rules.ts
  *   audit                                     → AuditStore, audit() core/audit.ts
  *   console_keys, console_codes,
- *   console_sessions, console_totp            → ConsoleStore        core/store/console.ts
+ *   console_sessions, console_totp,
+ *   password_links                            → ConsoleStore        core/store/console.ts
  *   sent_recipients, sent_subjects            → SentStore           core/store/sent.ts
  */
 export interface Stores {

@@ -103,6 +103,9 @@ for (const kind of testDbKinds()) {
         } else if (route.path.startsWith('/api/console/sent/')) {
           assert.equal(res.status, 404, `Ben cannot ${route.method} ${route.path} of Anna's message`);
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
+        } else if (route.role === 'admin') {
+          // Admin rows: refused to a practitioner (console-admin-routes-refused.test.ts tries each one).
+          assert.equal(res.status, 403, `${route.method} ${route.path} is an admin route`);
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

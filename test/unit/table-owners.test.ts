@@ -24,6 +24,7 @@ const OWNERS: Record<string, readonly string[]> = {
   console_totp: ['core/store/console.ts'],
   sent_recipients: ['core/store/sent.ts'],
   sent_subjects: ['core/store/sent.ts'],
+  password_links: ['core/store/console.ts'],
   // The key tables belong to the key store (keys/store/).
   sender_keys: ['keys/store/'],
   recipient_keys: ['keys/store/'],

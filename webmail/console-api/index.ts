@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { AuthLimiter, authLimitSettings } from '../../core/auth-limit.ts';
 import { errName } from '../../core/log.ts';
 import { postGuard } from '../api/http.ts';
+import { setPasswordByLink } from './admin-users.ts';
 import type { ConsoleApiDeps } from './deps.ts';
 import { consoleRoute, requestConsoleHash, sendConsole } from './http.ts';
 import type { ConsoleRoute, SignedIn } from './routes.ts';
@@ -27,6 +28,11 @@ export function consoleApi(deps: ConsoleApiDeps): Router {
   router.post(
     '/session',
     consoleRoute(deps, (req, res) => signIn(deps, limiter, req, res)),
+  );
+  // The one-time link to set a password is the credential of its own route (docs/console.md).
+  router.post(
+    '/set-password',
+    consoleRoute(deps, (req, res) => setPasswordByLink(deps, req, res)),
   );
   for (const route of CONSOLE_ROUTE_TABLE) mount(deps, router, route);
   router.use((_req, res) => sendConsole(res, 'CON_NOT_FOUND'));
@@ -60,11 +66,13 @@ function requireSession(deps: ConsoleApiDeps, route: ConsoleRoute) {
       const session = await deps.db.stores.console.session(hash, CONSOLE_IDLE_MS, now);
       const user = session && (await deps.db.stores.users.byId(session.userId));
       if (!user || user.disabled) return sendConsole(res, 'CON_AUTH_REQUIRED');
-      if (route.role === 'admin' && !user.isAdmin) {
+      // An admin session is one whose sign-in passed TOTP (an admin never gets another, docs/console.md).
+      const admin = user.isAdmin && session.secondFactor;
+      if (route.role === 'admin' && !admin) {
         deps.log.warn('CON_FORBIDDEN', { user: user.login, remote: req.ip ?? 'unknown' });
         return sendConsole(res, 'CON_FORBIDDEN');
       }
-      signedIn.set(req, { id: user.id, login: user.login, admin: user.isAdmin, hash });
+      signedIn.set(req, { id: user.id, login: user.login, admin, hash });
       next();
     })().catch((err: unknown) => {
       deps.log.error('CON_INTERNAL_ERROR', { errName: errName(err) });

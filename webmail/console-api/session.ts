@@ -1,11 +1,16 @@
 import type { Request, Response } from 'express';
 import type { AuthLimiter } from '../../core/auth-limit.ts';
 import { errName } from '../../core/log.ts';
-import { consoleLockId, ensureConsoleKey, inThreadCrypto } from '../../keys/index.ts';
+import { checkTotp, confirmTotp, consoleLockId, ensureConsoleKey, inThreadCrypto } from '../../keys/index.ts';
 import { kdfSchema } from '../contract/pickup.ts';
-import { signInRequest, type SessionAnswer, type SignInAnswer } from '../contract/console.ts';
+import {
+  signInRequest,
+  type SessionAnswer,
+  type SignInAnswer,
+  type TotpBeginAnswer,
+} from '../contract/console.ts';
 import type { ConsoleApiDeps } from './deps.ts';
-import { checkTotp } from './totp.ts';
+import { totpDeps, totpEnrolment } from './totp.ts';
 import { ConsoleError, newConsoleSession, sendConsole, setConsoleCookie } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -59,13 +64,18 @@ export async function signIn(deps: ConsoleApiDeps, limiter: AuthLimiter, req: Re
     await auditEntry(deps, req, login, 'console.sign-in-failed');
     return sendConsole(res, 'CON_AUTH_FAILED');
   }
-  const second = await checkTotp(deps, user, body.data.totp);
+  const second = await secondFactor(deps, user, body.data.totp);
   if (second === 'missing') return sendConsole(res, 'CON_TOTP_REQUIRED');
   if (second === 'wrong') {
     await limits(limiter.recordFailure(login, req.ip));
     deps.log.warn('CON_TOTP_WRONG', fields);
     await auditEntry(deps, req, login, 'console.sign-in-failed');
     return sendConsole(res, 'CON_TOTP_WRONG');
+  }
+  if (typeof second === 'object') {
+    deps.log.info('CON_TOTP_ENROL', fields);
+    await auditEntry(deps, req, login, 'console.totp.begin');
+    return sendConsole(res, 'CON_TOTP_ENROL', second);
   }
   await limits(limiter.recordSuccess(login, req.ip));
   const crypto = deps.crypto ?? inThreadCrypto();
@@ -74,12 +84,12 @@ export async function signIn(deps: ConsoleApiDeps, limiter: AuthLimiter, req: Re
   if (!key) throw new Error('console key missing after ensureConsoleKey');
   const session = newConsoleSession();
   const now = deps.clock.now();
-  await deps.db.stores.console.openSession(session.hash, user.id, now.getTime());
+  await deps.db.stores.console.openSession(session.hash, user.id, now.getTime(), second === 'passed');
   await auditEntry(deps, req, user.login, 'console.sign-in');
   deps.log.info('CON_SIGNED_IN', fields);
   setConsoleCookie(deps, res, session.token);
   const answer: SignInAnswer = {
-    user: { login: user.login, role: user.isAdmin ? 'admin' : 'user' },
+    user: { login: user.login, role: user.isAdmin && second === 'passed' ? 'admin' : 'user' },
     session: { key: session.key, expiresAt: new Date(now.getTime() + CONSOLE_IDLE_MS).toISOString() },
     consoleKey: {
       lockId: consoleLockId(user.id),
@@ -89,6 +99,28 @@ export async function signIn(deps: ConsoleApiDeps, limiter: AuthLimiter, req: Re
     },
   };
   res.json(answer);
+}
+
+/**
+ * The second factor of a sign-in whose password was right: 'passed' (a right code), 'none' (a practitioner
+ * without TOTP), 'missing' or 'wrong'; an admin without TOTP gets no session but a new secret to enrol (the
+ * enrolment object), which the next sign-in confirms with its first code (docs/console.md).
+ */
+async function secondFactor(
+  deps: ConsoleApiDeps,
+  user: { id: string; login: string; isAdmin: boolean },
+  token: string | undefined,
+): Promise<'passed' | 'none' | 'missing' | 'wrong' | TotpBeginAnswer> {
+  const state = await checkTotp(totpDeps(deps), user, token);
+  if (state === 'ok') return 'passed';
+  if (state === 'missing' || state === 'wrong') return state;
+  if (!user.isAdmin) return 'none';
+  if (token !== undefined) {
+    return state === 'pending' && (await confirmTotp(totpDeps(deps), user, token)) ? 'passed' : 'wrong';
+  }
+  const enrolment = await totpEnrolment(deps, user);
+  if (!enrolment) throw new Error('TOTP enrolment refused without an enabled factor');
+  return enrolment;
 }
 
 async function whoAmI({ res, user }: RouteContext): Promise<void> {

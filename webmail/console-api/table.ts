@@ -1,4 +1,5 @@
 import { accountRoutes } from './account.ts';
+import { adminUserRoutes } from './admin-users.ts';
 import { codesRoutes } from './codes.ts';
 import { codesReissueRoutes } from './codes-reissue.ts';
 import type { ConsoleRoute } from './routes.ts';
@@ -18,6 +19,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...accountRoutes,
   ...codesReissueRoutes,
   ...sentRoutes,
+  ...adminUserRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */

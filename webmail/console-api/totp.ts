@@ -1,68 +1,32 @@
-import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
+import { beginTotp, confirmTotp, type TotpDeps } from '../../keys/index.ts';
 import { totpRequest, type TotpBeginAnswer } from '../contract/console.ts';
 import type { ConsoleApiDeps } from './deps.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
 /**
- * The console's optional second factor (docs/console.md): TOTP (RFC 6238, SHA-1, 6 digits, 30 s — what
- * every authenticator app reads), enrolled by QR code. The secret is sealed with the master key (the server
- * must check codes); a code is accepted once (the last used time step is kept), one step either side.
+ * The console's second factor (docs/console.md): optional for a practitioner, required for an admin. The
+ * TOTP itself is keys/totp.ts (one implementation with the CLI's `user add --admin`); here are the routes
+ * and the QR code.
  */
-const PERIOD_MS = 30_000;
-
-function totpFor(login: string, secret: string): OTPAuth.TOTP {
-  return new OTPAuth.TOTP({
-    issuer: 'Sealpost',
-    label: login,
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-    secret: OTPAuth.Secret.fromBase32(secret),
-  });
+export function totpDeps(deps: ConsoleApiDeps): TotpDeps {
+  return { stores: deps.db.stores, sealer: deps.sealer, clock: deps.clock };
 }
 
-function aad(userId: string): string {
-  return `totp:${userId}`;
-}
-
-/** Is her second factor on, and does `token` pass it? A right code is used up (never accepted twice). */
-export async function checkTotp(
+/** A new secret as an otpauth URI and a QR code (a PNG data: URL), or undefined when TOTP is on. */
+export async function totpEnrolment(
   deps: ConsoleApiDeps,
   user: { id: string; login: string },
-  token: string | undefined,
-): Promise<'off' | 'ok' | 'missing' | 'wrong'> {
-  const row = await deps.db.stores.console.totpOf(user.id);
-  if (!row?.enabled_at) return 'off';
-  if (!token) return 'missing';
-  return (await useCode(deps, user, row.sealed_secret, token)) ? 'ok' : 'wrong';
-}
-
-async function useCode(
-  deps: ConsoleApiDeps,
-  user: { id: string; login: string },
-  sealed: Uint8Array,
-  token: string,
-): Promise<boolean> {
-  const secret = deps.sealer.open('console', sealed, aad(user.id)).toString('utf8');
-  const now = deps.clock.now().getTime();
-  const delta = totpFor(user.login, secret).validate({ token, timestamp: now, window: 1 });
-  if (delta === null) return false;
-  const step = Math.floor(now / PERIOD_MS) + delta;
-  return deps.db.stores.console.useTotpStep(user.id, step, now);
+): Promise<TotpBeginAnswer | undefined> {
+  const uri = await beginTotp(totpDeps(deps), user);
+  return uri === undefined ? undefined : { uri, qr: await QRCode.toDataURL(uri, { margin: 2, width: 220 }) };
 }
 
 async function begin({ deps, res, user, audit }: RouteContext): Promise<void> {
-  const secret = new OTPAuth.Secret({ size: 20 }).base32;
-  const sealed = deps.sealer.seal('console', Buffer.from(secret, 'utf8'), aad(user.id));
-  const now = deps.clock.now().getTime();
-  if (!(await deps.db.stores.console.beginTotp(user.id, sealed, now))) {
-    return sendConsole(res, 'CON_TOTP_ENABLED');
-  }
-  const uri = totpFor(user.login, secret).toString();
+  const answer = await totpEnrolment(deps, user);
+  if (!answer) return sendConsole(res, 'CON_TOTP_ENABLED');
   await audit('console.totp.begin');
-  const answer: TotpBeginAnswer = { uri, qr: await QRCode.toDataURL(uri, { margin: 2, width: 220 }) };
   res.json(answer);
 }
 
@@ -72,7 +36,7 @@ async function confirm({ deps, req, res, user, audit }: RouteContext): Promise<v
   const row = await deps.db.stores.console.totpOf(user.id);
   if (!row) return sendConsole(res, 'CON_BAD_REQUEST');
   if (row.enabled_at) return sendConsole(res, 'CON_TOTP_ENABLED');
-  if (!(await useCode(deps, user, row.sealed_secret, body.data.totp))) {
+  if (!(await confirmTotp(totpDeps(deps), user, body.data.totp))) {
     deps.log.warn('CON_TOTP_WRONG', { user: user.login, remote: req.ip ?? 'unknown' });
     return sendConsole(res, 'CON_TOTP_WRONG');
   }

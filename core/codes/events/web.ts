@@ -78,6 +78,23 @@ export const CONSOLE_EVENTS = {
       meaning: 'a password change with a wrong current password (counted as a failed login)',
     },
     {
+      codes: ['CON_TOTP_ENROL'],
+      level: 'info',
+      meaning:
+        'an admin without TOTP gave the right password: a new secret was shown for enrolment (no session)',
+    },
+    {
+      codes: ['CON_ADMIN_ACTION'],
+      level: 'info',
+      meaning:
+        'an admin changed something in the console (`category`: the action, `user`: the admin); the subject is in the audit trail',
+    },
+    {
+      codes: ['CON_PASSWORD_SET'],
+      level: 'info',
+      meaning: 'a user set her password through a one-time link',
+    },
+    {
       codes: ['CON_TOTP_WRONG'],
       level: 'warn',
       meaning: 'a wrong or reused TOTP code at sign-in or enrolment (counted as a failed login at sign-in)',

@@ -13,6 +13,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
+    /** The refusal's whole body (e.g. CON_TOTP_ENROL's `uri` and `qr`). */
+    readonly body: unknown = undefined,
   ) {
     super(code);
   }
@@ -36,7 +38,7 @@ export async function call<T>(
   const json: unknown = await res.json().catch(() => ({}));
   if (!res.ok) {
     const err = contract.errorAnswer.safeParse(json);
-    throw new ApiError(res.status, err.success ? err.data.code : 'CON_INTERNAL');
+    throw new ApiError(res.status, err.success ? err.data.code : 'CON_INTERNAL', json);
   }
   return schema.parse(json);
 }

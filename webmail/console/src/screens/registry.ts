@@ -32,6 +32,12 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Passwort', en: 'Password' },
     load: () => import('./Account.svelte'),
   },
+  {
+    path: '/console/users',
+    role: 'admin',
+    label: { de: 'Benutzer', en: 'Users' },
+    load: () => import('./Users.svelte'),
+  },
 ];
 
 /**

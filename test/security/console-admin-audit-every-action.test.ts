@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { CONSOLE_ROUTES } from '../../webmail/console-api/table.ts';
+import { consoleFetch } from '../helpers/console.ts';
+import { adminEnrol } from '../helpers/console-admin.ts';
+import { testDbKinds } from '../helpers/db.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+/**
+ * Every mutating admin row of the console's route table (CONSOLE_ROUTES, generated: a new one without a
+ * case here fails) writes one audit entry when it succeeds: who (the admin), what, on what, from which IP
+ * — never a password or a link (docs/console.md).
+ */
+const ADMIN = 'admin@praxis.example';
+const ADMIN_PASSWORD = 'admin-password-long';
+const BEN = 'ben@praxis.example';
+
+/** A request that succeeds, per mutating admin route, in this order. */
+const CASES: Record<string, unknown> = {
+  '/api/console/users': { login: 'carl@praxis.example', admin: false },
+  '/api/console/users/disabled': { login: BEN, on: true },
+  '/api/console/users/admin': { login: BEN, on: true },
+  '/api/console/users/password': { login: BEN, password: 'ben-new-password' },
+  '/api/console/users/totp-reset': { login: BEN },
+  '/api/console/users/addresses': { login: BEN, address: 'empfang@praxis.example' },
+  '/api/console/users/addresses/remove': { login: BEN, address: 'empfang@praxis.example' },
+};
+
+for (const kind of testDbKinds()) {
+  describe(`security: console, every admin action is audited (${kind})`, function () {
+    this.timeout(120_000);
+    let stack: Stack;
+    beforeEach(async () => {
+      stack = await startStack({ kind });
+    });
+    afterEach(async () => {
+      await stack.close();
+    });
+
+    it('writes one content-free audit entry per mutating admin route', async () => {
+      await stack.gw.users.add({ login: ADMIN, password: ADMIN_PASSWORD, isAdmin: true }, new Date());
+      await stack.gw.users.add({ login: BEN, password: 'ben-password-long' }, new Date());
+      const { session } = await adminEnrol(stack.web, ADMIN, ADMIN_PASSWORD);
+      const db = stack.gw.testDb.db.kysely;
+      const mutating = CONSOLE_ROUTES.filter((r) => r.role === 'admin' && r.method === 'POST');
+      for (const route of mutating) {
+        assert.ok(route.path in CASES, `${route.path}: add a case to this test`);
+        const before = await db.selectFrom('audit').selectAll().orderBy('id').execute();
+        const res = await consoleFetch(session, 'POST', route.path, CASES[route.path]);
+        const text = await res.text();
+        assert.equal(res.status, 200, `${route.path}: ${text}`);
+        const after = await db.selectFrom('audit').selectAll().orderBy('id').execute();
+        const added = after.slice(before.length);
+        assert.equal(added.length, 1, `${route.path} writes one audit entry`);
+        const entry = added[0]!;
+        assert.equal(entry.actor, ADMIN);
+        assert.ok(entry.ip, 'with the IP');
+        const flat = JSON.stringify(entry);
+        assert.ok(!flat.includes('ben-new-password') && !flat.includes('set-password'), 'no secret');
+      }
+      assert.ok(mutating.length >= 7);
+    });
+  });
+}
