@@ -6,7 +6,7 @@ import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
 import { outboundRow, type OutboundRow } from '../core/store/index.ts';
 import { classify, type Classification } from './classify.ts';
-import { buildDsn } from './dsn.ts';
+import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
 import type { Transport } from './transport.ts';
 import { replyForDelivery } from './reply.ts';
@@ -148,11 +148,6 @@ async function failed(
   return { kind: 'deferred', code: verdict.code, at: next.at, delayMs: next.delayMs };
 }
 
-/** Never bounce a bounce: a DSN that fails, or mail with the null sender, is only marked bounced. */
-function wantsDsn(row: Row): boolean {
-  return row.kind !== 'dsn' && row.envelope_from !== '';
-}
-
 async function bounce(
   ctx: DeliverContext,
   row: Row,
@@ -160,7 +155,7 @@ async function bounce(
   verdict: Classification,
 ): Promise<DeliverOutcome> {
   const nowDate = ctx.deps.clock.now();
-  const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
+  const dsn = wantsDsn(row) ? dsnOutboundRow(ctx.deps, row, raw, verdict, nowDate) : null;
   const committed = await ctx.deps.db.stores.outbound.bounce(
     row,
     { code: verdict.code, smtpCode: verdict.smtpCode },
@@ -178,38 +173,3 @@ async function bounce(
   return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
 }
 
-function dsnRow(
-  ctx: DeliverContext,
-  row: Row,
-  raw: Buffer | null,
-  verdict: Classification,
-  date: Date,
-): ReturnType<typeof outboundRow> {
-  const { config } = ctx.deps;
-  const now = date.getTime();
-  const messageId = newMessageId(config.hostname);
-  const bytes = buildDsn({
-    hostname: config.hostname,
-    messageId,
-    date,
-    sender: row.envelope_from,
-    recipient: row.recipient,
-    code: verdict.code,
-    smtpCode: verdict.smtpCode,
-    enhanced: verdict.enhanced,
-    original: raw,
-  });
-  return outboundRow(
-    ctx.deps,
-    {
-      batchId: row.batch_id,
-      kind: 'dsn',
-      userId: row.user_id,
-      envelopeFrom: '',
-      recipient: row.envelope_from,
-      messageId,
-      parts: bytes,
-    },
-    now,
-  );
-}
