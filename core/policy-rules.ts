@@ -70,11 +70,7 @@ export class PolicyRuleStore {
       .executeTakeFirst();
     const id = existing?.id ?? newId();
     if (existing) {
-      await this.db
-        .updateTable('policy_rules')
-        .set({ action, note, reason })
-        .where('id', '=', id)
-        .execute();
+      await this.db.updateTable('policy_rules').set({ action, note, reason }).where('id', '=', id).execute();
     } else {
       await this.db
         .insertInto('policy_rules')

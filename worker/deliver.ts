@@ -2,9 +2,8 @@ import type { DeliverQueue } from '../core/queue-client.ts';
 import { enqueueDeliveries } from '../core/queue-client.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
-import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
-import { outboundRow, type OutboundRow } from '../core/store/index.ts';
+import type { OutboundRow } from '../core/store/index.ts';
 import { classify, type Classification } from './classify.ts';
 import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
@@ -172,4 +171,3 @@ async function bounce(
   }
   return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
 }
-

@@ -1,3 +1,7 @@
+import { adminAuditRoutes } from './admin-audit.ts';
+import { adminPolicyRoutes } from './admin-policy.ts';
+import { adminQueueRoutes } from './admin-queue.ts';
+import { adminSettingsRoutes } from './admin-settings.ts';
 import { codesRoutes } from './codes.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sessionRoutes } from './session.ts';
@@ -8,7 +12,15 @@ import { totpRoutes } from './totp.ts';
  * session and role middleware; the security tests try every row (docs/console.md). A screen's routes live in
  * its own module and are listed here.
  */
-export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [...sessionRoutes, ...codesRoutes, ...totpRoutes];
+export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
+  ...sessionRoutes,
+  ...codesRoutes,
+  ...totpRoutes,
+  ...adminPolicyRoutes,
+  ...adminQueueRoutes,
+  ...adminAuditRoutes,
+  ...adminSettingsRoutes,
+];
 
 /** The table as the tests see it: full path, method, role. */
 export const CONSOLE_ROUTES = CONSOLE_ROUTE_TABLE.map((r) => ({

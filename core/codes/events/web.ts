@@ -77,6 +77,12 @@ export const CONSOLE_EVENTS = {
       meaning: 'a waiting access code was marked handed over and deleted (`id`)',
     },
     {
+      codes: ['CON_QUEUE_RETRY_FAILED'],
+      level: 'warn',
+      meaning:
+        'the queue screen could not wake a delivery job (`id`, `errName`); the row is due and reconcile enqueues it',
+    },
+    {
       codes: ['CON_INTERNAL_ERROR'],
       level: 'error',
       meaning: 'an unexpected error in a console request (`errName`)',
