@@ -18,7 +18,12 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(
+/** The session key header, for a request that is not JSON (a CSV download). */
+export function sessionHeader(): Record<string, string> {
+  return sessionKey ? { 'sealpost-console': sessionKey } : {};
+}
+
+export async function call<T>(
   method: 'GET' | 'POST',
   path: string,
   schema: z.ZodMiniType<T>,

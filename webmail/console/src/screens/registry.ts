@@ -20,6 +20,30 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Zugangscodes', en: 'Access codes' },
     load: () => import('./Codes.svelte'),
   },
+  {
+    path: '/console/policy',
+    role: 'admin',
+    label: { de: 'Richtlinie', en: 'Policy' },
+    load: () => import('./Policy.svelte'),
+  },
+  {
+    path: '/console/queue',
+    role: 'admin',
+    label: { de: 'Warteschlange', en: 'Queue' },
+    load: () => import('./Queue.svelte'),
+  },
+  {
+    path: '/console/audit',
+    role: 'admin',
+    label: { de: 'Protokoll', en: 'Audit trail' },
+    load: () => import('./Audit.svelte'),
+  },
+  {
+    path: '/console/settings',
+    role: 'admin',
+    label: { de: 'Einstellungen', en: 'Settings' },
+    load: () => import('./Settings.svelte'),
+  },
 ];
 
 /** The screen of a URL (an unknown path, or one her role does not allow, shows the first screen). */
