@@ -57,7 +57,10 @@ for (const kind of testDbKinds()) {
         const res = await consoleFetch(ben, route.method, path);
         const body = await res.text();
         assert.ok(!body.includes('max@example.org'), `${route.method} ${route.path} shows Anna's contact`);
-        if (route.path === '/api/console/codes') {
+        if (route.role === 'admin') {
+          assert.equal(res.status, 403, `${route.method} ${route.path} is the admin's`);
+          assert.equal((JSON.parse(body) as { code: string }).code, 'CON_FORBIDDEN');
+        } else if (route.path === '/api/console/codes') {
           assert.equal(res.status, 200);
           assert.deepEqual(
             (JSON.parse(body) as { codes: { contact: string }[] }).codes.map((c) => c.contact),
