@@ -4,7 +4,7 @@ import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
 /**
- * The audit screen (docs/admin-console.md): the `audit` table, filtered by day, actor and action, paged;
+ * The audit screen (docs/admin-console.md): the audit trail (AuditStore), filtered by day, actor and action, paged;
  * the same filter as CSV. Rows hold addresses, ids, codes, fingerprints and IPs, never content.
  */
 const PAGE = 50;
@@ -54,7 +54,7 @@ async function csv({ deps, req, res, audit }: RouteContext): Promise<void> {
   if (!auditQuery.safeParse(req.query).success) return sendConsole(res, 'CON_BAD_REQUEST');
   const { page: _page, ...filter } = filterOf(req);
   const rows = await deps.db.stores.audit.page({ ...filter, offset: 0, limit: CSV_MAX - 1 });
-  await audit('audit.export');
+  await audit('console.audit-export');
   const lines = ['at,actor,action,subject,detail,ip'];
   for (const r of rows.slice(0, CSV_MAX - 1)) {
     const at = new Date(r.at).toISOString();
