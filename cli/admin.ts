@@ -15,6 +15,7 @@ import {
   UserActionError,
   type UserAdminDeps,
 } from '../keys/index.ts';
+import { removePolicyRule, setPolicyRule } from '../core/policy-rules.ts';
 import { withContext } from './command-context.ts';
 import { readPassword, readStdin, UsageError } from './io.ts';
 
@@ -191,39 +192,34 @@ export async function policySet(args: ParsedArgs): Promise<void> {
   const match = args.positionals[0];
   const action = args.positionals[1];
   await withContext(async (ctx) => {
-    const rule = await ctx.rules
-      .set(
-        {
-          match: match ?? '',
-          action: action ?? '',
-          ...(typeof args.flags.note === 'string' ? { note: args.flags.note } : {}),
-        },
-        ctx.clock.now(),
-      )
-      .catch((err: unknown) => {
-        if (err instanceof z.ZodError)
-          throw new UsageError(`policy set MATCH plain|reject: ${err.issues[0]?.message ?? ''}`);
-        throw err;
-      });
-    await ctx.db.stores.audit.record(
-      { actor: 'cli', action: 'policy.set', subject: rule.match, detail: rule.action },
+    const rule = await setPolicyRule(
+      { rules: ctx.rules, audit: ctx.db.stores.audit },
+      {
+        match: match ?? '',
+        action: action ?? '',
+        ...(typeof args.flags.note === 'string' ? { note: args.flags.note } : {}),
+        ...(typeof args.flags.reason === 'string' ? { reason: args.flags.reason } : {}),
+      },
+      { actor: 'cli' },
       ctx.clock.now(),
-    );
+    ).catch((err: unknown) => {
+      if (err instanceof z.ZodError)
+        throw new UsageError(`policy set MATCH plain|reject: ${err.issues[0]?.message ?? ''}`);
+      throw err;
+    });
     console.log(`rule: ${rule.match} -> ${rule.action}`);
   });
 }
 
 export async function policyRemove(args: ParsedArgs): Promise<void> {
   await withContext(async (ctx) => {
-    const removed = await ctx.rules.remove(args.positionals[0] ?? '').catch(() => {
+    const match = args.positionals[0] ?? '';
+    const stores = { rules: ctx.rules, audit: ctx.db.stores.audit };
+    const removed = await removePolicyRule(stores, match, { actor: 'cli' }, ctx.clock.now()).catch(() => {
       throw new UsageError('policy remove MATCH');
     });
-    if (!removed) throw new UsageError(`no rule for ${args.positionals[0]}`);
-    await ctx.db.stores.audit.record(
-      { actor: 'cli', action: 'policy.remove', subject: args.positionals[0] ?? '' },
-      ctx.clock.now(),
-    );
-    console.log(`removed rule for ${args.positionals[0]}`);
+    if (!removed) throw new UsageError(`no rule for ${match}`);
+    console.log(`removed rule for ${match}`);
   });
 }
 
@@ -231,7 +227,10 @@ export async function policyList(): Promise<void> {
   await withContext(async (ctx) => {
     const rules = await ctx.rules.list();
     if (rules.length === 0) console.log('no rules: every recipient needs a usable OpenPGP key');
-    for (const r of rules) console.log(`${r.match.padEnd(32)} ${r.action}${r.note ? `  # ${r.note}` : ''}`);
+    for (const r of rules)
+      console.log(
+        `${r.match.padEnd(32)} ${r.action}${r.note ? `  # ${r.note}` : ''}${r.reason ? `  (reason: ${r.reason})` : ''}`,
+      );
   });
 }
 

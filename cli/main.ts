@@ -39,8 +39,10 @@ const USAGE = `usage: sealpost <command>
                                       per recipient: the verdict Sealpost would take now, and why
                                       (key, source, validity, rule); sends and records nothing
 
-  policy set MATCH plain|reject [--note TEXT]
-                                      MATCH: user@domain, domain, .domain (with subdomains) or *
+  policy set MATCH plain|reject [--note TEXT] [--reason TEXT]
+                                      MATCH: user@domain, domain, .domain (with subdomains) or *;
+                                      the note is shown in a reject rule's SMTP refusal, the
+                                      reason (e.g. written consent) is kept with the rule
   policy remove MATCH
   policy list
 
@@ -95,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
       admin: { type: 'boolean' },
       name: { type: 'string' },
       note: { type: 'string' },
+      reason: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string', multiple: true },
       json: { type: 'boolean' },

@@ -8,7 +8,12 @@ import { createLog, type Log } from '../core/log.ts';
 import { LimitStore, limitPrefix } from '../core/limit-store.ts';
 import { loadOrCreateMasterKey } from '../core/master-key.ts';
 import { Metrics } from '../core/metrics.ts';
-import { createDeliverQueue, enqueueDeliveries, type DeliverQueue } from '../core/queue-client.ts';
+import {
+  createDeliverQueue,
+  enqueueDeliveries,
+  retryDeliveries,
+  type DeliverQueue,
+} from '../core/queue-client.ts';
 import { openLocalRedis } from '../core/local-redis.ts';
 import type { RedisTarget } from '../core/redis.ts';
 import { Sealer } from '../core/seal.ts';
@@ -133,7 +138,10 @@ async function coreDeps(
   return { config, db, log, clock: o.clock ?? systemClock, sealer, redis, ...(metrics ? { metrics } : {}) };
 }
 
-type Shared = Pick<Sealpost, 'keys' | 'discovery' | 'limitStore' | 'enqueue'> & { queue?: DeliverQueue };
+type Shared = Pick<Sealpost, 'keys' | 'discovery' | 'limitStore' | 'enqueue'> & {
+  queue?: DeliverQueue;
+  retryNow?: (ids: string[]) => Promise<void>;
+};
 
 /** The one key store, discoverer, limit store and delivery queue of the process. */
 async function sharedParts(
@@ -172,7 +180,14 @@ async function sharedParts(
   // The gateway, the webmail and the worker schedule deliveries (messages, replies, DSNs): one queue client.
   const queue = createDeliverQueue(deps);
   parts.push({ name: 'queue', phase: 2, deadlineMs: 1_000, close: () => queue.close() });
-  return { keys, discovery, limitStore, queue, enqueue: (ids) => enqueueDeliveries(queue, ids) };
+  return {
+    keys,
+    discovery,
+    limitStore,
+    queue,
+    enqueue: (ids) => enqueueDeliveries(queue, ids),
+    retryNow: (ids) => retryDeliveries(queue, ids),
+  };
 }
 
 async function buildServices(
@@ -227,6 +242,7 @@ async function buildServices(
         keys,
         limitStore: shared.limitStore!,
         enqueue,
+        ...(shared.retryNow ? { retryNow: shared.retryNow } : {}),
         ...(o.crypto ? { crypto: o.crypto } : {}),
         explain: (input) => explain({ keys, recipients, rules, config, log }, input),
       },

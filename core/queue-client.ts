@@ -59,3 +59,16 @@ export async function enqueueDeliveries(
     })),
   );
 }
+
+/**
+ * "Retry now" (the console's queue screen): a delivery job the worker put to sleep until its next attempt
+ * (moveToDelayed) is promoted to run now; a row without a job gets one. The caller sets the row's
+ * next_attempt_at first, so that the database and the job agree.
+ */
+export async function retryDeliveries(queue: DeliverQueue, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    const job = await queue.getJob(deliverJobId(id));
+    if (!job) await enqueueDeliveries(queue, [id]);
+    else if (await job.isDelayed()) await job.promote();
+  }
+}

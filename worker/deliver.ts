@@ -2,11 +2,10 @@ import type { DeliverQueue } from '../core/queue-client.ts';
 import { enqueueDeliveries } from '../core/queue-client.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
-import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
-import { outboundRow, type OutboundRow } from '../core/store/index.ts';
+import type { OutboundRow } from '../core/store/index.ts';
 import { classify, type Classification } from './classify.ts';
-import { buildDsn } from './dsn.ts';
+import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
 import type { SendReceipt, Transport } from './transport.ts';
 import { replyForDelivery } from './reply.ts';
@@ -149,11 +148,6 @@ async function failed(
   return { kind: 'deferred', code: verdict.code, at: next.at, delayMs: next.delayMs };
 }
 
-/** Never bounce a bounce: a DSN that fails, or mail with the null sender, is only marked bounced. */
-function wantsDsn(row: Row): boolean {
-  return row.kind !== 'dsn' && row.envelope_from !== '';
-}
-
 async function bounce(
   ctx: DeliverContext,
   row: Row,
@@ -161,7 +155,7 @@ async function bounce(
   verdict: Classification & { reply?: string | null },
 ): Promise<DeliverOutcome> {
   const nowDate = ctx.deps.clock.now();
-  const dsn = wantsDsn(row) ? dsnRow(ctx, row, raw, verdict, nowDate) : null;
+  const dsn = wantsDsn(row) ? dsnOutboundRow(ctx.deps, row, raw, verdict, nowDate) : null;
   const committed = await ctx.deps.db.stores.outbound.bounce(
     row,
     { code: verdict.code, smtpCode: verdict.smtpCode, reply: verdict.reply ?? null },
@@ -177,42 +171,6 @@ async function bounce(
     );
   }
   return { kind: 'bounced', code: verdict.code, dsnId: dsn?.id ?? null };
-}
-
-function dsnRow(
-  ctx: DeliverContext,
-  row: Row,
-  raw: Buffer | null,
-  verdict: Classification,
-  date: Date,
-): ReturnType<typeof outboundRow> {
-  const { config } = ctx.deps;
-  const now = date.getTime();
-  const messageId = newMessageId(config.hostname);
-  const bytes = buildDsn({
-    hostname: config.hostname,
-    messageId,
-    date,
-    sender: row.envelope_from,
-    recipient: row.recipient,
-    code: verdict.code,
-    smtpCode: verdict.smtpCode,
-    enhanced: verdict.enhanced,
-    original: raw,
-  });
-  return outboundRow(
-    ctx.deps,
-    {
-      batchId: row.batch_id,
-      kind: 'dsn',
-      userId: row.user_id,
-      envelopeFrom: '',
-      recipient: row.envelope_from,
-      messageId,
-      parts: bytes,
-    },
-    now,
-  );
 }
 
 /** The receiving server's reply line to a failed attempt, kept (shortened) for her sent list; not logged. */

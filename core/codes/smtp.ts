@@ -125,6 +125,11 @@ export const SMTP_CODES = {
   },
   DLV_EXPIRED: { smtp: 550, enhanced: '5.4.7', text: 'Delivery time expired' },
   DLV_BOUNCED: { smtp: 550, enhanced: '5.0.0', text: 'Delivery failed, DSN sent to the sender' },
+  DLV_CANCELLED: {
+    smtp: 550,
+    enhanced: '5.0.0',
+    text: 'The administrator cancelled the delivery, DSN sent to the sender',
+  },
   DLV_DEFER_AUTH: { smtp: 451, enhanced: '4.7.0', text: 'The relay refused our credentials' },
   DLV_DEFER_INTERNAL: { smtp: 451, enhanced: '4.3.0', text: 'Internal error during delivery, will retry' },
   DLV_SPOOL_UNREADABLE: {

@@ -319,6 +319,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_admin_ops': {
+      async up(db: Kysely<unknown>) {
+        // A rule's reason (docs/admin-console.md "Policy"): why the admin made the exception, e.g. a client's
+        // documented written consent to clear mail. The note is what the sender's SMTP refusal shows.
+        await db.schema.alterTable('policy_rules').addColumn('reason', 'text').execute();
+        await db.schema.createIndex('audit_at').on('audit').column('at').execute();
+      },
+    },
   };
 }
 

@@ -67,7 +67,8 @@ export interface PolicyRulesTable {
   id: string;
   match: string; // 'user@domain', 'domain' (and its subdomains with a leading '.'), or '*'
   action: string; // 'plain' | 'reject'
-  note: string | null;
+  note: string | null; // shown in the SMTP refusal of a reject rule
+  reason: string | null; // why the rule exists (e.g. documented written consent); audited with the rule
   created_at: number;
 }
 

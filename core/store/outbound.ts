@@ -73,6 +73,19 @@ const ROWS_PER_INSERT = 50;
 /** A done row keeps no body. */
 const EMPTY = new Uint8Array(0);
 
+export type QueueView = 'waiting' | 'deferred' | 'bounced' | 'delivered';
+
+/** A row of the console's queue screen: metadata, never the body. */
+export type QueueLine = Omit<
+  OutboundRow,
+  'body' | 'batch_id' | 'user_id' | 'message_id' | 'updated_at' | 'contact_id'
+>;
+
+export interface RelayHealth {
+  lastSuccess: number | null;
+  lastFailure: { at: number; code: string; smtpCode: number | null } | null;
+}
+
 export interface AttemptResult {
   /** Our code of the attempt (never remote text). */
   code: string;
@@ -224,6 +237,7 @@ export class OutboundStore {
     result: AttemptResult,
     dsn: NewOutboundRow | null,
     now: Date,
+    by: { actor: string; action: string; ip?: string } = { actor: 'worker', action: 'message.bounced' },
   ): Promise<boolean> {
     const ts = now.getTime();
     return this.db.transaction().execute(async (trx) => {
@@ -244,11 +258,7 @@ export class OutboundStore {
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return false;
       if (dsn) await trx.insertInto('outbound').values(dsn).execute();
-      await audit(
-        trx,
-        { actor: 'worker', action: 'message.bounced', subject: row.id, detail: result.code },
-        now,
-      );
+      await audit(trx, { ...by, subject: row.id, detail: result.code }, now);
       return true;
     });
   }
@@ -295,5 +305,95 @@ export class OutboundStore {
       .orderBy('status')
       .execute();
     return rows.map((r) => ({ status: r.status, kind: r.kind, n: Number(r.n) }));
+  }
+
+  /**
+   * One page of the console's queue screen (docs/admin-console.md): metadata only, never a body. 'waiting':
+   * queued, not tried yet; 'deferred': queued after a failed attempt; 'bounced' / 'delivered': done since
+   * `since` (ms). Newest first; one row more than `limit` tells the caller there is a next page.
+   */
+  async adminPage(q: {
+    view: QueueView;
+    since: number;
+    offset: number;
+    limit: number;
+  }): Promise<QueueLine[]> {
+    let query = this.db
+      .selectFrom('outbound')
+      .select([
+        'id',
+        'kind',
+        'envelope_from',
+        'recipient',
+        'size',
+        'status',
+        'attempts',
+        'next_attempt_at',
+        'expires_at',
+        'last_code',
+        'last_smtp_code',
+        'remote_reply',
+        'created_at',
+        'done_at',
+      ]);
+    if (q.view === 'waiting') query = query.where('status', '=', 'queued').where('attempts', '=', 0);
+    else if (q.view === 'deferred') query = query.where('status', '=', 'queued').where('attempts', '>', 0);
+    else query = query.where('status', '=', q.view).where('done_at', '>=', q.since);
+    return query
+      .orderBy(q.view === 'waiting' || q.view === 'deferred' ? 'created_at' : 'done_at', 'desc')
+      .orderBy('id')
+      .offset(q.offset)
+      .limit(q.limit + 1)
+      .execute();
+  }
+
+  /** Queued rows that failed at least once (the health card's deferred count). */
+  async deferredCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('outbound')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'queued')
+      .where('attempts', '>', 0)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** "Retry now": a queued row's next attempt is now. False when the row is not queued. */
+  async retryNow(id: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('outbound')
+      .set({ next_attempt_at: now, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /**
+   * The relay as the spool saw it: the last delivery, and the last failed attempt with our code and the
+   * remote reply code (the console's health card). Derived from the rows the worker writes at every attempt.
+   */
+  async relayHealth(): Promise<RelayHealth> {
+    const ok = await this.db
+      .selectFrom('outbound')
+      .select((eb) => eb.fn.max('done_at').as('at'))
+      .where('status', '=', 'delivered')
+      .executeTakeFirst();
+    const failed = await this.db
+      .selectFrom('outbound')
+      .select(['updated_at', 'last_code', 'last_smtp_code'])
+      .where('attempts', '>', 0)
+      .where('last_code', 'is not', null)
+      .where('last_code', '!=', 'DLV_DELIVERED')
+      .where('last_code', '!=', 'DLV_CANCELLED')
+      .orderBy('updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return {
+      lastSuccess: ok?.at == null ? null : Number(ok.at),
+      lastFailure: failed
+        ? { at: Number(failed.updated_at), code: failed.last_code ?? '', smtpCode: failed.last_smtp_code }
+        : null,
+    };
   }
 }

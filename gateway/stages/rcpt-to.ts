@@ -1,6 +1,7 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { smtpError } from '../../core/errors.ts';
 import { isAddress, normaliseAddress } from '../../core/ids.ts';
+import { smtpNote } from '../../core/policy-rules.ts';
 import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
 import { answer } from '../smtp-reply.ts';
 import { decideRecipient } from '../../keys/index.ts';
@@ -27,7 +28,7 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
   if (others.length >= config.limits.maxRecipients) throw smtpError('GW_TOO_MANY_RECIPIENTS');
 
   tx.rules ??= await ctx.rules.list();
-  const { verdict, resolution } = await decideRecipient({
+  const { verdict, resolution, rule } = await decideRecipient({
     recipients: ctx.recipients,
     rules: tx.rules,
     config,
@@ -43,7 +44,11 @@ async function rcptTo(ctx: GatewayContext, address: SMTPServerAddress, session: 
     reason: verdict.reason,
     ...(resolution.discovery === 'not-needed' ? {} : { source: `discovery:${resolution.discovery}` }),
   });
-  if (verdict.verdict === 'reject' || verdict.verdict === 'defer') throw smtpError(verdict.code, rcpt);
+  if (verdict.verdict === 'reject' || verdict.verdict === 'defer') {
+    // A reject rule's note (set by the admin, e.g. "send to the practice's portal instead") is shown to the sender.
+    const note = verdict.code === 'GW_POLICY_REJECT' && rule?.note ? `: ${smtpNote(rule.note)}` : '';
+    throw smtpError(verdict.code, `${rcpt}${note}`);
+  }
 
   if (verdict.verdict === 'pgp') {
     if (key.state !== 'usable') throw smtpError('GW_TEMP_FAILURE'); // unreachable: pgp means usable

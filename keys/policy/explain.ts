@@ -20,7 +20,7 @@ export interface RecipientExplanation {
   /** The SMTP reply the sender's client would get for this RCPT, e.g. "250 2.0.0". */
   reply: string;
   reason: string;
-  rule: { id: string; match: string; action: string } | null;
+  rule: { id: string; match: string; action: string; note: string | null; reason: string | null } | null;
   key: {
     state: 'usable' | 'unusable' | 'held' | 'none' | 'unavailable' | 'error';
     fingerprint?: string;
@@ -104,7 +104,15 @@ export async function explain(
       code: d.verdict.code,
       reply: replyOf(d.verdict.code),
       reason: d.verdict.reason,
-      rule: d.rule ? { id: d.rule.id, match: d.rule.match, action: d.rule.action } : null,
+      rule: d.rule
+        ? {
+            id: d.rule.id,
+            match: d.rule.match,
+            action: d.rule.action,
+            note: d.rule.note,
+            reason: d.rule.reason ?? null,
+          }
+        : null,
       key,
       discovery: d.resolution.discovery,
     });

@@ -1,5 +1,8 @@
 import * as OTPAuth from 'otpauth';
+import type { Page } from 'playwright-core';
+import { enrolTotpNow } from '../../keys/index.ts';
 import type { ConsoleSession } from './console.ts';
+import type { Stack } from './stack.ts';
 
 /**
  * An admin in the console (docs/console.md), from Node against the real API: an admin never gets a session
@@ -52,4 +55,58 @@ export async function adminEnrol(
   }
   const totp = OTPAuth.URI.parse(first.json.uri) as OTPAuth.TOTP;
   return { session: await adminSignIn(web, login, password, codeAt(totp, 0)), totp };
+}
+
+/**
+ * An admin of the console for the admin screens' browser tests: made in the users store with the admin role
+ * and TOTP on (as `sealpost user add --admin` does), signed in through the sign-in screen with a code.
+ */
+export const ADMIN = 'admin@praxis.example';
+export const ADMIN_PASSWORD = 'admin-horse-battery-staple';
+let adminTotp: OTPAuth.TOTP | undefined;
+
+export async function makeAdmin(stack: Stack): Promise<void> {
+  const user = await stack.gw.users.add(
+    { login: ADMIN, password: ADMIN_PASSWORD, isAdmin: true },
+    new Date(),
+  );
+  const deps = {
+    stores: stack.gw.testDb.db.stores,
+    sealer: stack.gw.deps.sealer,
+    clock: stack.gw.deps.clock,
+  };
+  lastStep = 0;
+  adminTotp = OTPAuth.URI.parse(await enrolTotpNow(deps, user)) as OTPAuth.TOTP;
+}
+
+let lastStep = 0;
+
+/** A code of the admin's TOTP for a time step not used yet (the server takes each step once, in order). */
+async function freshCode(totp: OTPAuth.TOTP): Promise<string> {
+  for (;;) {
+    const now = Date.now();
+    const step = Math.floor(now / 30_000);
+    for (const offset of [-1, 0, 1]) {
+      if (step + offset > lastStep) {
+        lastStep = step + offset;
+        return totp.generate({ timestamp: now + offset * 30_000 });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 30_000 - (now % 30_000) + 50));
+  }
+}
+
+/** Open `/console<path>` (a deep link shows the sign-in first), sign in as the admin with a TOTP code. */
+export async function signInAdmin(page: Page, stack: Stack, path: string, heading: RegExp): Promise<void> {
+  if (!adminTotp) throw new Error('makeAdmin first');
+  await page.goto(`${stack.web}/console${path}`);
+  await page.locator('input[autocomplete="username"]').fill(ADMIN);
+  await page.locator('input[autocomplete="current-password"]').fill(ADMIN_PASSWORD);
+  await page.keyboard.press('Enter');
+  const otp = page.locator('input[autocomplete="one-time-code"]');
+  await otp.waitFor({ timeout: 60_000 });
+  await otp.fill(await freshCode(adminTotp));
+  await page.locator('input[autocomplete="current-password"]').fill(ADMIN_PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: heading }).first().waitFor({ timeout: 60_000 });
 }

@@ -67,7 +67,10 @@ for (const kind of testDbKinds()) {
         const res = await consoleFetch(ben, route.method, path);
         const body = await res.text();
         assert.ok(!body.includes('max@example.org'), `${route.method} ${route.path} shows Anna's contact`);
-        if (route.path === '/api/console/codes') {
+        if (route.role === 'admin') {
+          assert.equal(res.status, 403, `${route.method} ${route.path} is the admin's`);
+          assert.equal((JSON.parse(body) as { code: string }).code, 'CON_FORBIDDEN');
+        } else if (route.path === '/api/console/codes') {
           assert.equal(res.status, 200);
           assert.deepEqual(
             (JSON.parse(body) as { codes: { contact: string }[] }).codes.map((c) => c.contact),
@@ -103,9 +106,6 @@ for (const kind of testDbKinds()) {
         } else if (route.path.startsWith('/api/console/sent/')) {
           assert.equal(res.status, 404, `Ben cannot ${route.method} ${route.path} of Anna's message`);
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
-        } else if (route.role === 'admin') {
-          // Admin rows: refused to a practitioner (console-admin-routes-refused.test.ts tries each one).
-          assert.equal(res.status, 403, `${route.method} ${route.path} is an admin route`);
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

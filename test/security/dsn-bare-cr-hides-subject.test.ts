@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildDsn } from '../../worker/dsn.ts';
+import { buildDsn } from '../../core/dsn.ts';
 
 /**
  * A neighbour of header smuggling (issue 11, finding 3): a bounce copies the harmless header fields of the

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
-import { buildDsn, harmlessHeaders, type DsnInput } from '../../worker/dsn.ts';
+import { buildDsn, harmlessHeaders, type DsnInput } from '../../core/dsn.ts';
 
 const ORIGINAL = Buffer.from(
   [

@@ -5,4 +5,9 @@ import type { PickupApiDeps } from '../api/deps.ts';
 export interface ConsoleApiDeps extends PickupApiDeps {
   /** Makes a console key at a first sign-in (keys/crypto-tasks.ts); default: in this thread. */
   readonly crypto?: CryptoPool;
+  /**
+   * "Retry now" of the queue screen: promote the rows' sleeping delivery jobs (core/queue-client.ts
+   * retryDeliveries); default: `enqueue` (adds a job where none exists).
+   */
+  readonly retryNow?: (outboundIds: string[]) => Promise<void>;
 }

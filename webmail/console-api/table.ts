@@ -1,5 +1,9 @@
 import { accountRoutes } from './account.ts';
 import { adminUserRoutes } from './admin-users.ts';
+import { adminAuditRoutes } from './admin-audit.ts';
+import { adminPolicyRoutes } from './admin-policy.ts';
+import { adminQueueRoutes } from './admin-queue.ts';
+import { adminSettingsRoutes } from './admin-settings.ts';
 import { codesRoutes } from './codes.ts';
 import { codesReissueRoutes } from './codes-reissue.ts';
 import type { ConsoleRoute } from './routes.ts';
@@ -20,6 +24,10 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...codesReissueRoutes,
   ...sentRoutes,
   ...adminUserRoutes,
+  ...adminPolicyRoutes,
+  ...adminQueueRoutes,
+  ...adminAuditRoutes,
+  ...adminSettingsRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */

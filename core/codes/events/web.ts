@@ -115,6 +115,12 @@ export const CONSOLE_EVENTS = {
       meaning: 'she withdrew a pickup in her console: its ciphertext was deleted (`id`: the pickup)',
     },
     {
+      codes: ['CON_QUEUE_RETRY_FAILED'],
+      level: 'warn',
+      meaning:
+        'the queue screen could not wake a delivery job (`id`, `errName`); the row is due and reconcile enqueues it',
+    },
+    {
       codes: ['CON_INTERNAL_ERROR'],
       level: 'error',
       meaning: 'an unexpected error in a console request (`errName`)',

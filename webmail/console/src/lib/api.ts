@@ -20,6 +20,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The session key header, for a request that is not JSON (a CSV download). */
+export function sessionHeader(): Record<string, string> {
+  return sessionKey ? { 'sealpost-console': sessionKey } : {};
+}
+
 export async function call<T>(
   method: 'GET' | 'POST',
   path: string,

@@ -38,6 +38,30 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Benutzer', en: 'Users' },
     load: () => import('./Users.svelte'),
   },
+  {
+    path: '/console/policy',
+    role: 'admin',
+    label: { de: 'Richtlinie', en: 'Policy' },
+    load: () => import('./Policy.svelte'),
+  },
+  {
+    path: '/console/queue',
+    role: 'admin',
+    label: { de: 'Warteschlange', en: 'Queue' },
+    load: () => import('./Queue.svelte'),
+  },
+  {
+    path: '/console/audit',
+    role: 'admin',
+    label: { de: 'Protokoll', en: 'Audit trail' },
+    load: () => import('./Audit.svelte'),
+  },
+  {
+    path: '/console/settings',
+    role: 'admin',
+    label: { de: 'Einstellungen', en: 'Settings' },
+    load: () => import('./Settings.svelte'),
+  },
 ];
 
 /**

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { CODES, type Code } from '../core/errors.ts';
-import { rfc5322Date } from '../core/rfc5322-date.ts';
+import { CODES, type Code } from './errors.ts';
+import { rfc5322Date } from './rfc5322-date.ts';
+import type { Config } from './config.ts';
+import { newMessageId } from './ids.ts';
+import type { Sealer } from './seal.ts';
+import { outboundRow, type NewOutboundRow, type OutboundRow } from './store/outbound.ts';
 
 /**
  * RFC 3464 delivery status notifications. Invariant (DESIGN.md 2): a bounce never holds content. The
@@ -136,4 +140,47 @@ export function buildDsn(input: DsnInput): Buffer {
     '',
   ];
   return Buffer.from(lines.join('\r\n'), 'latin1');
+}
+
+/**
+ * The outbound row of the DSN for a failed (or cancelled) row: to the original envelope sender, from the
+ * null sender, in the original's batch. The worker builds it at a bounce, the console at a cancel.
+ */
+export function dsnOutboundRow(
+  deps: { sealer: Sealer; config: Pick<Config, 'delivery' | 'hostname'> },
+  row: Pick<OutboundRow, 'batch_id' | 'user_id' | 'envelope_from' | 'recipient'>,
+  raw: Buffer | null,
+  failure: { code: Code; smtpCode: number | null; enhanced: string | null },
+  date: Date,
+): NewOutboundRow {
+  const messageId = newMessageId(deps.config.hostname);
+  const bytes = buildDsn({
+    hostname: deps.config.hostname,
+    messageId,
+    date,
+    sender: row.envelope_from,
+    recipient: row.recipient,
+    code: failure.code,
+    smtpCode: failure.smtpCode,
+    enhanced: failure.enhanced,
+    original: raw,
+  });
+  return outboundRow(
+    deps,
+    {
+      batchId: row.batch_id,
+      kind: 'dsn',
+      userId: row.user_id,
+      envelopeFrom: '',
+      recipient: row.envelope_from,
+      messageId,
+      parts: bytes,
+    },
+    date.getTime(),
+  );
+}
+
+/** Never bounce a bounce: a DSN that fails, or mail with the null sender, gets no DSN of its own. */
+export function wantsDsn(row: Pick<OutboundRow, 'kind' | 'envelope_from'>): boolean {
+  return row.kind !== 'dsn' && row.envelope_from !== '';
 }

@@ -1,0 +1,63 @@
+import type { Lang } from '../lib/i18n.ts';
+
+/** The policy screen's texts (German default, English). */
+const de = {
+  title: 'Richtlinie',
+  intro:
+    'Ausnahmen für Empfänger: Klartext erlauben oder ablehnen. Die genaueste Regel gilt (Adresse vor Domain vor Subdomains vor *).',
+  none: 'Keine Regeln: Jeder Empfänger braucht einen OpenPGP-Schlüssel oder die sichere Abholung.',
+  match: 'Adresse oder Domain',
+  action: 'Aktion',
+  plain: 'Klartext (nur über TLS)',
+  reject: 'Ablehnen',
+  note: 'Hinweis in der SMTP-Ablehnung',
+  reason: 'Begründung (z. B. schriftliche Einwilligung vom …)',
+  save: 'Regel speichern',
+  edit: 'Bearbeiten',
+  remove: 'Löschen',
+  saved: 'Regel gespeichert.',
+  removed: 'Regel gelöscht.',
+  explainTitle: 'Was würde passieren?',
+  from: 'Absender',
+  to: 'Empfänger',
+  explain: 'Prüfen',
+  verdict: 'Entscheidung',
+  reply: 'SMTP-Antwort',
+  why: 'Grund',
+  rule: 'Regel',
+  key: 'Schlüssel',
+  blocked: 'Die Nachricht würde ganz abgelehnt',
+  invalid: 'Bitte Eingaben prüfen (Adresse, Domain, .domain oder *).',
+};
+
+export const POLICY_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
+  de,
+  en: {
+    title: 'Policy',
+    intro:
+      'Exceptions per recipient: allow clear text or refuse. The most specific rule applies (address before domain before subdomains before *).',
+    none: 'No rules: every recipient needs an OpenPGP key or secure pickup.',
+    match: 'Address or domain',
+    action: 'Action',
+    plain: 'Clear text (over TLS only)',
+    reject: 'Refuse',
+    note: 'Note in the SMTP refusal',
+    reason: 'Reason (e.g. written consent of …)',
+    save: 'Save rule',
+    edit: 'Edit',
+    remove: 'Delete',
+    saved: 'Rule saved.',
+    removed: 'Rule deleted.',
+    explainTitle: 'What would happen?',
+    from: 'Sender',
+    to: 'Recipient',
+    explain: 'Check',
+    verdict: 'Verdict',
+    reply: 'SMTP reply',
+    why: 'Reason',
+    rule: 'Rule',
+    key: 'Key',
+    blocked: 'The whole message would be refused',
+    invalid: 'Please check the input (address, domain, .domain or *).',
+  },
+};

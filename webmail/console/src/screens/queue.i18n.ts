@@ -1,0 +1,53 @@
+import type { Lang } from '../lib/i18n.ts';
+
+/** The queue screen's texts (German default, English). */
+const de = {
+  title: 'Warteschlange',
+  intro: 'Nur Metadaten: Adressen, Größe, Versuche und Codes. Erledigte Nachrichten der letzten 7 Tage.',
+  waiting: 'Wartend',
+  deferred: 'Zurückgestellt',
+  bounced: 'Unzustellbar',
+  delivered: 'Zugestellt',
+  none: 'Keine Nachrichten in dieser Ansicht.',
+  from: 'Von',
+  to: 'An',
+  kind: 'Art',
+  attempts: 'Versuche',
+  last: 'Letzte Antwort',
+  next: 'Nächster Versuch',
+  done: 'Erledigt',
+  retry: 'Jetzt erneut versuchen',
+  cancel: 'Abbrechen (mit Nachricht an den Absender)',
+  confirmCancel: 'Zustellung an {to} abbrechen? Der Absender erhält eine Unzustellbarkeitsnachricht.',
+  retried: 'Neuer Versuch läuft.',
+  cancelled: 'Abgebrochen; der Absender wird benachrichtigt.',
+  more: 'Weitere',
+  back: 'Zurück',
+};
+
+export const QUEUE_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
+  de,
+  en: {
+    title: 'Queue',
+    intro: 'Metadata only: addresses, size, attempts and codes. Done messages of the last 7 days.',
+    waiting: 'Waiting',
+    deferred: 'Deferred',
+    bounced: 'Bounced',
+    delivered: 'Delivered',
+    none: 'No messages in this view.',
+    from: 'From',
+    to: 'To',
+    kind: 'Kind',
+    attempts: 'Attempts',
+    last: 'Last reply',
+    next: 'Next attempt',
+    done: 'Done',
+    retry: 'Retry now',
+    cancel: 'Cancel (with a notice to the sender)',
+    confirmCancel: 'Cancel the delivery to {to}? The sender gets a delivery status notification.',
+    retried: 'A new attempt is running.',
+    cancelled: 'Cancelled; the sender is notified.',
+    more: 'More',
+    back: 'Back',
+  },
+};
