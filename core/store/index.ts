@@ -4,6 +4,7 @@ import { AuditStore } from '../audit.ts';
 import { PolicyRuleStore } from '../policy-rules.ts';
 import { UserStore } from '../users.ts';
 import { ConsoleStore } from './console.ts';
+import { ConsoleReplyStore } from './console-replies.ts';
 import { ContactRecordStore } from './contacts.ts';
 import { OutboundStore } from './outbound.ts';
 import { PickupStore } from './pickups.ts';
@@ -22,6 +23,7 @@ import { PickupStore } from './pickups.ts';
  *   audit                                     → AuditStore, audit() core/audit.ts
  *   console_keys, console_codes,
  *   console_sessions, console_totp            → ConsoleStore        core/store/console.ts
+ *   console_replies                           → ConsoleReplyStore   core/store/console-replies.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;
@@ -31,6 +33,7 @@ export interface Stores {
   readonly rules: PolicyRuleStore;
   readonly audit: AuditStore;
   readonly console: ConsoleStore;
+  readonly consoleReplies: ConsoleReplyStore;
   /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
@@ -44,11 +47,13 @@ export function createStores(db: Kysely<Database>): Stores {
     rules: new PolicyRuleStore(db),
     audit: new AuditStore(db),
     console: new ConsoleStore(db),
+    consoleReplies: new ConsoleReplyStore(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
 
 export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';
+export { ConsoleReplyStore, type ConsoleReplyListing, type ConsoleReplyRow } from './console-replies.ts';
 export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
 export {
   expiresAt,

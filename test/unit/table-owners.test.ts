@@ -22,6 +22,7 @@ const OWNERS: Record<string, readonly string[]> = {
   console_codes: ['core/store/console.ts'],
   console_sessions: ['core/store/console.ts'],
   console_totp: ['core/store/console.ts'],
+  console_replies: ['core/store/console-replies.ts'],
   // The key tables belong to the key store (keys/store/).
   sender_keys: ['keys/store/'],
   recipient_keys: ['keys/store/'],
