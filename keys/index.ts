@@ -83,6 +83,7 @@ export {
 } from './policy/explain.ts';
 export { replyForPractice } from './verdict-line/reply-inner.ts';
 export { consoleCodeRow, ensureConsoleKey, sentSubjectRow, subjectOf } from './console-codes.ts';
+export { openConsoleReply, type ConsoleReplyVerdict, type OpenedConsoleReply } from './console-replies.ts';
 export { consoleLockId } from './crypto-tasks.ts';
 export {
   changeOwnPassword,

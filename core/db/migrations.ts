@@ -327,6 +327,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('audit_at').on('audit').column('at').execute();
       },
     },
+    '0010_console_replies': {
+      async up(db: Kysely<unknown>) {
+        // Pickup replies kept for her console where no inbound relay is set (docs/console.md "Replies"):
+        // the armored OpenPGP message to her sender key as the client's browser made it, sealed at rest;
+        // only the signature verdict beside it, never a decrypted byte.
+        await db.schema
+          .createTable('console_replies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('contact_id', 'text', (c) => c.notNull())
+          .addColumn('contact_address', 'text', (c) => c.notNull())
+          .addColumn('sender_address', 'text', (c) => c.notNull())
+          .addColumn('signature', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', blob, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('console_replies_user').on('console_replies').column('user_id').execute();
+      },
+    },
   };
 }
 

@@ -238,6 +238,18 @@ export interface PasswordLinksTable {
   created_at: number;
 }
 
+/** A pickup reply kept for her console (no inbound relay): OpenPGP to her sender key, sealed at rest. */
+export interface ConsoleRepliesTable {
+  id: string; // the outbound row's id
+  user_id: string;
+  contact_id: string;
+  contact_address: string;
+  sender_address: string; // her address the reply went to (whose sender key opens it)
+  signature: string; // the verdict when it was accepted: valid, invalid, unknown-key, none, unreadable
+  ciphertext: Uint8Array; // armored OpenPGP message sealed with the master key ('console', aad = reply:<id>)
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   user_addresses: UserAddressesTable;
@@ -259,4 +271,5 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   console_totp: ConsoleTotpTable;
   password_links: PasswordLinksTable;
+  console_replies: ConsoleRepliesTable;
 }

@@ -4,6 +4,7 @@ import { AuditStore } from '../audit.ts';
 import { PolicyRuleStore } from '../policy-rules.ts';
 import { UserStore } from '../users.ts';
 import { ConsoleStore } from './console.ts';
+import { ConsoleReplyStore } from './console-replies.ts';
 import { ContactRecordStore } from './contacts.ts';
 import { OutboundStore } from './outbound.ts';
 import { PickupStore } from './pickups.ts';
@@ -25,6 +26,7 @@ import { SentStore } from './sent.ts';
  *   console_sessions, console_totp,
  *   password_links                            → ConsoleStore        core/store/console.ts
  *   sent_recipients, sent_subjects            → SentStore           core/store/sent.ts
+ *   console_replies                           → ConsoleReplyStore   core/store/console-replies.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;
@@ -35,6 +37,7 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly console: ConsoleStore;
   readonly sent: SentStore;
+  readonly consoleReplies: ConsoleReplyStore;
   /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
@@ -49,12 +52,14 @@ export function createStores(db: Kysely<Database>): Stores {
     audit: new AuditStore(db),
     console: new ConsoleStore(db),
     sent: new SentStore(db),
+    consoleReplies: new ConsoleReplyStore(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
 
 export { GroupCommit } from './group-commit.ts';
 export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';
+export { ConsoleReplyStore, type ConsoleReplyListing, type ConsoleReplyRow } from './console-replies.ts';
 export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
 export {
   expiresAt,

@@ -106,10 +106,10 @@ export class PickupStore {
   async thread(
     id: string,
     contactId: string,
-  ): Promise<{ id: string; sender_address: string; message_id: string } | undefined> {
+  ): Promise<{ id: string; sender_address: string; message_id: string; user_id: string | null } | undefined> {
     return this.db
       .selectFrom('pickups')
-      .select(['id', 'sender_address', 'message_id'])
+      .select(['id', 'sender_address', 'message_id', 'user_id'])
       .where('id', '=', id)
       .where('contact_id', '=', contactId)
       .executeTakeFirst();

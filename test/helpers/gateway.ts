@@ -319,6 +319,7 @@ const TABLES: (keyof Database)[] = [
   'console_codes',
   'console_sessions',
   'console_totp',
+  'console_replies',
 ];
 
 /**

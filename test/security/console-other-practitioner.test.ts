@@ -9,11 +9,12 @@ import {
 } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
+import { api, buildReply, linkId, unlock } from '../helpers/pickup-client.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
- * One practitioner never sees or touches another's access codes in the console (docs/console.md), tried on
- * every route of CONSOLE_ROUTES (the contract's list; a new route without a case here fails the test).
+ * One practitioner never sees or touches another's access codes or pickup replies in the console
+ * (docs/console.md), tried on every route of CONSOLE_ROUTES (the contract's list; a new route without a case here fails the test).
  */
 const BEN = 'ben@praxis.example';
 const BEN_PASSWORD = 'ben-password-long';
@@ -30,13 +31,16 @@ for (const kind of testDbKinds()) {
     });
 
     it('every route answers only for the signed-in practitioner', async () => {
-      await stack.gw.transport().sendMail({ from: SENDER, to: 'max@example.org', subject: 'S', text: 'T' });
-      await stack.sink.waitFor(2);
+      const info = await stack.gw
+        .transport()
+        .sendMail({ from: SENDER, to: 'max@example.org', subject: 'S', text: 'T' });
+      const first = await stack.sink.waitFor(2);
+      const annaReplyId = await replyToAnna(stack, first, info.messageId);
       await secondPractitioner(stack, {
         login: BEN,
         password: BEN_PASSWORD,
         contact: 'eva@example.org',
-        expectMails: 4,
+        expectMails: 5,
       });
       const anna = await consoleSignIn(stack.web);
       const ben = await consoleSignIn(stack.web, BEN, BEN_PASSWORD);
@@ -58,11 +62,13 @@ for (const kind of testDbKinds()) {
         (a, b) => Number(a.path.endsWith('/end')) - Number(b.path.endsWith('/end')),
       );
       for (const route of routes) {
-        const id = route.path.startsWith('/api/console/sent/recipients/')
-          ? annaRecipientId
-          : route.path.startsWith('/api/console/sent/')
-            ? annaMessageId
-            : annaCodeId;
+        const id = route.path.startsWith('/api/console/replies')
+          ? annaReplyId
+          : route.path.startsWith('/api/console/sent/recipients/')
+            ? annaRecipientId
+            : route.path.startsWith('/api/console/sent/')
+              ? annaMessageId
+              : annaCodeId;
         const path = route.path.replace(':id', id);
         const res = await consoleFetch(ben, route.method, path);
         const body = await res.text();
@@ -105,6 +111,14 @@ for (const kind of testDbKinds()) {
           );
         } else if (route.path.startsWith('/api/console/sent/')) {
           assert.equal(res.status, 404, `Ben cannot ${route.method} ${route.path} of Anna's message`);
+        } else if (route.path === '/api/console/replies') {
+          assert.equal(res.status, 200);
+          assert.deepEqual((JSON.parse(body) as { replies: unknown[] }).replies, [], 'none of hers');
+        } else if (
+          route.path === '/api/console/replies/:id' ||
+          route.path === '/api/console/replies/:id/delete'
+        ) {
+          assert.equal(res.status, 404, "Ben can neither read nor delete Anna's reply");
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
@@ -116,6 +130,14 @@ for (const kind of testDbKinds()) {
       assert.deepEqual(
         (await consoleCodes(anna)).map((c) => c.id),
         [annaCodeId],
+      );
+      const kept = (await (await consoleFetch(anna, 'GET', '/api/console/replies')).json()) as {
+        replies: { id: string }[];
+      };
+      assert.deepEqual(
+        kept.replies.map((r) => r.id),
+        [annaReplyId],
+        "Anna's reply is still there",
       );
       assert.equal((await consoleFetch(ben, 'GET', '/api/console/codes')).status, 401);
       // Anna's pickup is neither withdrawn nor touched.
@@ -139,4 +161,26 @@ for (const kind of testDbKinds()) {
       );
     });
   });
+}
+
+/** The client answers Anna's pickup (no inbound relay: the reply is kept for her console); its id. */
+async function replyToAnna(
+  stack: Stack,
+  msgs: { to: string[]; raw: Buffer }[],
+  messageId: string,
+): Promise<string> {
+  const id = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
+  const u = await unlock(stack.web, id, (await consoleCodes(await consoleSignIn(stack.web)))[0]!.code);
+  const senders = (await (await api(stack.web, u, '/senders')).json()).senders as { publicKey: string }[];
+  const message = await buildReply({
+    u,
+    senderPublicKey: senders[0]!.publicKey,
+    inReplyTo: messageId,
+    to: SENDER,
+    text: 'Antwort',
+  });
+  const res = await api(stack.web, u, '/replies', { inReplyTo: id, message });
+  assert.equal(res.status, 202);
+  await stack.sink.waitFor(3);
+  return String((await res.json()).id);
 }

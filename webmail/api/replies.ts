@@ -3,6 +3,7 @@ import { outboundRow } from '../../core/store/index.ts';
 import { encryptedToKeyIds, keyIds, parseEncryptionKey, wrapEncrypted } from '../../keys/index.ts';
 import type { PickupApiDeps } from './deps.ts';
 import { HttpError } from './http.ts';
+import { consoleReplyRow } from './reply-console.ts';
 import { rfc5322Date } from '../../core/rfc5322-date.ts';
 
 /**
@@ -58,8 +59,21 @@ export async function acceptReply(
     now.getTime(),
   );
   const id = row.id;
+  const kept = await consoleReplyRow(
+    deps,
+    {
+      id,
+      contactId: input.contactId,
+      senderAddress: pickup.sender_address,
+      userId: pickup.user_id,
+      message: input.message,
+    },
+    now,
+  );
   await db.stores.transaction(async (stores) => {
     await stores.outbound.add([row]);
+    // No inbound relay: her console keeps it too (still encrypted to her sender key, sealed at rest).
+    if (kept) await stores.consoleReplies.add(kept);
     // The contact's own copy for the thread: only when it is encrypted to their key too (it always is from
     // the app), so that the server keeps nothing it or anyone but the contact and the sender could read.
     if (own)

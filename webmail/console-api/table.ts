@@ -6,6 +6,7 @@ import { adminQueueRoutes } from './admin-queue.ts';
 import { adminSettingsRoutes } from './admin-settings.ts';
 import { codesRoutes } from './codes.ts';
 import { codesReissueRoutes } from './codes-reissue.ts';
+import { consoleRepliesRoutes } from './console-replies.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sentRoutes } from './sent.ts';
 import { sessionRoutes } from './session.ts';
@@ -28,6 +29,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...adminQueueRoutes,
   ...adminAuditRoutes,
   ...adminSettingsRoutes,
+  ...consoleRepliesRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */

@@ -121,6 +121,17 @@ export const CONSOLE_EVENTS = {
         'the queue screen could not wake a delivery job (`id`, `errName`); the row is due and reconcile enqueues it',
     },
     {
+      codes: ['CON_REPLY_READ'],
+      level: 'info',
+      meaning:
+        'a kept pickup reply was decrypted for her console answer (`id`, `verdict`); nothing decrypted is stored',
+    },
+    {
+      codes: ['CON_REPLY_DELETED'],
+      level: 'info',
+      meaning: 'she deleted a kept pickup reply (`id`)',
+    },
+    {
       codes: ['CON_INTERNAL_ERROR'],
       level: 'error',
       meaning: 'an unexpected error in a console request (`errName`)',

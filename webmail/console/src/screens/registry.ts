@@ -27,6 +27,12 @@ export const SCREENS: readonly Screen[] = [
     load: () => import('./Sent.svelte'),
   },
   {
+    path: '/console/replies',
+    role: 'user',
+    label: { de: 'Antworten', en: 'Replies' },
+    load: () => import('./Replies.svelte'),
+  },
+  {
     path: '/console/account',
     role: 'user',
     label: { de: 'Passwort', en: 'Password' },
