@@ -190,6 +190,12 @@ export const CONSOLE_HTTP_CODES = {
     meaning:
       'a password change re-locked a console key that is no longer hers (a reset by the admin meanwhile)',
   },
+  CON_CONTACT_EXISTS: {
+    status: 409,
+    message: 'This address is already a secure contact; its code was issued before',
+    meaning:
+      'enrolment of an address that already is a pickup contact (its code is not shown again; `issue a new code` or `sealpost contact code` makes a new one)',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

@@ -1,6 +1,7 @@
 import { accountRoutes } from './account.ts';
 import { codesRoutes } from './codes.ts';
 import { codesReissueRoutes } from './codes-reissue.ts';
+import { enrolRoutes } from './enrol.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sessionRoutes } from './session.ts';
 import { totpRoutes } from './totp.ts';
@@ -16,6 +17,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...totpRoutes,
   ...accountRoutes,
   ...codesReissueRoutes,
+  ...enrolRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */
