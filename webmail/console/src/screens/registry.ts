@@ -26,6 +26,12 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Passwort', en: 'Password' },
     load: () => import('./Account.svelte'),
   },
+  {
+    path: '/console/contacts/new',
+    role: 'user',
+    label: { de: 'Neuer sicherer Kontakt', en: 'New secure contact' },
+    load: () => import('./Enrol.svelte'),
+  },
 ];
 
 /** The screen of a URL (an unknown path, or one her role does not allow, shows the first screen). */
