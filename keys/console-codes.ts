@@ -51,11 +51,7 @@ export async function consoleCodeRow(
   input: { userId: string; contactAddress: string; code: string; now: Date },
 ): Promise<Insertable<ConsoleCodesTable>> {
   const id = newId();
-  const encrypted = await encryptToKey({
-    data: Buffer.from(input.code, 'utf8'),
-    to: await parseEncryptionKey(key.public_key),
-    now: input.now,
-  });
+  const encrypted = await encryptCodeTo(key, input.code, input.now);
   return {
     id,
     user_id: input.userId,
@@ -92,4 +88,9 @@ export async function sentSubjectRow(
     key_fingerprint: key.fingerprint,
     ciphertext: deps.sealer.seal('console', encrypted, `subject:${input.batchId}`),
   };
+}
+
+/** `code` as an OpenPGP message to her console key: only her browser, with her password, can read it. */
+export async function encryptCodeTo(key: ConsoleKeyRow, code: string, now: Date): Promise<Uint8Array> {
+  return encryptToKey({ data: Buffer.from(code, 'utf8'), to: await parseEncryptionKey(key.public_key), now });
 }

@@ -3,8 +3,9 @@ import type { Config } from '../core/config.ts';
 import { newMessageId } from '../core/ids.ts';
 import type { Sealer } from '../core/seal.ts';
 import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
-import { consoleCodeRow } from './console-codes.ts';
-import type { ContactStore, StalePickup } from './contacts.ts';
+import { consoleCodeRow, encryptCodeTo } from './console-codes.ts';
+import { newContactRecord, type ContactStore, type StalePickup } from './contacts.ts';
+import type { CryptoPool } from './crypto-pool.ts';
 import { consoleUrl, dkimSignMail, notifyFrom, receiptMail } from './notices/index.ts';
 
 /**
@@ -44,6 +45,39 @@ export async function issueNewCode(
   if (!result) return undefined;
   const queued = await queueReceipts(deps, email, result.code, result.stale);
   return { code: result.code, stale: result.stale, ...queued };
+}
+
+export type EnrolResult =
+  | { outcome: 'enrolled'; id: string; address: string; encryptedCode: Uint8Array }
+  | { outcome: 'exists' }
+  | { outcome: 'no-console-key' };
+
+/**
+ * Enrol a client in person, before the first mail (docs/console.md "New secure contact"): the contact is
+ * made as the gateway makes a new one (newContactRecord: key pair, code, Argon2id), and the code is returned
+ * ONLY as an OpenPGP message to her console key, for her browser to show once on the printed card; it is
+ * stored nowhere. An existing contact is left alone (`exists`): its code is not hers to see. Without her
+ * console key nothing is made (fail closed, as the gateway does).
+ */
+export async function enrolContact(
+  deps: { stores: Stores; clock: Clock; crypto: CryptoPool },
+  userId: string,
+  address: string,
+): Promise<EnrolResult> {
+  const key = await deps.stores.console.keyOf(userId);
+  if (!key) return { outcome: 'no-console-key' };
+  if (await deps.stores.contacts.byAddress(address)) return { outcome: 'exists' };
+  const now = deps.clock.now();
+  const created = await newContactRecord(address, now, deps.crypto);
+  try {
+    await deps.stores.contacts.add(created.row);
+  } catch (err) {
+    // Made meanwhile (by a mail or another practitioner): the unique address refused ours.
+    if (await deps.stores.contacts.byAddress(address)) return { outcome: 'exists' };
+    throw err;
+  }
+  const encryptedCode = await encryptCodeTo(key, created.code, now);
+  return { outcome: 'enrolled', id: created.contact.id, address: created.contact.address, encryptedCode };
 }
 
 /** Clear a locked contact's failure count (the code is unchanged); false when there is no such contact. */

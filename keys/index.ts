@@ -92,9 +92,11 @@ export {
   type RelockedKey,
 } from './console-password.ts';
 export {
+  enrolContact,
   issueNewCode,
   unlockContact,
   type ContactActionDeps,
+  type EnrolResult,
   type NewCodeResult,
 } from './contact-actions.ts';
 export {

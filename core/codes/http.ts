@@ -217,6 +217,12 @@ export const CONSOLE_HTTP_CODES = {
     message: 'This link is not valid (used, expired or unknown)',
     meaning: 'a one-time link to set a password that is used up, expired or unknown',
   },
+  CON_CONTACT_EXISTS: {
+    status: 409,
+    message: 'This address is already a secure contact; its code was issued before',
+    meaning:
+      'enrolment of an address that already is a pickup contact (its code is not shown again; `issue a new code` or `sealpost contact code` makes a new one)',
+  },
   CON_BAD_REQUEST: { status: 400, message: 'The request is malformed', meaning: 'malformed body or id' },
   CON_BAD_ORIGIN: {
     status: 403,

@@ -70,7 +70,9 @@ for (const kind of testDbKinds()) {
               ? annaMessageId
               : annaCodeId;
         const path = route.path.replace(':id', id);
-        const res = await consoleFetch(ben, route.method, path);
+        // Enrolment: Ben names Anna's client; nothing is made, and her code is neither shown nor replaced.
+        const enrolBody = route.path === '/api/console/contacts' ? { address: 'max@example.org' } : undefined;
+        const res = await consoleFetch(ben, route.method, path, enrolBody);
         const body = await res.text();
         assert.ok(!body.includes('max@example.org'), `${route.method} ${route.path} shows Anna's contact`);
         if (route.role === 'admin') {
@@ -120,6 +122,9 @@ for (const kind of testDbKinds()) {
         ) {
           assert.equal(res.status, 404, "Ben can neither read nor delete Anna's reply");
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
+        } else if (route.path === '/api/console/contacts') {
+          assert.equal(res.status, 409, "Ben cannot enrol (and so re-key) Anna's contact");
+          assert.equal((JSON.parse(body) as { code: string }).code, 'CON_CONTACT_EXISTS');
         } else if (route.path === '/api/console/session/end') {
           assert.equal(res.status, 200, "Ben's own sign-out");
         }

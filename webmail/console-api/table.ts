@@ -7,6 +7,7 @@ import { adminSettingsRoutes } from './admin-settings.ts';
 import { codesRoutes } from './codes.ts';
 import { codesReissueRoutes } from './codes-reissue.ts';
 import { consoleRepliesRoutes } from './console-replies.ts';
+import { enrolRoutes } from './enrol.ts';
 import type { ConsoleRoute } from './routes.ts';
 import { sentRoutes } from './sent.ts';
 import { sessionRoutes } from './session.ts';
@@ -30,6 +31,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...adminAuditRoutes,
   ...adminSettingsRoutes,
   ...consoleRepliesRoutes,
+  ...enrolRoutes,
 ];
 
 /** The table as the tests see it: full path, method, role. */

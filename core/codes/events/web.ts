@@ -68,6 +68,11 @@ export const CONSOLE_EVENTS = {
         'she issued a new code for the contact of an unreadable code line (`count`: messages to resend)',
     },
     {
+      codes: ['CON_CONTACT_ENROLLED'],
+      level: 'info',
+      meaning: 'she enrolled a client in person (`contact`: the new contact id; never the code)',
+    },
+    {
       codes: ['CON_PASSWORD_CHANGED'],
       level: 'info',
       meaning: 'she changed her password in the console (her console key re-locked by her browser)',

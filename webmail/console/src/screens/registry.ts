@@ -68,6 +68,12 @@ export const SCREENS: readonly Screen[] = [
     label: { de: 'Einstellungen', en: 'Settings' },
     load: () => import('./Settings.svelte'),
   },
+  {
+    path: '/console/contacts/new',
+    role: 'user',
+    label: { de: 'Neuer sicherer Kontakt', en: 'New secure contact' },
+    load: () => import('./Enrol.svelte'),
+  },
 ];
 
 /**
