@@ -91,6 +91,14 @@ export class UserStore {
     return { id, login, isAdmin: !!input.isAdmin, disabled: false };
   }
 
+  /**
+   * Her new password hash inside a caller's transaction (a password change that re-locks her console key in
+   * the same commit, core/store/console.ts): the users table stays named here only.
+   */
+  static async setPasswordHashIn(db: Kysely<Database>, userId: string, passwordHash: string): Promise<void> {
+    await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  }
+
   async setPassword(login: string, password: string): Promise<boolean> {
     if (password.length < MIN_PASSWORD_LENGTH) {
       throw new Error(`password must have at least ${MIN_PASSWORD_LENGTH} characters`);

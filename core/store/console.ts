@@ -1,4 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
+import { UserStore } from '../users.ts';
 import type { ConsoleCodesTable, ConsoleKeysTable, ConsoleTotpTable, Database } from '../db/schema.ts';
 
 /**
@@ -70,11 +71,7 @@ export class ConsoleStore {
         .where('fingerprint', '=', input.fingerprint)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return false;
-      await tx
-        .updateTable('users')
-        .set({ password_hash: input.passwordHash })
-        .where('id', '=', userId)
-        .execute();
+      await UserStore.setPasswordHashIn(tx, userId, input.passwordHash);
       await tx
         .deleteFrom('console_sessions')
         .where('user_id', '=', userId)
