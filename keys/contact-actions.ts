@@ -44,8 +44,9 @@ export async function issueNewCode(
   deps: ContactActionDeps,
   email: string,
   actor: string,
+  ip?: string,
 ): Promise<NewCodeResult | undefined> {
-  const result = await deps.contacts.reissue(email, actor);
+  const result = await deps.contacts.reissue(email, actor, ip);
   if (!result) return undefined;
   const queued = await queueReceipts(deps, email, result.code, result.stale);
   return { code: result.code, stale: result.stale, ...queued };
@@ -85,8 +86,13 @@ export async function enrolContact(
 }
 
 /** Clear a locked contact's failure count (the code is unchanged); false when there is no such contact. */
-export async function unlockContact(deps: ContactActionDeps, email: string, actor: string): Promise<boolean> {
-  return deps.contacts.unlock(email, actor);
+export async function unlockContact(
+  deps: ContactActionDeps,
+  email: string,
+  actor: string,
+  ip?: string,
+): Promise<boolean> {
+  return deps.contacts.unlock(email, actor, ip);
 }
 
 /** What the erasure of a contact deletes (or would delete), by kind; audit entries are anonymised. */
