@@ -86,6 +86,15 @@ describe('console in Chromium: the admin’s pickup contacts', function () {
     assert.equal(Number((await stores.contacts.byId(contact.id))?.locked), 0);
     assert.match(await line.innerText(), /Nicht gesperrt/);
 
+    // A new code: the sender has a console key, so the code is routed to her console, not shown here.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `Neuer Code: ${MAX}` }).click();
+    const issued = page.locator('[data-testid="new-code"]');
+    await issued.waitFor({ timeout: 60_000 });
+    assert.match(await issued.innerText(), new RegExp(`in der Konsole von: ${SENDER}`));
+    assert.doesNotMatch(await issued.innerText(), /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/, 'no code shown');
+    assert.match(await issued.innerText(), /Nicht mehr lesbare Nachrichten: 1/);
+
     await page.getByRole('button', { name: `Löschen: ${MAX}` }).click();
     const confirm = page.locator('[data-testid="erase-confirm"]');
     await confirm.waitFor();
