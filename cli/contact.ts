@@ -3,6 +3,7 @@ import { isAddress, normaliseAddress } from '../core/ids.ts';
 import {
   ContactStore,
   createCryptoPool,
+  eraseContact,
   issueNewCode,
   unlockContact,
   type ContactActionDeps,
@@ -12,7 +13,7 @@ import { openContext, type CliContext } from './command-context.ts';
 import { UsageError } from './io.ts';
 
 /**
- * `sealpost contact code|unlock|list`: pickup contacts (docs/pickup.md). A new code means a new key pair;
+ * `sealpost contact code|unlock|delete|list`: pickup contacts (docs/pickup.md). A new code means a new key pair;
  * the code is shown to the admin once and kept, encrypted to her console key, for each sender who wrote to
  * the contact (docs/console.md); each gets a receipt — without the code — and the list of messages to resend
  * (queued in the spool; the worker's reconcile job sends it within `delivery.reconcileEverySeconds`).
@@ -68,6 +69,23 @@ export async function contactUnlock(args: ParsedArgs): Promise<void> {
     }
     console.log(`${email}: failure count cleared; the access code is unchanged`);
   });
+}
+
+/** GDPR erasure (keys/contact-actions.ts eraseContact, as the admin console's): counts first, `--yes` deletes. */
+export async function contactDelete(args: ParsedArgs): Promise<void> {
+  const email = emailArg(args);
+  const ctx = await openContext();
+  try {
+    const dryRun = args.flags.yes !== true;
+    const counts = await eraseContact({ db: ctx.db.kysely, clock: ctx.clock }, email, 'cli', { dryRun });
+    if (!counts) throw new UsageError(`no pickup contact ${email}`);
+    const list = Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    console.log(dryRun ? `would delete: ${list}\nrun again with --yes to delete` : `deleted: ${list}`);
+  } finally {
+    await ctx.close();
+  }
 }
 
 export async function contactList(): Promise<void> {

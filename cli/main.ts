@@ -48,6 +48,8 @@ const USAGE = `usage: sealpost <command>
 
   contact code EMAIL                  issue a new access code (and key pair) for a pickup contact
   contact unlock EMAIL                clear a contact's failed-code lock (the code stays the same)
+  contact delete EMAIL [--yes]        GDPR erasure of a pickup contact and everything of theirs;
+                                      without --yes it only counts what would be deleted
   contact list
 
   queue                               count the spool's messages by status
@@ -82,6 +84,7 @@ const COMMANDS: Record<string, Handler> = {
   'policy list': admin.policyList,
   'contact code': contact.contactCode,
   'contact unlock': contact.contactUnlock,
+  'contact delete': contact.contactDelete,
   'contact list': () => contact.contactList(),
   queue: admin.queueStatus,
   backup: backup.backup,
@@ -103,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       secret: { type: 'boolean' },
+      yes: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

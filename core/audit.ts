@@ -82,4 +82,14 @@ export class AuditStore {
     const rows = await this.db.selectFrom('audit').select('action').distinct().orderBy('action').execute();
     return rows.map((r) => r.action);
   }
+
+  /** GDPR erasure of a contact: entries that named the address keep who, what and when, not whom. */
+  async eraseSubject(subject: string): Promise<number> {
+    const res = await this.db
+      .updateTable('audit')
+      .set({ subject: 'erased' })
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
 }

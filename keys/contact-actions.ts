@@ -1,11 +1,15 @@
+import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.ts';
+import type { Database } from '../core/db/schema.ts';
 import type { Config } from '../core/config.ts';
 import { newMessageId } from '../core/ids.ts';
 import type { Sealer } from '../core/seal.ts';
-import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
+import { normaliseAddress } from '../core/ids.ts';
+import { createStores, outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
 import { consoleCodeRow, encryptCodeTo } from './console-codes.ts';
 import { newContactRecord, type ContactStore, type StalePickup } from './contacts.ts';
 import type { CryptoPool } from './crypto-pool.ts';
+import { eraseKeysOf } from './store/erase.ts';
 import { consoleUrl, dkimSignMail, notifyFrom, receiptMail } from './notices/index.ts';
 
 /**
@@ -40,8 +44,9 @@ export async function issueNewCode(
   deps: ContactActionDeps,
   email: string,
   actor: string,
+  ip?: string,
 ): Promise<NewCodeResult | undefined> {
-  const result = await deps.contacts.reissue(email, actor);
+  const result = await deps.contacts.reissue(email, actor, ip);
   if (!result) return undefined;
   const queued = await queueReceipts(deps, email, result.code, result.stale);
   return { code: result.code, stale: result.stale, ...queued };
@@ -81,8 +86,85 @@ export async function enrolContact(
 }
 
 /** Clear a locked contact's failure count (the code is unchanged); false when there is no such contact. */
-export async function unlockContact(deps: ContactActionDeps, email: string, actor: string): Promise<boolean> {
-  return deps.contacts.unlock(email, actor);
+export async function unlockContact(
+  deps: ContactActionDeps,
+  email: string,
+  actor: string,
+  ip?: string,
+): Promise<boolean> {
+  return deps.contacts.unlock(email, actor, ip);
+}
+
+/** What the erasure of a contact deletes (or would delete), by kind; audit entries are anonymised. */
+export interface ErasureCounts {
+  contact: number;
+  pickups: number;
+  tombstones: number;
+  sessions: number;
+  replies: number;
+  consoleReplies: number;
+  consoleCodes: number;
+  sentRecipients: number;
+  outbound: number;
+  keys: number;
+  auditEntries: number;
+}
+
+class DryRun extends Error {
+  constructor(readonly counts: ErasureCounts) {
+    super('dry run');
+  }
+}
+
+/**
+ * GDPR erasure of a pickup contact and everything of theirs, in one transaction: the contact row (keys,
+ * secrets), her pickups and their tombstones, her pickup sessions and replies (and the practitioners' kept
+ * copies), the console codes for her, the sent-list rows naming her, the spool rows to or from her, every
+ * recipient key held for her address (and key changes); audit entries that named her keep who, what and when
+ * with the subject `erased`. One entry `contact.delete` (subject `erased`, the counts as detail) is written.
+ * `dryRun`: the same work rolled back, so that the confirmation names exactly what will be deleted.
+ * `undefined` when there is no such contact.
+ */
+export async function eraseContact(
+  deps: { db: Kysely<Database>; clock: Clock },
+  email: string,
+  actor: string,
+  options: { dryRun?: boolean; ip?: string } = {},
+): Promise<ErasureCounts | undefined> {
+  const address = normaliseAddress(email);
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const stores = createStores(trx);
+      const contact = await stores.contacts.byAddress(address);
+      if (!contact) return undefined;
+      const formerIds = await stores.sent.pickupIdsTo(address);
+      const pickups = await stores.pickups.eraseContact(contact.id, formerIds);
+      const counts: ErasureCounts = {
+        ...pickups,
+        consoleReplies: await stores.consoleReplies.eraseContact(contact.id),
+        consoleCodes: await stores.console.dropCodesFor(address),
+        sentRecipients: await stores.sent.eraseRecipient(address),
+        outbound: await stores.outbound.eraseContact(address, contact.id),
+        keys: await eraseKeysOf(trx, address),
+        contact: (await stores.contacts.remove(contact.id)) ? 1 : 0,
+        auditEntries:
+          (await stores.audit.eraseSubject(address)) + (await stores.audit.eraseSubject(contact.id)),
+      };
+      if (options.dryRun) throw new DryRun(counts);
+      const detail = Object.entries(counts)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      const ip = options.ip ? { ip: options.ip } : {};
+      await stores.audit.record(
+        { actor, action: 'contact.delete', subject: 'erased', detail, ...ip },
+        deps.clock.now(),
+      );
+      return counts;
+    });
+  } catch (err) {
+    if (err instanceof DryRun) return err.counts;
+    throw err;
+  }
 }
 
 /** One receipt per sender who wrote to the contact, listing that sender's messages to resend. */

@@ -102,6 +102,7 @@ export class ContactStore {
   async reissue(
     address: string,
     actor: string,
+    ip?: string,
   ): Promise<{ code: string; contact: Contact; stale: StalePickup[] } | undefined> {
     const existing = await this.find(address);
     if (!existing) return undefined;
@@ -124,7 +125,13 @@ export class ContactStore {
       // Sessions opened with the old secret end: they hold the old key's messages only.
       await stores.pickups.endSessionsOf(existing.id);
       await stores.audit.record(
-        { actor, action: 'contact.code', subject: existing.address, detail: material.fingerprint },
+        {
+          actor,
+          action: 'contact.code',
+          subject: existing.address,
+          detail: material.fingerprint,
+          ...(ip ? { ip } : {}),
+        },
         now,
       );
       return stores.pickups.encryptedToOtherKey(existing.id, material.fingerprint);
@@ -142,11 +149,17 @@ export class ContactStore {
   }
 
   /** Clear the failure counter and the lock (the recipient mistyped); the code stays the same. */
-  async unlock(address: string, actor: string): Promise<boolean> {
+  async unlock(address: string, actor: string, ip?: string): Promise<boolean> {
     const now = this.#clock.now();
     return this.#stores.transaction(async (stores) => {
       if (!(await stores.contacts.clearFailures(address))) return false;
-      await stores.audit.record({ actor, action: 'contact.unlock', subject: normaliseAddress(address) }, now);
+      const entry = {
+        actor,
+        action: 'contact.unlock',
+        subject: normaliseAddress(address),
+        ...(ip ? { ip } : {}),
+      };
+      await stores.audit.record(entry, now);
       return true;
     });
   }

@@ -93,6 +93,7 @@ export {
 } from './console-password.ts';
 export {
   enrolContact,
+  eraseContact,
   issueNewCode,
   unlockContact,
   type ContactActionDeps,

@@ -61,4 +61,13 @@ export class ConsoleReplyStore {
       .executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
+
+  /** GDPR erasure of a contact: every practitioner's kept replies from her. */
+  async eraseContact(contactId: string): Promise<number> {
+    const res = await this.db
+      .deleteFrom('console_replies')
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }

@@ -133,8 +133,13 @@ export class ConsoleStore {
   }
 
   /** Codes of earlier keys of a contact go when a new code is issued for it. */
-  async dropCodesFor(contactAddress: string): Promise<void> {
-    await this.db.deleteFrom('console_codes').where('contact_address', '=', contactAddress).execute();
+  /** The number of codes dropped. */
+  async dropCodesFor(contactAddress: string): Promise<number> {
+    const res = await this.db
+      .deleteFrom('console_codes')
+      .where('contact_address', '=', contactAddress)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   // ---- TOTP ---------------------------------------------------------------------------------------------

@@ -23,6 +23,15 @@ export interface ContactSecret {
   authHash: string;
 }
 
+export interface ContactListing {
+  id: string;
+  address: string;
+  createdAt: number;
+  locked: boolean;
+  failedAttempts: number;
+  lastUnlockAt: number | null;
+}
+
 export class ContactRecordStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -120,5 +129,30 @@ export class ContactRecordStore {
       secretKind: r.secret_kind,
       locked: Number(r.locked) === 1,
     }));
+  }
+
+  /** The admin's contacts screen: one page by address, `limit + 1` rows (the caller sees a next page). */
+  async adminPage(offset: number, limit: number): Promise<ContactListing[]> {
+    const rows = await this.db
+      .selectFrom('contacts')
+      .select(['id', 'address', 'created_at', 'locked', 'failed_attempts', 'last_unlock_at'])
+      .orderBy('address')
+      .offset(offset)
+      .limit(limit + 1)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      address: r.address,
+      createdAt: Number(r.created_at),
+      locked: Number(r.locked) === 1,
+      failedAttempts: Number(r.failed_attempts),
+      lastUnlockAt: r.last_unlock_at === null ? null : Number(r.last_unlock_at),
+    }));
+  }
+
+  /** GDPR erasure: the contact's row (its keys and secrets). */
+  async remove(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('contacts').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 }

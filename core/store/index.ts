@@ -60,7 +60,13 @@ export function createStores(db: Kysely<Database>): Stores {
 export { GroupCommit } from './group-commit.ts';
 export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';
 export { ConsoleReplyStore, type ConsoleReplyListing, type ConsoleReplyRow } from './console-replies.ts';
-export { ContactRecordStore, MAX_FAILURES, type ContactRow, type ContactSecret } from './contacts.ts';
+export {
+  ContactRecordStore,
+  MAX_FAILURES,
+  type ContactListing,
+  type ContactRow,
+  type ContactSecret,
+} from './contacts.ts';
 export {
   expiresAt,
   OutboundStore,

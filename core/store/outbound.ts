@@ -396,4 +396,19 @@ export class OutboundStore {
         : null,
     };
   }
+
+  /** GDPR erasure of a contact: every spool row to or from her (notifications, her replies). */
+  async eraseContact(address: string, contactId: string): Promise<number> {
+    const res = await this.db
+      .deleteFrom('outbound')
+      .where((eb) =>
+        eb.or([
+          eb('recipient', '=', address),
+          eb('envelope_from', '=', address),
+          eb('contact_id', '=', contactId),
+        ]),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }

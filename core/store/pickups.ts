@@ -315,4 +315,46 @@ export class PickupStore {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  /**
+   * GDPR erasure of a contact: her pickups, her replies, her sessions, and the tombstones of her pickups
+   * (`formerIds`: the pickup ids the sent list knows, for those already expired or withdrawn).
+   */
+  async eraseContact(
+    contactId: string,
+    formerIds: readonly string[],
+  ): Promise<{ pickups: number; replies: number; sessions: number; tombstones: number }> {
+    const own = await this.db
+      .selectFrom('pickups')
+      .select('id')
+      .where('contact_id', '=', contactId)
+      .execute();
+    const ids = [...new Set([...own.map((r) => r.id), ...formerIds])];
+    const replies = await this.db
+      .deleteFrom('pickup_replies')
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
+    const sessions = await this.db
+      .deleteFrom('pickup_sessions')
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
+    const pickups = await this.db
+      .deleteFrom('pickups')
+      .where('contact_id', '=', contactId)
+      .executeTakeFirst();
+    let tombstones = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const res = await this.db
+        .deleteFrom('pickup_tombstones')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .executeTakeFirst();
+      tombstones += Number(res.numDeletedRows);
+    }
+    return {
+      pickups: Number(pickups.numDeletedRows),
+      replies: Number(replies.numDeletedRows),
+      sessions: Number(sessions.numDeletedRows),
+      tombstones,
+    };
+  }
 }

@@ -105,4 +105,23 @@ export class SentStore {
       .where('user_id', '=', userId)
       .execute();
   }
+
+  /** GDPR erasure of a contact: the pickup ids sent to her, then every sent-list row naming her. */
+  async pickupIdsTo(recipient: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('sent_recipients')
+      .select('pickup_id')
+      .where('recipient', '=', recipient)
+      .where('pickup_id', 'is not', null)
+      .execute();
+    return rows.flatMap((r) => (r.pickup_id ? [r.pickup_id] : []));
+  }
+
+  async eraseRecipient(recipient: string): Promise<number> {
+    const res = await this.db
+      .deleteFrom('sent_recipients')
+      .where('recipient', '=', recipient)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }

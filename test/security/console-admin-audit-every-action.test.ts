@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { CONSOLE_ROUTES } from '../../webmail/console-api/table.ts';
 import { consoleFetch } from '../helpers/console.ts';
 import { adminEnrol } from '../helpers/console-admin.ts';
+import { SENDER } from '../helpers/gateway.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -13,6 +14,7 @@ import { startStack, type Stack } from '../helpers/stack.ts';
 const ADMIN = 'admin@praxis.example';
 const ADMIN_PASSWORD = 'admin-password-long';
 const BEN = 'ben@praxis.example';
+const MAX = 'max@example.org';
 
 /** A request that succeeds, per mutating admin route, in this order. */
 const CASES: Record<string, unknown> = {
@@ -23,6 +25,10 @@ const CASES: Record<string, unknown> = {
   '/api/console/users/totp-reset': { login: BEN },
   '/api/console/users/addresses': { login: BEN, address: 'empfang@praxis.example' },
   '/api/console/users/addresses/remove': { login: BEN, address: 'empfang@praxis.example' },
+  // The pickup contact a mail to MAX made (below); the erasure comes last.
+  '/api/console/contacts/unlock': { address: MAX },
+  '/api/console/contacts/new-code': { address: MAX },
+  '/api/console/contacts/delete': { address: MAX },
 };
 
 for (const kind of testDbKinds()) {
@@ -40,6 +46,7 @@ for (const kind of testDbKinds()) {
       await stack.gw.users.add({ login: ADMIN, password: ADMIN_PASSWORD, isAdmin: true }, new Date());
       await stack.gw.users.add({ login: BEN, password: 'ben-password-long' }, new Date());
       const { session } = await adminEnrol(stack.web, ADMIN, ADMIN_PASSWORD);
+      await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'x', text: 'x' });
       const db = stack.gw.testDb.db.kysely;
       const mutating = CONSOLE_ROUTES.filter((r) => r.role === 'admin' && r.method === 'POST');
       for (const route of mutating) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { CONSOLE_ROUTES } from '../../webmail/console-api/table.ts';
 import { consoleFetch, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
+import { SENDER } from '../helpers/gateway.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 /**
@@ -9,6 +10,7 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * without a line here) is refused with 401 to no session and with 403 to a practitioner's session, and
  * changes nothing: the number of users and audit entries stays as it was (docs/console.md).
  */
+const MAX = 'max@example.org';
 const ADMIN_ROWS = CONSOLE_ROUTES.filter((r) => r.role === 'admin');
 
 for (const kind of testDbKinds()) {
@@ -28,10 +30,14 @@ for (const kind of testDbKinds()) {
       const count = async () => ({
         users: (await db.selectFrom('users').select('id').execute()).length,
         audit: (await db.selectFrom('audit').select('id').execute()).length,
+        contacts: await db.selectFrom('contacts').select(['address', 'locked']).execute(),
       });
       const anna = await consoleSignIn(stack.web);
+      // A pickup contact the contacts routes would unlock, re-key or erase.
+      await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'x', text: 'x' });
       const before = await count();
-      const body = { login: 'anna@praxis.example', on: true, admin: true, address: 'x@praxis.example' };
+      assert.equal(before.contacts.length, 1);
+      const body = { login: 'anna@praxis.example', on: true, admin: true, address: MAX };
       for (const route of ADMIN_ROWS) {
         const none = await consoleFetch(
           { web: stack.web, cookie: '', key: '' },

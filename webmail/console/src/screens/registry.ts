@@ -57,6 +57,12 @@ export const SCREENS: readonly Screen[] = [
     load: () => import('./Queue.svelte'),
   },
   {
+    path: '/console/contacts',
+    role: 'admin',
+    label: { de: 'Abholkontakte', en: 'Pickup contacts' },
+    load: () => import('./Contacts.svelte'),
+  },
+  {
     path: '/console/audit',
     role: 'admin',
     label: { de: 'Protokoll', en: 'Audit trail' },
