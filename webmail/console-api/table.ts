@@ -1,6 +1,7 @@
 import { accountRoutes } from './account.ts';
 import { adminUserRoutes } from './admin-users.ts';
 import { adminAuditRoutes } from './admin-audit.ts';
+import { adminKeyRoutes } from './admin-keys.ts';
 import { adminPolicyRoutes } from './admin-policy.ts';
 import { adminQueueRoutes } from './admin-queue.ts';
 import { adminSettingsRoutes } from './admin-settings.ts';
@@ -30,6 +31,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...adminQueueRoutes,
   ...adminAuditRoutes,
   ...adminSettingsRoutes,
+  ...adminKeyRoutes,
   ...consoleRepliesRoutes,
   ...enrolRoutes,
 ];
