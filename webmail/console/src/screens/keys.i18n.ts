@@ -17,7 +17,8 @@ const de = {
   back: 'Zurück',
   more: 'Weiter',
   heldTitle: 'Zurückgehaltene Schlüsselwechsel',
-  heldIntro: 'Für diese Adressen wurde ein anderer Schlüssel gefunden. Bis zur Entscheidung gilt der bisherige.',
+  heldIntro:
+    'Für diese Adressen wurde ein anderer Schlüssel gefunden. Bis zur Entscheidung wird keiner verwendet (sichere Abholung oder Zurückstellen).',
   heldNone: 'Keine Schlüsselwechsel warten auf eine Entscheidung.',
   oldKey: 'Bisheriger Schlüssel',
   newKey: 'Neuer Schlüssel',
@@ -39,7 +40,8 @@ export const KEYS_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
   de,
   en: {
     title: 'Recipient keys',
-    intro: 'Pinned (uploaded by an admin), registered at pickup and discovered keys (WKD, key server, Autocrypt).',
+    intro:
+      'Pinned (uploaded by an admin), registered at pickup and discovered keys (WKD, key server, Autocrypt).',
     search: 'Address or fingerprint',
     find: 'Search',
     none: 'No keys found.',
@@ -52,7 +54,8 @@ export const KEYS_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
     back: 'Back',
     more: 'Next',
     heldTitle: 'Held key changes',
-    heldIntro: 'A different key was found for these addresses. The earlier key stays in use until you decide.',
+    heldIntro:
+      'A different key was found for these addresses. Until you decide, neither key is used (secure pickup or deferral).',
     heldNone: 'No key changes are waiting for a decision.',
     oldKey: 'Earlier key',
     newKey: 'New key',
