@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { KeyChangeError, KeyImportError, type KeyChange } from '../../keys/index.ts';
-import {
-  importRequest,
-  KEYS_PAGE_SIZE,
-  keysQuery,
-  type KeysAnswer,
-} from '../contract/console-keys.ts';
+import { importRequest, KEYS_PAGE_SIZE, keysQuery, type KeysAnswer } from '../contract/console-keys.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 

@@ -46,6 +46,10 @@ export const importRequest = z.strictObject({
 });
 export const importAnswer = z.strictObject({
   imported: z.array(
-    z.strictObject({ kind: z.enum(['sender', 'recipient']), fingerprint: z.string(), addresses: z.array(z.string()) }),
+    z.strictObject({
+      kind: z.enum(['sender', 'recipient']),
+      fingerprint: z.string(),
+      addresses: z.array(z.string()),
+    }),
   ),
 });
