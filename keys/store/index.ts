@@ -113,7 +113,12 @@ export class KeyStore {
   }
 
   /** The admin's decision on a held change (approve or reject), audited with the actor. */
-  decideKeyChange(id: string, decision: 'approve' | 'reject', actor: string, ip?: string): Promise<KeyChange> {
+  decideKeyChange(
+    id: string,
+    decision: 'approve' | 'reject',
+    actor: string,
+    ip?: string,
+  ): Promise<KeyChange> {
     return changes.decideKeyChange(this.#ctx, id, decision, actor, ip);
   }
 

@@ -28,7 +28,10 @@ export async function recipientKeyPage(
   filter: { q?: string; offset: number; limit: number },
 ): Promise<RecipientKeyPage> {
   // LIKE without wildcards from the search text (SQLite and PostgreSQL escape differently: drop them).
-  const q = (filter.q ?? '').replace(/[\\%_]/g, '').trim().toLowerCase();
+  const q = (filter.q ?? '')
+    .replace(/[\\%_]/g, '')
+    .trim()
+    .toLowerCase();
   const hex = q.replace(/\s+/g, '').toUpperCase();
   let query = ctx.deps.db.selectFrom('recipient_keys');
   if (q) {
@@ -65,4 +68,3 @@ export async function recipientKeyPage(
   }
   return { keys, total: Number(count?.n ?? 0) };
 }
-

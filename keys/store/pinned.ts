@@ -50,11 +50,11 @@ export async function importKeys(
         await storeSenderKey(
           ctx,
           {
-          address,
-          fingerprint: facts.fingerprint,
-          publicKey: armorPublic(key),
-          privateKey: signer.key.armor(),
-          origin: 'imported',
+            address,
+            fingerprint: facts.fingerprint,
+            publicKey: armorPublic(key),
+            privateKey: signer.key.armor(),
+            origin: 'imported',
           },
           who,
         );

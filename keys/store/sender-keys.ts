@@ -53,11 +53,7 @@ export async function storeSenderKey(
         created_at: now.getTime(),
       })
       .execute();
-    await audit(
-      tx,
-      { ...who, action: `sender-key.${origin}`, subject: address, detail: fingerprint },
-      now,
-    );
+    await audit(tx, { ...who, action: `sender-key.${origin}`, subject: address, detail: fingerprint }, now);
   });
   ctx.deps.log.info('KEY_SENDER_STORED', { fingerprint, user: address });
 }
