@@ -240,6 +240,16 @@ export const CONSOLE_HTTP_CODES = {
     meaning:
       "no such route, or no such item (code, message, contact…) of the signed-in user (another one's is not found either)",
   },
+  CON_NOT_HELD: {
+    status: 409,
+    message: 'This key change was already decided',
+    meaning: 'approve or reject of a key change that is no longer held',
+  },
+  CON_KEY_INVALID: {
+    status: 400,
+    message: 'This is not an OpenPGP key that can be used',
+    meaning: 'a key upload (import) that holds no usable OpenPGP key',
+  },
   CON_FORBIDDEN: {
     status: 403,
     message: 'This needs the admin role',

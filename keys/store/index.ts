@@ -1,12 +1,14 @@
 import { lockedPrivateKey } from '../openpgp/index.ts';
 import * as discovered from './discovered.ts';
 import * as changes from './key-changes.ts';
+import * as pages from './key-pages.ts';
 import { ParseCache } from './parse-cache.ts';
 import * as pinned from './pinned.ts';
 import * as lookup from './recipient-lookup.ts';
 import * as senders from './sender-keys.ts';
 import type {
   ImportResult,
+  KeyActor,
   KeyChange,
   KeyChangePolicy,
   KeyListing,
@@ -58,8 +60,8 @@ export class KeyStore {
   }
 
   /** Import keys from an armored or binary block: private keys become sender keys, public ones pinned. */
-  importKeys(input: string | Uint8Array): Promise<ImportResult[]> {
-    return pinned.importKeys(this.#ctx, input);
+  importKeys(input: string | Uint8Array, who?: KeyActor): Promise<ImportResult[]> {
+    return pinned.importKeys(this.#ctx, input, who);
   }
 
   /** The active signing key of a sender address, or undefined when it has none. */
@@ -111,8 +113,13 @@ export class KeyStore {
   }
 
   /** The admin's decision on a held change (approve or reject), audited with the actor. */
-  decideKeyChange(id: string, decision: 'approve' | 'reject', actor: string): Promise<KeyChange> {
-    return changes.decideKeyChange(this.#ctx, id, decision, actor);
+  decideKeyChange(
+    id: string,
+    decision: 'approve' | 'reject',
+    actor: string,
+    ip?: string,
+  ): Promise<KeyChange> {
+    return changes.decideKeyChange(this.#ctx, id, decision, actor, ip);
   }
 
   /** Merge a refused copy (revoked, expired) of a discovered key we hold into it. */
@@ -159,6 +166,11 @@ export class KeyStore {
   /** Every active sender key and every recipient key with its state. */
   list(): Promise<KeyListing[]> {
     return lookup.listKeys(this.#ctx);
+  }
+
+  /** One page of recipient keys, searched by address or fingerprint (the admin console's keys screen). */
+  recipientKeyPage(filter: { q?: string; offset: number; limit: number }): Promise<pages.RecipientKeyPage> {
+    return pages.recipientKeyPage(this.#ctx, filter);
   }
 
   /** A public key the pickup contact uploaded for themselves (source 'pickup'); returns its fingerprint. */

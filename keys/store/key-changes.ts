@@ -78,6 +78,7 @@ export async function decideKeyChange(
   id: string,
   decision: 'approve' | 'reject',
   actor: string,
+  ip?: string,
 ): Promise<KeyChange> {
   const now = ctx.deps.clock.now();
   const ts = now.getTime();
@@ -110,6 +111,7 @@ export async function decideKeyChange(
       tx,
       {
         actor,
+        ...(ip ? { ip } : {}),
         action: `recipient-key.change-${status}`,
         subject: change.address,
         detail: `${change.old_fingerprint} -> ${change.new_fingerprint}`,

@@ -11,7 +11,7 @@ import {
   type KeyFacts,
 } from '../openpgp/index.ts';
 import { storeSenderKey } from './sender-keys.ts';
-import { KeyImportError, type ImportResult, type KeyStoreContext } from './types.ts';
+import { KeyImportError, type ImportResult, type KeyActor, type KeyStoreContext } from './types.ts';
 
 /**
  * Keys someone vouched for: imported by the admin (a private key becomes a sender key, a public key an
@@ -23,7 +23,11 @@ import { KeyImportError, type ImportResult, type KeyStoreContext } from './types
  * ID addresses; a public key becomes an admin-pinned recipient key after validation (unusable keys are
  * refused with the reason).
  */
-export async function importKeys(ctx: KeyStoreContext, input: string | Uint8Array): Promise<ImportResult[]> {
+export async function importKeys(
+  ctx: KeyStoreContext,
+  input: string | Uint8Array,
+  who: KeyActor = { actor: 'cli' },
+): Promise<ImportResult[]> {
   let keys;
   try {
     keys = await readAllKeys(input);
@@ -43,18 +47,22 @@ export async function importKeys(ctx: KeyStoreContext, input: string | Uint8Arra
         throw new KeyImportError(err.message);
       });
       for (const address of facts.emails) {
-        await storeSenderKey(ctx, {
-          address,
-          fingerprint: facts.fingerprint,
-          publicKey: armorPublic(key),
-          privateKey: signer.key.armor(),
-          origin: 'imported',
-        });
+        await storeSenderKey(
+          ctx,
+          {
+            address,
+            fingerprint: facts.fingerprint,
+            publicKey: armorPublic(key),
+            privateKey: signer.key.armor(),
+            origin: 'imported',
+          },
+          who,
+        );
       }
       results.push({ kind: 'sender', fingerprint: facts.fingerprint, addresses: facts.emails });
     } else {
       for (const address of facts.emails)
-        await storeRecipientKey(ctx, address, facts, armorPublic(key), 'admin', now);
+        await storeRecipientKey(ctx, address, facts, armorPublic(key), 'admin', now, who);
       results.push({ kind: 'recipient', fingerprint: facts.fingerprint, addresses: facts.emails });
     }
   }
@@ -69,6 +77,7 @@ async function storeRecipientKey(
   publicKey: string,
   source: string,
   now: Date,
+  who: KeyActor = { actor: 'cli' },
 ): Promise<void> {
   const ts = now.getTime();
   await ctx.deps.db.transaction().execute(async (tx) => {
@@ -102,7 +111,7 @@ async function storeRecipientKey(
     }
     await audit(
       tx,
-      { actor: 'cli', action: 'recipient-key.import', subject: address, detail: facts.fingerprint },
+      { ...who, action: 'recipient-key.import', subject: address, detail: facts.fingerprint },
       now,
     );
   });

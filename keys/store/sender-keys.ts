@@ -3,7 +3,7 @@ import { audit } from '../../core/audit.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { newId, normaliseAddress } from '../../core/ids.ts';
 import { generateKeyPair } from '../openpgp/index.ts';
-import type { KeyStoreContext, RecipientKeyStatus, SenderKey } from './types.ts';
+import type { KeyActor, KeyStoreContext, RecipientKeyStatus, SenderKey } from './types.ts';
 
 /**
  * Sender keys (table `sender_keys`): the practice's own key pairs, the private half sealed at rest with the
@@ -33,6 +33,7 @@ export async function generateSenderKey(
 export async function storeSenderKey(
   ctx: KeyStoreContext,
   key: { address: string; fingerprint: string; publicKey: string; privateKey: string; origin: string },
+  who: KeyActor = { actor: 'cli' },
 ): Promise<void> {
   const { address, fingerprint, origin } = key;
   const now = ctx.deps.clock.now();
@@ -52,11 +53,7 @@ export async function storeSenderKey(
         created_at: now.getTime(),
       })
       .execute();
-    await audit(
-      tx,
-      { actor: 'cli', action: `sender-key.${origin}`, subject: address, detail: fingerprint },
-      now,
-    );
+    await audit(tx, { ...who, action: `sender-key.${origin}`, subject: address, detail: fingerprint }, now);
   });
   ctx.deps.log.info('KEY_SENDER_STORED', { fingerprint, user: address });
 }

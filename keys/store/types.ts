@@ -75,6 +75,12 @@ export class KeyChangeError extends Error {
   }
 }
 
+/** Who did a key action, for its audit entry: 'cli', or a console admin's login and IP. */
+export interface KeyActor {
+  actor: string;
+  ip?: string;
+}
+
 export interface SenderKey {
   address: string;
   signer: SigningKey;

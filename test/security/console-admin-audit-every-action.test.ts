@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { CONSOLE_ROUTES } from '../../webmail/console-api/table.ts';
+import { generateKeyPair } from '../../keys/openpgp/index.ts';
 import { consoleFetch } from '../helpers/console.ts';
 import { adminEnrol } from '../helpers/console-admin.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -31,6 +32,42 @@ const CASES: Record<string, unknown> = {
   '/api/console/contacts/delete': { address: MAX },
 };
 
+/**
+ * Routes whose successful request needs data made first (a held key change, a key to import): the path to
+ * POST (with the :id filled in) and the body.
+ */
+const PREPARED: Record<string, (stack: Stack) => Promise<{ path: string; body: unknown }>> = {
+  '/api/console/keys/import': async (stack) => {
+    const pair = await generateKeyPair({ address: 'eva@example.org', now: stack.gw.deps.clock.now() });
+    return { path: '/api/console/keys/import', body: { armored: pair.publicKey } };
+  },
+  '/api/console/keys/changes/:id/approve': async (stack) => ({
+    path: `/api/console/keys/changes/${await holdKeyChange(stack, 'karl@kanzlei.example')}/approve`,
+    body: {},
+  }),
+  '/api/console/keys/changes/:id/reject': async (stack) => ({
+    path: `/api/console/keys/changes/${await holdKeyChange(stack, 'lena@kanzlei.example')}/reject`,
+    body: {},
+  }),
+};
+
+/** A key change held for the admin: `address` had a WKD key, the directory now serves another. */
+async function holdKeyChange(stack: Stack, address: string): Promise<string> {
+  const now = stack.gw.deps.clock.now();
+  const sourceUrl = `https://openpgpkey.example/${address}`;
+  for (let i = 0; ; i++) {
+    const { publicKey } = await generateKeyPair({ address, now });
+    const r = await stack.gw.keys.recordFetched({
+      address,
+      key: publicKey,
+      source: 'wkd-advanced',
+      sourceUrl,
+    });
+    if (i > 0 && r.changeId) return r.changeId;
+    if (i > 0) throw new Error(`expected a held change, got ${r.outcome}`);
+  }
+}
+
 for (const kind of testDbKinds()) {
   describe(`security: console, every admin action is audited (${kind})`, function () {
     this.timeout(120_000);
@@ -50,9 +87,11 @@ for (const kind of testDbKinds()) {
       const db = stack.gw.testDb.db.kysely;
       const mutating = CONSOLE_ROUTES.filter((r) => r.role === 'admin' && r.method === 'POST');
       for (const route of mutating) {
-        assert.ok(route.path in CASES, `${route.path}: add a case to this test`);
+        const prepare = PREPARED[route.path];
+        assert.ok(route.path in CASES || prepare, `${route.path}: add a case to this test`);
+        const { path, body } = prepare ? await prepare(stack) : { path: route.path, body: CASES[route.path] };
         const before = await db.selectFrom('audit').selectAll().orderBy('id').execute();
-        const res = await consoleFetch(session, 'POST', route.path, CASES[route.path]);
+        const res = await consoleFetch(session, 'POST', path, body);
         const text = await res.text();
         assert.equal(res.status, 200, `${route.path}: ${text}`);
         const after = await db.selectFrom('audit').selectAll().orderBy('id').execute();

@@ -2,6 +2,7 @@ import { accountRoutes } from './account.ts';
 import { adminUserRoutes } from './admin-users.ts';
 import { adminAuditRoutes } from './admin-audit.ts';
 import { adminContactRoutes } from './admin-contacts.ts';
+import { adminKeyRoutes } from './admin-keys.ts';
 import { adminPolicyRoutes } from './admin-policy.ts';
 import { adminQueueRoutes } from './admin-queue.ts';
 import { adminSettingsRoutes } from './admin-settings.ts';
@@ -32,6 +33,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...adminAuditRoutes,
   ...adminSettingsRoutes,
   ...adminContactRoutes,
+  ...adminKeyRoutes,
   ...consoleRepliesRoutes,
   ...enrolRoutes,
 ];

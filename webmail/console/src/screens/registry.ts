@@ -45,6 +45,12 @@ export const SCREENS: readonly Screen[] = [
     load: () => import('./Users.svelte'),
   },
   {
+    path: '/console/keys',
+    role: 'admin',
+    label: { de: 'Schlüssel', en: 'Keys' },
+    load: () => import('./Keys.svelte'),
+  },
+  {
     path: '/console/policy',
     role: 'admin',
     label: { de: 'Richtlinie', en: 'Policy' },

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { KeyChangeError, KeyImportError, type KeyChange } from '../../keys/index.ts';
+import { importRequest, KEYS_PAGE_SIZE, keysQuery, type KeysAnswer } from '../contract/console-keys.ts';
+import { sendConsole } from './http.ts';
+import type { ConsoleRoute, RouteContext } from './routes.ts';
+
+/**
+ * The keys screen (docs/admin-console.md): the key store's own functions, the same as the CLI's
+ * (`sealpost key list`, `key import`, `key approve|reject`) and the admin API's (webmail/admin.ts).
+ */
+
+function changeLine(c: KeyChange): KeysAnswer['held'][number] {
+  return {
+    id: c.id,
+    address: c.address,
+    oldFingerprint: c.oldFingerprint,
+    newFingerprint: c.newFingerprint,
+    source: c.source,
+    sourceUrl: c.sourceUrl,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+async function list({ deps, req, res }: RouteContext): Promise<void> {
+  const q = keysQuery.safeParse(req.query);
+  if (!q.success) return sendConsole(res, 'CON_BAD_REQUEST');
+  const page = q.data.page ?? 0;
+  const found = await deps.keys.recipientKeyPage({
+    ...(q.data.q ? { q: q.data.q } : {}),
+    offset: page * KEYS_PAGE_SIZE,
+    limit: KEYS_PAGE_SIZE,
+  });
+  const held = await deps.keys.listKeyChanges({ status: 'held' });
+  const answer: KeysAnswer = {
+    keys: found.keys.map((k) => ({
+      ...k,
+      firstSeenAt: k.firstSeenAt.toISOString(),
+      lastCheckedAt: k.lastCheckedAt.toISOString(),
+    })),
+    total: found.total,
+    page,
+    pageSize: KEYS_PAGE_SIZE,
+    held: held.map(changeLine),
+  };
+  res.json(answer);
+}
+
+/** The audit entry's who: the signed-in admin and the request's IP (as the policy and users actions). */
+function actorOf({ req, user }: RouteContext): { actor: string; ip?: string } {
+  return { actor: user.login, ...(req.ip ? { ip: req.ip } : {}) };
+}
+
+function decide(decision: 'approve' | 'reject') {
+  return async (ctx: RouteContext): Promise<void> => {
+    const { deps, req, res } = ctx;
+    const id = z.uuid().safeParse(req.params.id);
+    if (!id.success) return sendConsole(res, 'CON_NOT_FOUND');
+    try {
+      // decideKeyChange writes the audit entry (recipient-key.change-approved|rejected) with the actor.
+      const who = actorOf(ctx);
+      const change = await deps.keys.decideKeyChange(id.data, decision, who.actor, who.ip);
+      res.json({ id: change.id, status: change.status });
+    } catch (err) {
+      if (!(err instanceof KeyChangeError)) throw err;
+      sendConsole(res, err.reason === 'not-found' ? 'CON_NOT_FOUND' : 'CON_NOT_HELD');
+    }
+  };
+}
+
+async function importKey(ctx: RouteContext): Promise<void> {
+  const { deps, req, res } = ctx;
+  const body = importRequest.safeParse(req.body);
+  if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+  try {
+    // importKeys audits each key it stores (recipient-key.import, sender-key.imported) with the actor.
+    const imported = await deps.keys.importKeys(body.data.armored, actorOf(ctx));
+    res.json({ imported });
+  } catch (err) {
+    if (!(err instanceof KeyImportError)) throw err;
+    sendConsole(res, 'CON_KEY_INVALID');
+  }
+}
+
+export const adminKeyRoutes: readonly ConsoleRoute[] = [
+  { method: 'GET', path: '/keys', role: 'admin', handle: list },
+  { method: 'POST', path: '/keys/changes/:id/approve', role: 'admin', handle: decide('approve') },
+  { method: 'POST', path: '/keys/changes/:id/reject', role: 'admin', handle: decide('reject') },
+  { method: 'POST', path: '/keys/import', role: 'admin', handle: importKey },
+];
