@@ -27,6 +27,9 @@ const CASES: Record<string, unknown> = {
   '/api/console/users/addresses': { login: BEN, address: 'empfang@praxis.example' },
   '/api/console/users/addresses/remove': { login: BEN, address: 'empfang@praxis.example' },
   // The pickup contact a mail to MAX made (below); the erasure comes last.
+  '/api/console/policy': { match: 'blocked.example', action: 'reject', note: 'Portal', reason: 'Test' },
+  '/api/console/policy/remove': { match: 'blocked.example' },
+  '/api/console/policy/explain': { from: SENDER, to: MAX },
   '/api/console/contacts/unlock': { address: MAX },
   '/api/console/contacts/new-code': { address: MAX },
   '/api/console/contacts/delete': { address: MAX },
@@ -37,6 +40,14 @@ const CASES: Record<string, unknown> = {
  * POST (with the :id filled in) and the body.
  */
 const PREPARED: Record<string, (stack: Stack) => Promise<{ path: string; body: unknown }>> = {
+  '/api/console/queue/:id/retry': async (stack) => ({
+    path: `/api/console/queue/${await deferredRow(stack)}/retry`,
+    body: {},
+  }),
+  '/api/console/queue/:id/cancel': async (stack) => ({
+    path: `/api/console/queue/${await deferredRow(stack)}/cancel`,
+    body: {},
+  }),
   '/api/console/keys/import': async (stack) => {
     const pair = await generateKeyPair({ address: 'eva@example.org', now: stack.gw.deps.clock.now() });
     return { path: '/api/console/keys/import', body: { armored: pair.publicKey } };
@@ -50,6 +61,29 @@ const PREPARED: Record<string, (stack: Stack) => Promise<{ path: string; body: u
     body: {},
   }),
 };
+
+const used = new Set<string>();
+
+/** A copy the relay deferred (a mail to MAX while the sink answers 451), not used by an earlier case. */
+async function deferredRow(stack: Stack): Promise<string> {
+  stack.sink.failNext({ code: 451, message: '4.3.0 Try again later' }, 5);
+  await stack.gw.transport().sendMail({ from: SENDER, to: MAX, subject: 'y', text: 'y' });
+  for (let i = 0; i < 600; i++) {
+    const rows = await stack.gw.testDb.db.kysely
+      .selectFrom('outbound')
+      .select('id')
+      .where('status', '=', 'queued')
+      .where('attempts', '>', 0)
+      .execute();
+    const row = rows.find((r) => !used.has(r.id));
+    if (row) {
+      used.add(row.id);
+      return row.id;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no deferred copy');
+}
 
 /** A key change held for the admin: `address` had a WKD key, the directory now serves another. */
 async function holdKeyChange(stack: Stack, address: string): Promise<string> {
