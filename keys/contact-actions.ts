@@ -6,7 +6,7 @@ import { newMessageId } from '../core/ids.ts';
 import type { Sealer } from '../core/seal.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { createStores, outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
-import { consoleCodeRow, encryptCodeTo } from './console-codes.ts';
+import { consoleCodeRow, encryptToConsoleKey } from './console-codes.ts';
 import { newContactRecord, type ContactStore, type StalePickup } from './contacts.ts';
 import type { CryptoPool } from './crypto-pool.ts';
 import { eraseKeysOf } from './store/erase.ts';
@@ -81,7 +81,7 @@ export async function enrolContact(
     if (await deps.stores.contacts.byAddress(address)) return { outcome: 'exists' };
     throw err;
   }
-  const encryptedCode = await encryptCodeTo(key, created.code, now);
+  const encryptedCode = await encryptToConsoleKey(key, created.code, now);
   return { outcome: 'enrolled', id: created.contact.id, address: created.contact.address, encryptedCode };
 }
 
