@@ -58,7 +58,7 @@ export async function start(services: readonly Service[]): Promise<void> {
     checkDkimKey(config);
     await startServices(config, log, services, running);
     log.info('SYS_STARTED', { service: services.join(',') });
-    process.send?.({ started: services });
+    process.send?.({ sealpost: 'started', services });
   } catch (err) {
     log.error('SYS_START_FAILED', { errName: errName(err) });
     console.error(`sealpost: cannot start: ${(err as Error).message}`);

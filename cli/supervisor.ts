@@ -59,10 +59,12 @@ export async function supervise(): Promise<void> {
     for (const service of SERVICES) {
       const child = spawnService(service);
       // Each child says when its listeners are bound; SYS_STARTED once all three did, as `start all` logs it.
-      child.once('message', () => {
+      child.on('message', (m: unknown) => {
+        // tsx (bin/sealpost.mjs) sends messages of its own on the same channel.
+        if ((m as { sealpost?: unknown } | null)?.sealpost !== 'started') return;
         started.add(service);
         if (started.size === SERVICES.length && !stopping) {
-          log.info('SYS_STARTED', { service: SERVICES.join(','), pid: process.pid });
+          log.info('SYS_STARTED', { service: SERVICES.join(',') });
         }
       });
       children.set(service, child);
@@ -73,7 +75,7 @@ export async function supervise(): Promise<void> {
         void stop('SYS_CHILD_EXITED', 1);
       });
     }
-    log.info('SYS_SUPERVISING', { service: SERVICES.join(','), pid: process.pid });
+    log.info('SYS_SUPERVISING', { service: SERVICES.join(',') });
   } catch (err) {
     log.error('SYS_START_FAILED', { errName: errName(err) });
     console.error(`sealpost: cannot start: ${(err as Error).message}`);

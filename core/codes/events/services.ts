@@ -59,8 +59,7 @@ export const SERVICE_EVENTS = {
     {
       codes: ['SYS_SUPERVISING'],
       level: 'info',
-      meaning:
-        '`sealpost start` (no service) runs gateway, worker and webmail as child processes (`pid`: the supervisor)',
+      meaning: '`sealpost start` (no service) runs gateway, worker and webmail as child processes',
     },
     {
       codes: ['SYS_CHILD_EXITED'],
