@@ -34,12 +34,11 @@ async function holdApp(page: Page): Promise<() => void> {
  * flashing would show as 2.
  */
 async function countFieldsPerChange(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    const w = window as unknown as { fieldsPerChange: number[] };
-    w.fieldsPerChange = [];
-    new MutationObserver(() => {
-      w.fieldsPerChange.push(document.querySelectorAll('input#secret').length);
-    }).observe(document, { childList: true, subtree: true });
+  await page.addInitScript({
+    content: `window.fieldsPerChange = [];
+      new MutationObserver(() => {
+        window.fieldsPerChange.push(document.querySelectorAll('input#secret').length);
+      }).observe(document, { childList: true, subtree: true });`,
   });
 }
 
