@@ -28,7 +28,8 @@ const BIG_MB = Number(process.env.BENCH_PICKUP_BIG_MB ?? 10);
 const MAX = 'max@example.org';
 
 interface Run {
-  load: number; // navigation → code field visible
+  load: number; // navigation → code field usable (the served form at the first paint, else the app's)
+  app: number; // navigation → the app's own code field (sealpost:ready): an unlock can start
   open: number; // submit → text visible
   kdf: number; // Argon2id in the worker
   baseRss?: number; // renderer processes before submit, bytes
@@ -108,11 +109,17 @@ async function openOnce(
 ): Promise<Run> {
   const { context, page } = await newPage(browser);
   try {
-    await page.goto(link);
-    await page.locator('#secret').waitFor();
-    // The app's own marks, from the page's navigation start: what a person waits for, without the delay of
-    // the harness noticing it.
-    const load = await page.evaluate<number>("performance.getEntriesByName('sealpost:ready')[0].startTime");
+    const response = await page.goto(link);
+    const served = (await response?.text())?.includes('id="boot"') ?? false;
+    await page.locator('#secret').first().waitFor();
+    // From the page's navigation start, without the delay of the harness noticing: the served code form
+    // (webmail/pages.ts) is in the first paint; the app's own form sets the mark sealpost:ready. The code is
+    // typed once the app runs (a person takes longer than that to type it), so submit → text is the app's.
+    await page.waitForFunction("performance.getEntriesByName('sealpost:ready').length > 0");
+    const app = await page.evaluate<number>("performance.getEntriesByName('sealpost:ready')[0].startTime");
+    const load = served
+      ? await page.evaluate<number>("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+      : app;
     await page.locator('#secret').fill(code);
     const stop = memory ? await watchMemory(browser, page) : undefined;
     await page.keyboard.press('Enter');
@@ -130,7 +137,13 @@ async function openOnce(
     const kdf = await page.evaluate<number>(
       "performance.getEntriesByName('sealpost-kdf').reduce((a, e) => a + e.duration, 0)",
     );
-    return { load, open, kdf, ...(mem ? { baseRss: mem.base, peakRss: mem.rss, peakHeap: mem.heap } : {}) };
+    return {
+      load,
+      app,
+      open,
+      kdf,
+      ...(mem ? { baseRss: mem.base, peakRss: mem.rss, peakHeap: mem.heap } : {}),
+    };
   } finally {
     await context.close();
   }
@@ -187,19 +200,23 @@ export async function benchPickup(): Promise<{ render: number }> {
     const kdf = median(runs.map((r) => r.kdf));
     const open = median(runs.map((r) => r.open));
     const load = median(runs.map((r) => r.load));
+    const app = median(runs.map((r) => r.app));
     console.log(
       `\npickup app in headless Chromium (${RUNS} runs, median; Argon2id 64 MiB, p=1, t=1: an issued code)\n`,
     );
     console.log(
-      '| case | load → code field | submit → text visible | of which Argon2id | ratio to Argon2id |',
+      '| case | load → code field | load → app ready | submit → text visible | of which Argon2id | ratio to Argon2id |',
     );
-    console.log('|---|---|---|---|---|');
-    console.log(`| 100 KB message | ${ms(load)} | ${ms(open)} | ${ms(kdf)} | ${(open / kdf).toFixed(2)} |`);
+    console.log('|---|---|---|---|---|---|');
     console.log(
-      `| ${BIG_MB} MB attachment | ${ms(bigRun.load)} | ${ms(bigRun.open)} | ${ms(bigRun.kdf)} | ${(bigRun.open / bigRun.kdf).toFixed(2)} |`,
+      `| 100 KB message | ${ms(load)} | ${ms(app)} | ${ms(open)} | ${ms(kdf)} | ${(open / kdf).toFixed(2)} |`,
+    );
+    console.log(
+      `| ${BIG_MB} MB attachment | ${ms(bigRun.load)} | ${ms(bigRun.app)} | ${ms(bigRun.open)} | ${ms(bigRun.kdf)} | ${(bigRun.open / bigRun.kdf).toFixed(2)} |`,
     );
     console.log(`\nsteps of the last 100 KB run (ms since the previous step): ${steps.at(-2)}`);
-    console.log(`\nfirst render, 100 KB, including Argon2id: ${ms(load + open)} (goal < 1500 ms)`);
+    // Counted from the app's field, not the served one: a code submitted earlier waits for the app.
+    console.log(`\nfirst render, 100 KB, including Argon2id: ${ms(app + open)} (goal < 1500 ms)`);
     console.log(
       `${BIG_MB} MB attachment: tab renderer private memory ${mib(bigRun.baseRss!)} before submit, peak ${mib(bigRun.peakRss!)}` +
         ` (goal < 300 MB); JS heap peak ${mib(bigRun.peakHeap!)}`,
@@ -207,7 +224,7 @@ export async function benchPickup(): Promise<{ render: number }> {
     console.log(
       `bundle gzipped: ${kb(sizes.total)} all chunks (goal < 250 KB), ${kb(sizes.initial)} before the code is entered`,
     );
-    return { render: load + open };
+    return { render: app + open };
   } finally {
     await stack.close();
     await browser.close();

@@ -8,10 +8,13 @@ import * as keys from './keys.ts';
 import { keyExportSecret } from './key-secret.ts';
 import { CommandError, UsageError } from './io.ts';
 import { SERVICES, start, type Service } from './start.ts';
+import { supervise } from './supervisor.ts';
 
 const USAGE = `usage: sealpost <command>
 
-  start [gateway|worker|webmail]      run all services in one process, or one of them
+  start                               run gateway, worker and webmail as three processes (both cores)
+  start all                           all three in this one process (small boxes, tests)
+  start gateway|worker|webmail        one of them
   config show                         print the configuration, secrets redacted
 
   user add EMAIL [--admin] [--name N] add a sender (password on stdin); may send as EMAIL; --admin:
@@ -116,6 +119,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (positionals[0] === 'start') {
     const which = positionals.slice(1);
+    if (which.length === 0) {
+      await supervise();
+      return -1; // keeps running until a signal
+    }
+    if (which.length === 1 && which[0] === 'all') {
+      await start(SERVICES);
+      return -1;
+    }
     const bad = which.find((s) => !SERVICES.includes(s as Service));
     if (bad) throw new UsageError(`unknown service ${bad}; expected one of ${SERVICES.join(', ')}`);
     await start(which.length ? (which as Service[]) : SERVICES);

@@ -41,7 +41,7 @@ export async function listenOps(input: {
   // A probe or a scrape is short: no slow client keeps a socket.
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
-  server.listen(config.httpPort, config.listenHost);
+  server.listen(config.opsPort ?? config.httpPort, config.listenHost);
   await once(server, 'listening');
   return { server, port: (server.address() as AddressInfo).port };
 }

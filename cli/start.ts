@@ -46,11 +46,19 @@ export async function start(services: readonly Service[]): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A child of the supervisor (cli/supervisor.ts): when the supervisor is killed, its channel closes.
+  if (process.send) {
+    process.once('disconnect', () => {
+      log.error('SYS_PARENT_GONE', {});
+      void stop('SYS_PARENT_GONE');
+    });
+  }
   announceIdentity(config, log);
   try {
     checkDkimKey(config);
     await startServices(config, log, services, running);
     log.info('SYS_STARTED', { service: services.join(',') });
+    process.send?.({ sealpost: 'started', services });
   } catch (err) {
     log.error('SYS_START_FAILED', { errName: errName(err) });
     console.error(`sealpost: cannot start: ${(err as Error).message}`);
@@ -59,7 +67,7 @@ export async function start(services: readonly Service[]): Promise<void> {
 }
 
 /** Say which name goes into mail headers and links, and warn when clients would be sent to localhost. */
-function announceIdentity(config: Config, log: Log): void {
+export function announceIdentity(config: Config, log: Log): void {
   console.log(`sealpost: hostname ${config.hostname}, public URL ${config.publicUrl}`);
   const local = (h: string) => /^(localhost|127\.|\[?::1\]?$)/i.test(h);
   if (local(config.hostname) || local(new URL(config.publicUrl).hostname)) {
@@ -72,7 +80,7 @@ function announceIdentity(config: Config, log: Log): void {
 }
 
 /** A configured DKIM key that cannot be read or parsed stops the start, not the first notification (451). */
-function checkDkimKey(config: Config): void {
+export function checkDkimKey(config: Config): void {
   if (!config.dkim) return;
   try {
     createPrivateKey(readFileSync(config.dkim.keyFile));

@@ -39,6 +39,9 @@ export const configSchema = z
     smtpPort: port.default(2587),
     smtpsPort: port.default(2465),
     httpPort: port.default(8080),
+    // The /healthz, /readyz, /metrics port of a process without the webmail; unset: httpPort. `sealpost
+    // start` (the supervisor) gives its gateway and worker processes 0 (a free port each, in their log).
+    opsPort: port.optional(),
     inboundPort: port.default(2525),
     publicUrl: z.string().url().default('http://localhost:8080'),
     relay: relayUrl.optional(),
@@ -259,6 +262,7 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_SMTPS_PORT: (c, v) => (c.smtpsPort = v),
   SEALPOST_HTTP_PORT: (c, v) => (c.httpPort = v),
   SEALPOST_INBOUND_PORT: (c, v) => (c.inboundPort = v),
+  SEALPOST_OPS_PORT: (c, v) => (c.opsPort = v),
   SEALPOST_PUBLIC_URL: (c, v) => (c.publicUrl = v),
   SEALPOST_RELAY: (c, v) => (c.relay = v),
   SEALPOST_INBOUND_RELAY: (c, v) => (c.inboundRelay = v),

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
+import { htmlText } from '../keys/verdict-line/notice.ts';
 import { send } from './api/http.ts';
+import { DICTIONARIES, type Lang } from './pickup/src/lib/i18n.ts';
 
 /**
  * The pickup app's pages (docs/pickup.md "Pages", docs/pickup-app.md): `GET /p/:id` answers the built
@@ -31,23 +33,59 @@ export const PICKUP_CSP = [
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-/** The built index.html of a bundle, answered with the strict CSP and never cached. */
+/**
+ * The built index.html of a bundle, answered with the strict CSP and never cached. A page with the
+ * `<!--sealpost:boot …-->` marker (the pickup app's) gets the code form there, in the language of the
+ * request's Accept-Language (German unless English is preferred), so that the field is usable at the first
+ * paint, before the app's script has loaded (src/lib/boot.ts adopts it).
+ */
 function indexPage(distDir: string) {
   const indexFile = path.join(distDir, 'index.html');
-  let index: Promise<Buffer> | undefined;
-  return async (_req: Request, res: Response): Promise<void> => {
-    index ??= readFile(indexFile);
-    let html: Buffer;
+  let index: Promise<Record<Lang, Buffer>> | undefined;
+  return async (req: Request, res: Response): Promise<void> => {
+    index ??= readFile(indexFile, 'utf8').then((html) => ({
+      de: Buffer.from(withBootForm(html, 'de')),
+      en: Buffer.from(withBootForm(html, 'en')),
+    }));
+    let pages: Record<Lang, Buffer>;
     try {
-      html = await index;
+      pages = await index;
     } catch {
       index = undefined; // not built yet: `npm run build:web`; try again on the next request
       return send(res, 'PU_UNAVAILABLE');
     }
     res.setHeader('Content-Security-Policy', PICKUP_CSP);
     res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(html);
+    res.setHeader('Vary', 'Accept-Language');
+    res.type('html').send(pages[req.acceptsLanguages('de', 'en') === 'en' ? 'en' : 'de']);
   };
+}
+
+const BOOT_MARKER = /<!--sealpost:boot[^>]*-->/;
+
+/**
+ * The served code form (webmail/pickup/src/lib/boot.ts): a <dialog open> with a method="dialog" form, so
+ * that submitting it runs no script and sends nothing (the field has no name; the CSP: form-action 'none').
+ */
+export function withBootForm(html: string, lang: Lang): string {
+  if (!BOOT_MARKER.test(html)) return html;
+  const t = DICTIONARIES[lang];
+  const form = [
+    `<dialog id="boot" open aria-labelledby="boot-title">`,
+    `<div class="boot-bar">${htmlText(t.htmlTitle)}</div>`,
+    `<div class="boot-main"><section class="card">`,
+    `<h1 id="boot-title">${htmlText(t.htmlTitle)}</h1>`,
+    `<form method="dialog">`,
+    `<label for="secret">${htmlText(t.codeLabel)}</label>`,
+    `<input id="secret" type="password" autocomplete="current-password" autocapitalize="off" spellcheck="false" autofocus>`,
+    `<button type="submit">${htmlText(t.open)}</button>`,
+    `<p class="boot-sent" role="status">${htmlText(t.loading)}</p>`,
+    `</form></section></div></dialog>`,
+  ].join('');
+  return html
+    .replace(/<html lang="[a-z]+">/, `<html lang="${lang}">`)
+    .replace(/<title>[^<]*<\/title>/, `<title>${htmlText(t.htmlTitle)}</title>`)
+    .replace(BOOT_MARKER, form);
 }
 
 /**

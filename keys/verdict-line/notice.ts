@@ -219,7 +219,7 @@ function afterBodyTag(html: Buffer): number {
 }
 
 /** Escaped for HTML, every non-ASCII character as a numeric reference: right in any charset. */
-function htmlText(text: string): string {
+export function htmlText(text: string): string {
   return [...text]
     .map((c) => {
       if (c === '&') return '&amp;';

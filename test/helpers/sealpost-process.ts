@@ -149,6 +149,10 @@ export async function startSealpostProcess(
   };
   try {
     await waitForLog(readyCode, timeoutMs);
+    // `start` alone: three child processes; every listener is bound once the supervisor logs SYS_STARTED.
+    if (!options.services?.length) {
+      await waitForLog('SYS_STARTED', timeoutMs, (l) => l.service === 'gateway,worker,webmail');
+    }
   } catch (err) {
     await sp.kill();
     throw err;

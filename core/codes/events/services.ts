@@ -57,6 +57,22 @@ export const SERVICE_EVENTS = {
         'a process without the webmail answers `/healthz`, `/readyz` and `/metrics` on the HTTP port (`port`)',
     },
     {
+      codes: ['SYS_SUPERVISING'],
+      level: 'info',
+      meaning: '`sealpost start` (no service) runs gateway, worker and webmail as child processes',
+    },
+    {
+      codes: ['SYS_CHILD_EXITED'],
+      level: 'error',
+      meaning:
+        'a child of `sealpost start` died (`service`, `errName`): the others are stopped, the supervisor exits 1',
+    },
+    {
+      codes: ['SYS_PARENT_GONE'],
+      level: 'error',
+      meaning: 'the supervisor of this child process is gone (killed): the child stops as on SIGTERM',
+    },
+    {
       codes: ['SYS_START_FAILED'],
       level: 'error',
       meaning: 'start aborted (`errName`); the message is printed on stderr',
