@@ -18,11 +18,13 @@ export class SettingsStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ttlMs = SETTINGS_CACHE_MS,
+    /** Wall-clock milliseconds (tests pass their own to step over the cache time without sleeping). */
+    private readonly wallClock: () => number = Date.now,
   ) {}
 
   /** The overridden keys and their stored text. The cache is wall-clock time (not the injected clock). */
   async overrides(): Promise<ReadonlyMap<string, string>> {
-    const now = Date.now();
+    const now = this.wallClock();
     if (this.#cache && now - this.#cache.at < this.ttlMs) return this.#cache.rows;
     const rows = await this.db.selectFrom('settings').select(['key', 'value']).execute();
     const map = new Map(rows.map((r) => [r.key, r.value]));
