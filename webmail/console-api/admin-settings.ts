@@ -15,6 +15,8 @@ import {
   type SettingAnswer,
   type SettingLineAnswer,
   type SettingsAnswer,
+  settingAnswer,
+  settingsAnswer,
 } from '../contract/console-settings.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
@@ -131,7 +133,31 @@ async function reset(ctx: RouteContext): Promise<void> {
 }
 
 export const adminSettingsRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/settings', role: 'admin', handle: show },
-  { method: 'POST', path: '/settings', role: 'admin', handle: set },
-  { method: 'POST', path: '/settings/reset', role: 'admin', handle: reset },
+  {
+    method: 'GET',
+    path: '/settings',
+    role: 'admin',
+    handle: show,
+    summary:
+      "The settings in force (value, configuration's value, source) and the health of database, Redis, relay, TLS, queue.",
+    answer: settingsAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/settings',
+    role: 'admin',
+    handle: set,
+    summary: 'Set one setting; in force in every process within seconds; audited old -> new.',
+    body: settingSetRequest,
+    answer: settingAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/settings/reset',
+    role: 'admin',
+    handle: reset,
+    summary: "Back to the configuration's value; audited old -> new.",
+    body: settingResetRequest,
+    answer: settingAnswer,
+  },
 ];

@@ -37,5 +37,13 @@ async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<voi
 }
 
 export const enrolRoutes: readonly ConsoleRoute[] = [
-  { method: 'POST', path: '/contacts', role: 'user', handle: enrol },
+  {
+    method: 'POST',
+    path: '/contacts',
+    role: 'user',
+    handle: enrol,
+    summary: 'Enrol a client in person: a new contact whose code is shown once (card with QR code).',
+    body: enrolRequest,
+    answer: enrolAnswer,
+  },
 ];
