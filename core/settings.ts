@@ -7,7 +7,7 @@ import type { SettingsStore } from './store/settings.ts';
  * The settings an admin may change while Sealpost runs (docs/admin-console.md "Settings", docs/configuration.md):
  * the practice name, the language of notifications, the pickup retention, key discovery on/off and the
  * key-change policy. The configuration (environment or SEALPOST_CONFIG, core/config.ts) gives each its
- * default; a value set in the console or with `sealpost settings set` (table `settings`) overrides it.
+ * default; a value set in the console or with `sealpost settings set` (the table of core/store/settings.ts) overrides it.
  *
  * `effectiveSettings()` is the one reading: every service asks it at use time (the gateway per message, the
  * worker per job, the webmail per request), never at start, so a change takes effect in every process within

@@ -351,7 +351,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // The settings an admin overrides in the console (docs/admin-console.md "Settings"): one row per
         // overridden key; a key without a row takes the configuration's value (core/settings.ts).
         await db.schema
-          .createTable('settings')
+          .createTable('setting_overrides')
           .addColumn('key', 'text', (c) => c.primaryKey())
           .addColumn('value', 'text', (c) => c.notNull())
           .addColumn('updated_at', 'bigint', (c) => c.notNull())

@@ -251,7 +251,7 @@ export interface ConsoleRepliesTable {
 }
 
 /** An admin's override of one setting (core/settings.ts); no row: the configuration's value. */
-export interface SettingsTable {
+export interface SettingOverridesTable {
   key: string; // practiceName, language, retentionDays, discovery, keyChange
   value: string; // validated text (core/settings.ts)
   updated_at: number;
@@ -279,5 +279,5 @@ export interface Database {
   console_totp: ConsoleTotpTable;
   password_links: PasswordLinksTable;
   console_replies: ConsoleRepliesTable;
-  settings: SettingsTable;
+  setting_overrides: SettingOverridesTable;
 }

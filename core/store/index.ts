@@ -28,7 +28,7 @@ import { SettingsStore } from './settings.ts';
  *   password_links                            → ConsoleStore        core/store/console.ts
  *   sent_recipients, sent_subjects            → SentStore           core/store/sent.ts
  *   console_replies                           → ConsoleReplyStore   core/store/console-replies.ts
- *   settings                                  → SettingsStore       core/store/settings.ts
+ *   setting_overrides                         → SettingsStore       core/store/settings.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;

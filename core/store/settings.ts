@@ -3,7 +3,7 @@ import type { Database } from '../db/schema.ts';
 
 /**
  * The settings an admin overrides in the console or with `sealpost settings set` (docs/admin-console.md
- * "Settings"): the only code that reads or writes `settings`. One row per overridden key, its value as text
+ * "Settings"): the only code that reads or writes `setting_overrides`. One row per overridden key, its value as text
  * (validated by core/settings.ts before it is written). A key without a row takes the configuration's value.
  *
  * Every process reads the rows at use time through `overrides()`, cached for at most `ttlMs` (default 5 s):
@@ -26,7 +26,7 @@ export class SettingsStore {
   async overrides(): Promise<ReadonlyMap<string, string>> {
     const now = this.wallClock();
     if (this.#cache && now - this.#cache.at < this.ttlMs) return this.#cache.rows;
-    const rows = await this.db.selectFrom('settings').select(['key', 'value']).execute();
+    const rows = await this.db.selectFrom('setting_overrides').select(['key', 'value']).execute();
     const map = new Map(rows.map((r) => [r.key, r.value]));
     this.#cache = { at: now, rows: map };
     return map;
@@ -37,7 +37,7 @@ export class SettingsStore {
     this.#cache = undefined;
     const at = now.getTime();
     await this.db
-      .insertInto('settings')
+      .insertInto('setting_overrides')
       .values({ key, value, updated_at: at })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: at }))
       .execute();
@@ -47,7 +47,7 @@ export class SettingsStore {
   /** Drop one key's override (the configuration's value applies again); false when there was none. */
   async reset(key: string): Promise<boolean> {
     this.#cache = undefined;
-    const result = await this.db.deleteFrom('settings').where('key', '=', key).executeTakeFirst();
+    const result = await this.db.deleteFrom('setting_overrides').where('key', '=', key).executeTakeFirst();
     this.#cache = undefined;
     return Number(result.numDeletedRows) > 0;
   }
