@@ -29,7 +29,7 @@ export function renderConsoleApiDoc(table: readonly ConsoleRoute[] = CONSOLE_ROU
     'Every route under `/api/console` but sign-in (`POST /api/console/session`, docs/console.md): the role it',
     'needs (`user`: any signed-in user, her own data only; `admin`: the admin role, signed in with TOTP), what',
     'it does, and the JSON Schema of its query, body and answer, made from the zod schemas in',
-    '`webmail/contract/` that the server parses with. Errors answer `{ "error": CODE }` (docs/codes.md).',
+    '`webmail/contract/` that the server parses with. Errors are `{ code, message }` ([codes.md](codes.md)).',
     '',
     '| method | path | role | summary |',
     '| ------ | ---- | ---- | ------- |',
