@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import { parseConfig } from '../../core/config.ts';
 import { createLog } from '../../core/log.ts';
 import { discoverySettings, KeyDiscovery } from '../../keys/discovery/index.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -22,16 +21,6 @@ import type { Stack } from '../helpers/stack.ts';
  */
 const [kind] = testDbKinds();
 const PRACTICE = 'Praxis Dr. Sonnenschein';
-
-async function accessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${what}`,
-  );
-}
 
 /** Set one setting through its form on the screen and wait for the saved status. */
 async function save(page: Page, key: string, value: string, select: boolean): Promise<void> {
