@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isAddress, normaliseAddress } from '../core/ids.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import {
   explain,
   ExplainInputError,
@@ -33,7 +34,7 @@ export async function explainCommand(args: ParsedArgs): Promise<void> {
     throw new UsageError(`--${String(issue?.path[0] ?? 'to')}: ${issue?.message ?? 'invalid'}`);
   }
   await withContext(async (ctx) => {
-    const discovery = ctx.config.discovery.enabled
+    const discovery = (await effectiveSettings(ctx)).discovery
       ? new KeyDiscovery({
           settings: discoverySettings(ctx.config.discovery),
           clock: ctx.clock,

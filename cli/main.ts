@@ -5,6 +5,7 @@ import * as admin from './admin.ts';
 import * as backup from './backup.ts';
 import * as contact from './contact.ts';
 import * as keys from './keys.ts';
+import * as settings from './settings.ts';
 import { keyExportSecret } from './key-secret.ts';
 import { CommandError, UsageError } from './io.ts';
 import { SERVICES, start, type Service } from './start.ts';
@@ -57,6 +58,14 @@ const USAGE = `usage: sealpost <command>
 
   queue                               count the spool's messages by status
 
+  settings [show]                     the settings an admin may change while Sealpost runs, each
+                                      with its value and whether it was set in the console
+  settings set KEY VALUE              KEY: practiceName (1-120 chars), language (de|en),
+                                      retentionDays (1-3650), discovery (on|off),
+                                      keyChange (hold|accept-and-log); overrides the configuration
+                                      in every process within seconds, no restart
+  settings reset KEY                  back to the configuration's value
+
   backup FILE                         a consistent copy of the database while it runs (SQLite), or
                                       pg_dump's custom format (PostgreSQL); not the master key
   restore FILE                        into an empty data folder / empty database (docs/backup.md)
@@ -90,6 +99,13 @@ const COMMANDS: Record<string, Handler> = {
   'contact delete': contact.contactDelete,
   'contact list': () => contact.contactList(),
   queue: admin.queueStatus,
+  settings: (args) => {
+    if (args.positionals.length > 0) throw new UsageError(`unknown command: settings ${args.positionals[0]}`);
+    return settings.settingsShow();
+  },
+  'settings show': () => settings.settingsShow(),
+  'settings set': settings.settingsSet,
+  'settings reset': settings.settingsReset,
   backup: backup.backup,
   restore: backup.restore,
 };

@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { openDb, type Db } from '../core/db/index.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { createLog, type Log } from '../core/log.ts';
 import { LimitStore, limitPrefix } from '../core/limit-store.ts';
@@ -156,17 +157,18 @@ async function sharedParts(
     sealer: deps.sealer,
     clock,
     log,
-    keyChange: config.discovery.keyChange,
+    // Asked at every fetched key: the admin's setting in force (core/settings.ts), no restart.
+    keyChange: async () => (await effectiveSettings(deps)).keyChange,
   };
   const keys = o.newKeyStore ? o.newKeyStore(keyDeps) : new KeyStore(keyDeps);
   // One discoverer per process: the gateway's RCPT stage, the admin API's explain and the worker's key
-  // refresh share its caches.
+  // refresh share its caches. It is built even when discovery is off in the configuration: the admin may
+  // switch it on in the console; every user asks the setting in force before a lookup (core/settings.ts).
   const discoverer = () => {
     const d = { settings: discoverySettings(config.discovery), clock, log, metrics: deps.metrics };
     return o.newDiscoverer ? o.newDiscoverer(d) : new KeyDiscovery(d);
   };
-  const discovery =
-    !config.discovery.enabled || o.discovery === null ? undefined : (o.discovery ?? discoverer());
+  const discovery = o.discovery === null ? undefined : (o.discovery ?? discoverer());
   const serving = services.includes('gateway') || services.includes('webmail');
   let limitStore = o.limitStore;
   if (!limitStore && serving) {
@@ -233,7 +235,13 @@ async function buildServices(
   }
   if (services.includes('webmail')) {
     // The admin API's explain asks the same decideRecipient as the gateway, with this process's discoverer.
-    const recipients = new RecipientKeys({ keys, discovery, log: deps.log, clock: deps.clock });
+    const recipients = new RecipientKeys({
+      keys,
+      discovery,
+      enabled: async () => (await effectiveSettings(deps)).discovery,
+      log: deps.log,
+      clock: deps.clock,
+    });
     const rules = deps.db.stores.rules;
     const { config, log } = deps;
     built.app = createApp(

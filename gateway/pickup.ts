@@ -4,6 +4,7 @@ import type { Config } from '../core/config.ts';
 import type { ConsoleCodesTable } from '../core/db/schema.ts';
 import { smtpError } from '../core/errors.ts';
 import { newMessageId } from '../core/ids.ts';
+import { effectiveSettings, type EffectiveSettings } from '../core/settings.ts';
 import {
   buildPickupCiphertext,
   consoleCodeRow,
@@ -58,11 +59,12 @@ export function newPickupId(): string {
 /** The receipt for a new contact: the code waits in her console; the mail only says so and links there. */
 async function newContactReceipt(
   config: Config,
+  language: EffectiveSettings['language'],
   input: { from: string; to: string; contact: Contact; now: Date },
 ): Promise<{ messageId: string; bytes: Buffer }> {
   const messageId = newMessageId(config.hostname);
   const mail = receiptMail({
-    language: config.pickup.language,
+    language,
     from: { name: 'Sealpost', address: input.from },
     to: input.to,
     messageId,
@@ -86,6 +88,8 @@ export async function buildPickup(
 ): Promise<PickupCopy> {
   const { config } = ctx.deps;
   const { now, sender } = input;
+  // The admin's settings in force now (practice name, language, retention; docs/admin-console.md).
+  const settings = await effectiveSettings(ctx.deps);
   // Fail closed: a new contact's code is kept only for her console; without her console key, no contact.
   const consoleKey = input.contact ? undefined : await ctx.deps.db.stores.console.keyOf(sender.userId);
   if (!input.contact && !consoleKey) throw smtpError('GW_CONSOLE_KEY_MISSING');
@@ -99,11 +103,11 @@ export async function buildPickup(
     signEncrypt: ctx.signEncrypt,
   });
   const pickupId = newPickupId();
-  const expiresAt = now.getTime() + config.pickup.retentionDays * 86_400_000;
+  const expiresAt = now.getTime() + settings.retentionDays * 86_400_000;
   const from = { name: sender.name, address: notifyFrom(config, sender.address) };
   const notificationId = newMessageId(config.hostname);
   const notification = notificationMail({
-    language: config.pickup.language,
+    language: settings.language,
     from,
     replyTo: sender.address,
     to: contact.address,
@@ -114,7 +118,7 @@ export async function buildPickup(
     expiresAt: new Date(expiresAt),
     ...(config.securityWord ? { securityWord: config.securityWord } : {}),
     practice: {
-      name: config.practiceName,
+      name: settings.practiceName,
       ...(config.practiceAddress ? { address: config.practiceAddress } : {}),
       ...(config.practicePhone ? { phone: config.practicePhone } : {}),
     },
@@ -128,7 +132,12 @@ export async function buildPickup(
       code: created.code,
       now,
     });
-    receipt = await newContactReceipt(config, { from: from.address, to: sender.address, contact, now });
+    receipt = await newContactReceipt(config, settings.language, {
+      from: from.address,
+      to: sender.address,
+      contact,
+      now,
+    });
   }
   return {
     recipient: contact.address,

@@ -14,6 +14,7 @@ import {
 } from '../keys/index.ts';
 import { AuthLimiter, authLimitSettings } from '../core/auth-limit.ts';
 import type { LimitStore } from '../core/limit-store.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import { GroupCommit } from '../core/store/index.ts';
 import type { SmtpListener } from './smtp-reply.ts';
 import type { Verdict } from '../keys/index.ts';
@@ -67,7 +68,9 @@ export function createContext(deps: GatewayDeps): GatewayContext {
     contacts: new ContactStore({ db: deps.db.kysely, clock: deps.clock, crypto: deps.crypto }),
     recipients: new RecipientKeys({
       keys: deps.keys,
-      discovery: deps.config.discovery.enabled ? deps.discovery : undefined,
+      discovery: deps.discovery,
+      // The admin's setting in force, asked at every lookup (core/settings.ts).
+      enabled: async () => (await effectiveSettings(deps)).discovery,
       log: deps.log,
       clock: deps.clock,
       recheckAfterMs: deps.config.discovery.positiveTtlSeconds * 1000,

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Database } from '../core/db/schema.ts';
 import type { Config } from '../core/config.ts';
 import { newMessageId } from '../core/ids.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import type { Sealer } from '../core/seal.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { createStores, outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
@@ -194,7 +195,8 @@ async function queueReceipts(
     const messageId = newMessageId(config.hostname);
     const fromAddress = notifyFrom(config, sender);
     const receipt = receiptMail({
-      language: config.pickup.language,
+      // The notification language in force (the admin's setting over the configuration's).
+      language: (await effectiveSettings({ config, db: { stores } })).language,
       from: { name: 'Sealpost', address: fromAddress },
       to: sender,
       messageId,

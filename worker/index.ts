@@ -76,7 +76,8 @@ export function createWorkers(deps: WorkerDeps): Workers {
     prefix: config.queuePrefix,
   });
   maintenanceQueue.on('error', (err) => log.error('DLV_QUEUE_ERROR', { errName: errName(err) }));
-  const discovery = config.discovery.enabled ? deps.discovery : undefined;
+  // Key refresh is scheduled whenever a discoverer exists; whether it looks up is the setting in force.
+  const discovery = deps.discovery;
   const ctx: DeliverContext = {
     deps,
     keys: deps.keys,

@@ -1,4 +1,5 @@
 import type { CoreDeps } from '../core/deps.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import { KeyStore, RecipientKeys, type Discoverer, type RefreshResult } from '../keys/index.ts';
 
 /**
@@ -12,6 +13,13 @@ export async function refreshKeys(
   keys: KeyStore,
   discovery: Discoverer | undefined,
 ): Promise<RefreshResult> {
-  const recipients = new RecipientKeys({ keys, discovery, log: deps.log, clock: deps.clock });
+  const recipients = new RecipientKeys({
+    keys,
+    discovery,
+    // Discovery switched off in the console: no lookup; stored keys are still checked and dropped.
+    enabled: async () => (await effectiveSettings(deps)).discovery,
+    log: deps.log,
+    clock: deps.clock,
+  });
   return recipients.refreshAll({ olderThanMs: deps.config.discovery.refreshEveryHours * 3600_000 });
 }

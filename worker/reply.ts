@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.ts';
 import type { CoreDeps } from '../core/deps.ts';
+import { effectiveSettings } from '../core/settings.ts';
 import { errName } from '../core/log.ts';
 import { decryptReply, replyForPractice, type KeyStore, type OpenedReply } from '../keys/index.ts';
 import { securityField } from '../keys/verdict-line/verdict.ts';
@@ -90,7 +91,7 @@ async function openReply(deps: CoreDeps & { keys: KeyStore }, row: ReplyRow, raw
     inner: opened.inner,
     contactAddress: contact.address,
     signature: opened.signature,
-    language: deps.config.inbound.language ?? deps.config.pickup.language,
+    language: deps.config.inbound.language ?? (await effectiveSettings(deps)).language,
   });
   const message = Buffer.concat([
     Buffer.from(messageIdField(reply.message, row.message_id), 'latin1'),

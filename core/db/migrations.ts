@@ -346,6 +346,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('console_replies_user').on('console_replies').column('user_id').execute();
       },
     },
+    '0011_settings': {
+      async up(db: Kysely<unknown>) {
+        // The settings an admin overrides in the console (docs/admin-console.md "Settings"): one row per
+        // overridden key; a key without a row takes the configuration's value (core/settings.ts).
+        await db.schema
+          .createTable('setting_overrides')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

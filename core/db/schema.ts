@@ -250,6 +250,13 @@ export interface ConsoleRepliesTable {
   created_at: number;
 }
 
+/** An admin's override of one setting (core/settings.ts); no row: the configuration's value. */
+export interface SettingOverridesTable {
+  key: string; // practiceName, language, retentionDays, discovery, keyChange
+  value: string; // validated text (core/settings.ts)
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   user_addresses: UserAddressesTable;
@@ -272,4 +279,5 @@ export interface Database {
   console_totp: ConsoleTotpTable;
   password_links: PasswordLinksTable;
   console_replies: ConsoleRepliesTable;
+  setting_overrides: SettingOverridesTable;
 }

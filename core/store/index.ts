@@ -9,6 +9,7 @@ import { ContactRecordStore } from './contacts.ts';
 import { OutboundStore } from './outbound.ts';
 import { PickupStore } from './pickups.ts';
 import { SentStore } from './sent.ts';
+import { SettingsStore } from './settings.ts';
 
 /**
  * One store per table family: the only code that queries a table (test/unit/table-owners.test.ts checks
@@ -27,6 +28,7 @@ import { SentStore } from './sent.ts';
  *   password_links                            → ConsoleStore        core/store/console.ts
  *   sent_recipients, sent_subjects            → SentStore           core/store/sent.ts
  *   console_replies                           → ConsoleReplyStore   core/store/console-replies.ts
+ *   setting_overrides                         → SettingsStore       core/store/settings.ts
  */
 export interface Stores {
   readonly outbound: OutboundStore;
@@ -38,6 +40,7 @@ export interface Stores {
   readonly console: ConsoleStore;
   readonly sent: SentStore;
   readonly consoleReplies: ConsoleReplyStore;
+  readonly settings: SettingsStore;
   /** Run `fn` in one database transaction, with every store bound to it (not nestable). */
   transaction<T>(fn: (stores: Stores) => Promise<T>): Promise<T>;
 }
@@ -53,6 +56,7 @@ export function createStores(db: Kysely<Database>): Stores {
     console: new ConsoleStore(db),
     sent: new SentStore(db),
     consoleReplies: new ConsoleReplyStore(db),
+    settings: new SettingsStore(db),
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
@@ -78,3 +82,4 @@ export {
 } from './outbound.ts';
 export { PickupStore, SESSION_MAX_MS, type PickupListing, type StalePickup } from './pickups.ts';
 export { SentStore, type SentRecipientRow } from './sent.ts';
+export { SETTINGS_CACHE_MS, SettingsStore } from './settings.ts';

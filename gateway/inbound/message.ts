@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { smtpError } from '../../core/errors.ts';
+import { effectiveSettings } from '../../core/settings.ts';
 import { classify, clearSigned, fromAddress, unwrapPayload } from './mime.ts';
 import { base64Lines, withNotice } from '../../keys/verdict-line/notice.ts';
 import { markText } from '../../keys/verdict-line/look-alike.ts';
@@ -84,11 +85,11 @@ async function build(
   const shape = classify(split);
   if (shape.kind === 'plain') {
     const proven = signers.candidates.length > 0 ? await clearlySigned(ctx, split, signers) : [];
-    return { variants: [original(split, all, { kind: 'not-encrypted' }, language(ctx))], proven };
+    return { variants: [original(split, all, { kind: 'not-encrypted' }, await language(ctx))], proven };
   }
   if (shape.kind === 'partly-encrypted') {
     const outcome = { kind: 'not-decrypted', reason: 'partly-encrypted' } as const;
-    return { variants: [original(split, all, outcome, language(ctx))], proven: [] };
+    return { variants: [original(split, all, outcome, await language(ctx))], proven: [] };
   }
   const keys = await decryptionKeys(ctx, all);
   const result = await ctx.openInbound({
@@ -102,7 +103,9 @@ async function build(
   if (!result.ok) {
     if (result.problem === 'too-big') throw smtpError('IN_DECOMPRESSION_LIMIT');
     return {
-      variants: [original(split, all, { kind: 'not-decrypted', reason: result.problem }, language(ctx))],
+      variants: [
+        original(split, all, { kind: 'not-decrypted', reason: result.problem }, await language(ctx)),
+      ],
       proven: [],
     };
   }
@@ -113,12 +116,14 @@ async function build(
   const decrypted =
     shape.kind === 'pgp-mime'
       ? await pgpMime(ctx, split, data, combined, signers)
-      : inline(split, data, combined, signers.from, language(ctx));
+      : inline(split, data, combined, signers.from, await language(ctx));
   const variants: Variant[] = [
     { recipients: readers, message: decrypted.message, outcome: decrypted.outcome },
   ];
   if (others.length > 0)
-    variants.push(original(split, others, { kind: 'not-decrypted', reason: 'not-for-us' }, language(ctx)));
+    variants.push(
+      original(split, others, { kind: 'not-decrypted', reason: 'not-for-us' }, await language(ctx)),
+    );
   return { variants, proven: decrypted.proven };
 }
 
@@ -135,8 +140,9 @@ async function clearlySigned(ctx: InboundContext, split: SplitMessage, signers: 
   return check.candidates;
 }
 
-function language(ctx: InboundContext): Language {
-  return ctx.deps.config.inbound.language ?? ctx.deps.config.pickup.language;
+/** The visible line's language: inbound.language, else the notification language in force (the admin's setting). */
+async function language(ctx: InboundContext): Promise<Language> {
+  return ctx.deps.config.inbound.language ?? (await effectiveSettings(ctx.deps)).language;
 }
 
 interface Decrypted {
@@ -152,7 +158,7 @@ async function pgpMime(
   combined: SignatureCheck,
   signers: Signers,
 ): Promise<Decrypted> {
-  const lang = language(ctx);
+  const lang = await language(ctx);
   let unwrapped;
   try {
     unwrapped = unwrapPayload(data);

@@ -4,6 +4,7 @@ import { errName } from '../../core/log.ts';
 import type { Insertable } from 'kysely';
 import type { SentSubjectsTable } from '../../core/db/schema.ts';
 import { newId } from '../../core/ids.ts';
+import { effectiveSettings } from '../../core/settings.ts';
 import {
   authorProblem,
   MimeError,
@@ -204,7 +205,7 @@ async function buildPickups(
   const sender = {
     userId,
     address: tx.mailFrom,
-    name: (await ctx.users.displayName(tx.mailFrom)) ?? ctx.deps.config.practiceName,
+    name: (await ctx.users.displayName(tx.mailFrom)) ?? (await effectiveSettings(ctx.deps)).practiceName,
     signer: tx.sender.signer,
   };
   return mapLimit(wanted, BUILD_CONCURRENCY, (r) =>

@@ -57,6 +57,12 @@ export interface RecipientKeysDeps {
   keys: KeyStore;
   /** Undefined: no network lookup (discovery switched off, or a test without a key directory). */
   discovery?: Discoverer | undefined;
+  /**
+   * Whether discovery is on now (the admin's setting over `discovery.enabled`, core/settings.ts), asked at
+   * every lookup so that switching it off in the console takes effect without a restart. Default: on
+   * whenever a discoverer is given.
+   */
+  enabled?: () => Promise<boolean>;
   log: Log;
   clock: { now(): Date };
   /**
@@ -81,8 +87,11 @@ export class RecipientKeys {
     this.#deps = deps;
   }
 
-  get discovers(): boolean {
-    return !!this.#deps.discovery;
+  /** The discoverer when discovery is on now, else undefined. */
+  async #discoverer(): Promise<Discoverer | undefined> {
+    const { discovery, enabled } = this.#deps;
+    if (!discovery) return undefined;
+    return !enabled || (await enabled()) ? discovery : undefined;
   }
 
   async resolve(
@@ -90,14 +99,15 @@ export class RecipientKeys {
     options: { discover: boolean; record?: boolean; session?: string } = { discover: true },
   ): Promise<Resolution> {
     const addr = normaliseAddress(address);
-    const { keys, discovery, log } = this.#deps;
+    const { keys, log } = this.#deps;
+    const discovery = await this.#discoverer();
     const stored = await keys.recipientKey(addr);
     // A local address's key is its sender key, nothing else: usable or not, the network is never asked.
     if ((stored.state === 'usable' || stored.state === 'unusable') && stored.source === 'sender')
       return { fact: stored, discovery: 'not-needed' };
     // A usable key outranks the network, except one only seen in an Autocrypt header (last in the order)
     // and a discovered one its source has not confirmed for a while.
-    if (stored.state === 'usable' && stored.source !== 'autocrypt' && !this.#due(stored))
+    if (stored.state === 'usable' && stored.source !== 'autocrypt' && !this.#due(stored, !!discovery))
       return { fact: stored, discovery: 'not-needed' };
     if (stored.state === 'held') return { fact: stored, discovery: 'not-needed' };
     if (!options.discover) return { fact: stored, discovery: 'not-asked-rule' };
@@ -121,9 +131,9 @@ export class RecipientKeys {
     return { fact: await keys.recipientKey(addr), discovery: 'found' };
   }
 
-  #due(stored: Extract<KeyFact, { state: 'usable' }>): boolean {
+  #due(stored: Extract<KeyFact, { state: 'usable' }>, discovers: boolean): boolean {
     const after = this.#deps.recheckAfterMs;
-    if (after === undefined || !this.#deps.discovery || !RECHECKED_SOURCES.has(stored.source)) return false;
+    if (after === undefined || !discovers || !RECHECKED_SOURCES.has(stored.source)) return false;
     const checked = stored.lastCheckedAt?.getTime() ?? 0;
     return this.#deps.clock.now().getTime() - checked >= after;
   }
@@ -136,7 +146,8 @@ export class RecipientKeys {
    * changes nothing: the stored key serves until it expires.
    */
   async refreshAll(options: { olderThanMs?: number } = {}): Promise<RefreshResult> {
-    const { keys, discovery, log, clock } = this.#deps;
+    const { keys, log, clock } = this.#deps;
+    const discovery = await this.#discoverer();
     const addresses = await keys.discoveredAddresses(
       options.olderThanMs === undefined ? undefined : clock.now().getTime() - options.olderThanMs,
     );
@@ -183,7 +194,7 @@ export class RecipientKeys {
     stored: KeyFact,
   ): Promise<KeyFact> {
     const change = await this.#deps.keys.classifyFetched(addr, found.fingerprint);
-    if (change === 'change' && this.#deps.keys.keyChangePolicy === 'hold') {
+    if (change === 'change' && (await this.#deps.keys.keyChangePolicy()) === 'hold') {
       const previous = 'fingerprint' in stored ? stored.fingerprint : '';
       return { state: 'held', fingerprint: found.fingerprint, previous, source: found.via, changeId: '' };
     }
@@ -234,8 +245,8 @@ export async function decideRecipient(input: {
   } else {
     try {
       resolution = await input.recipients.resolve(recipient, {
-        // Whether discovery is on at all is the discoverer's presence (every composition root leaves it
-        // out when `discovery.enabled` is false): resolve then says 'off'.
+        // Whether discovery is on is RecipientKeys' `enabled` (the setting in force) and the discoverer's
+        // presence: resolve then says 'off'.
         discover: !rule,
         ...(input.record === false ? { record: false } : {}),
         ...(input.session ? { session: input.session } : {}),

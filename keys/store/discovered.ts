@@ -56,13 +56,19 @@ interface Recording {
  * accepted. Admin-pinned and pickup-registered keys are never replaced. Every change is audited with both
  * fingerprints.
  */
+/** The key-change policy in force: the deps' value or function (the admin's setting), default 'hold'. */
+export async function keyChangePolicy(ctx: KeyStoreContext): Promise<KeyChangePolicy> {
+  const policy = ctx.deps.keyChange;
+  return (typeof policy === 'function' ? await policy() : policy) ?? 'hold';
+}
+
 export async function recordFetched(ctx: KeyStoreContext, input: FetchedKey): Promise<RecordResult> {
   const addr = normaliseAddress(input.address);
   const parsed = await readAnyKey(input.key);
   if (parsed.isPrivate()) throw new KeyImportError('a fetched key must be a public key');
   const fingerprint = parsed.getFingerprint().toUpperCase();
   const armored = armorPublic(parsed);
-  const policy = input.policy ?? ctx.deps.keyChange ?? 'hold';
+  const policy = input.policy ?? (await keyChangePolicy(ctx));
   const now = ctx.deps.clock.now();
   const actor = input.source === 'autocrypt' ? 'gateway' : 'discovery';
   const result = await ctx.deps.db

@@ -97,9 +97,9 @@ export class KeyStore {
     return discovered.recordFetched(this.#ctx, input);
   }
 
-  /** The key-change policy this store applies (config `discovery.keyChange`). */
-  get keyChangePolicy(): KeyChangePolicy {
-    return this.#ctx.deps.keyChange ?? 'hold';
+  /** The key-change policy this store applies now (the setting in force, else config `discovery.keyChange`). */
+  keyChangePolicy(): Promise<KeyChangePolicy> {
+    return discovered.keyChangePolicy(this.#ctx);
   }
 
   /** What `recordFetched` would make of this fingerprint, read-only: new address, same key, change, refused. */

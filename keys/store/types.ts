@@ -109,8 +109,11 @@ export interface KeyStoreDeps {
   sealer: Sealer;
   clock: Clock;
   log: Log;
-  /** A known address presenting a different key (discovery, Autocrypt): default 'hold'. */
-  keyChange?: KeyChangePolicy;
+  /**
+   * A known address presenting a different key (discovery, Autocrypt): default 'hold'. A function is asked
+   * at every fetched key (the admin's setting in force, core/settings.ts), so a change needs no restart.
+   */
+  keyChange?: KeyChangePolicy | (() => Promise<KeyChangePolicy>);
 }
 
 /** What every part of the key store works with: its dependencies and the one parse cache. */

@@ -171,7 +171,7 @@ describe('console in Chromium: the admin’s policy, queue, audit and settings',
     assert.match(h, /Redis\s+ok/);
     assert.match(h, /läuft ab in \d+ Tagen/);
     assert.match(h, /letzte Zustellung: \d/);
-    await shoot(page, 'settings');
+    await accessible(page, 'settings'); // its screenshot: console-admin-settings.test.ts
 
     assert.deepEqual(problems.errors, []);
     await context.close();

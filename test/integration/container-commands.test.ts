@@ -24,7 +24,7 @@ const run = promisify(execFile);
 /** RUN commands that only prepare the image (packages, folders, owners); everything else must be known. */
 const IMAGE_ONLY = new Set(['apt-get', 'rm', 'mkdir', 'chown']);
 /** Development scripts in the copied folders that never run in the image (`npm run codes`). */
-const DEV_SCRIPTS = new Set(['./core/codes/write-doc.ts']);
+const DEV_SCRIPTS = new Set(['./core/codes/write-doc.ts', './cli/api-doc.ts']);
 
 interface Instruction {
   op: string;

@@ -30,6 +30,9 @@ const CASES: Record<string, unknown> = {
   '/api/console/policy': { match: 'blocked.example', action: 'reject', note: 'Portal', reason: 'Test' },
   '/api/console/policy/remove': { match: 'blocked.example' },
   '/api/console/policy/explain': { from: SENDER, to: MAX },
+  // A setting changed (audited old -> new), then back to the configuration's value.
+  '/api/console/settings': { key: 'retentionDays', value: '14' },
+  '/api/console/settings/reset': { key: 'retentionDays' },
   '/api/console/contacts/unlock': { address: MAX },
   '/api/console/contacts/new-code': { address: MAX },
   '/api/console/contacts/delete': { address: MAX },

@@ -26,6 +26,7 @@ const OWNERS: Record<string, readonly string[]> = {
   sent_subjects: ['core/store/sent.ts'],
   password_links: ['core/store/console.ts'],
   console_replies: ['core/store/console-replies.ts'],
+  setting_overrides: ['core/store/settings.ts'],
   // The key tables belong to the key store (keys/store/).
   sender_keys: ['keys/store/'],
   recipient_keys: ['keys/store/'],

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { errName } from '../../core/log.ts';
+import { effectiveSettings } from '../../core/settings.ts';
 import { MAX_FAILURES, type ContactRow } from '../../core/store/index.ts';
 import { idleMs, newSession, pickupIdSchema, setSessionCookie, sha256 } from './pickup-session.ts';
 import { HttpError, postGuard, route, send } from './http.ts';
@@ -31,9 +32,10 @@ export function pickupApi(deps: PickupApiDeps): Router {
   router.use(express.json({ limit: Math.ceil(config.pickup.maxReplyBytes * 1.4) + 65_536 }));
   router.use('/session', sessionRoutes(deps));
   // The operator block every pickup page shows, before any code (SEALPOST_PRACTICE_*, docs/pickup-app.md).
-  router.get('/practice', (_req, res) => {
+  router.get('/practice', async (_req, res) => {
     res.json({
-      name: config.practiceName,
+      // The practice name in force (the admin's setting over SEALPOST_PRACTICE_NAME, core/settings.ts).
+      name: (await effectiveSettings(deps)).practiceName,
       ...(config.practiceAddress ? { address: config.practiceAddress } : {}),
       ...(config.practicePhone ? { phone: config.practicePhone } : {}),
       ...(config.imprintUrl ? { imprintUrl: config.imprintUrl } : {}),

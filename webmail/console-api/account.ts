@@ -49,5 +49,12 @@ async function changePassword({ deps, req, res, user, audit }: RouteContext): Pr
 
 /** The account screen: her password (TOTP enrolment stays on the first screen, webmail/console-api/totp.ts). */
 export const accountRoutes: readonly ConsoleRoute[] = [
-  { method: 'POST', path: '/account/password', role: 'user', handle: changePassword },
+  {
+    method: 'POST',
+    path: '/account/password',
+    role: 'user',
+    handle: changePassword,
+    summary: 'Change her own password (her console key is re-locked with it); the codes stay readable.',
+    body: passwordChangeRequest,
+  },
 ];

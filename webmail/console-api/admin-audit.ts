@@ -1,5 +1,5 @@
 import type { AuditQuery, AuditRow } from '../../core/audit.ts';
-import { auditQuery, type AuditAnswer } from '../contract/console-audit.ts';
+import { auditQuery, type AuditAnswer, auditAnswer } from '../contract/console-audit.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -67,6 +67,21 @@ async function csv({ deps, req, res, audit }: RouteContext): Promise<void> {
 }
 
 export const adminAuditRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/audit', role: 'admin', handle: list },
-  { method: 'GET', path: '/audit.csv', role: 'admin', handle: csv },
+  {
+    method: 'GET',
+    path: '/audit',
+    role: 'admin',
+    handle: list,
+    summary: 'The audit trail, filtered by time, user and action, one page (content-free).',
+    query: auditQuery,
+    answer: auditAnswer,
+  },
+  {
+    method: 'GET',
+    path: '/audit.csv',
+    role: 'admin',
+    handle: csv,
+    summary: 'The same filter as a CSV download.',
+    query: auditQuery,
+  },
 ];

@@ -11,6 +11,9 @@ import {
   contactsQuery,
   type ContactsAnswer,
   type NewCodeAnswer,
+  contactsAnswer,
+  erasureAnswer,
+  newCodeAnswer,
 } from '../contract/console-contacts.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
@@ -92,9 +95,48 @@ async function erasure({ deps, req, res, user }: RouteContext, dryRun: boolean):
 }
 
 export const adminContactRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/contacts', role: 'admin', handle: list },
-  { method: 'GET', path: '/contacts/erasure', role: 'admin', handle: (ctx) => erasure(ctx, true) },
-  { method: 'POST', path: '/contacts/unlock', role: 'admin', handle: unlock },
-  { method: 'POST', path: '/contacts/new-code', role: 'admin', handle: newCode },
-  { method: 'POST', path: '/contacts/delete', role: 'admin', handle: (ctx) => erasure(ctx, false) },
+  {
+    method: 'GET',
+    path: '/contacts',
+    role: 'admin',
+    handle: list,
+    summary: 'Pickup contacts: address, created, locked, messages waiting, last opened; one page.',
+    query: contactsQuery,
+    answer: contactsAnswer,
+  },
+  {
+    method: 'GET',
+    path: '/contacts/erasure',
+    role: 'admin',
+    handle: (ctx) => erasure(ctx, true),
+    summary: 'What deleting a contact would delete (counts), nothing deleted.',
+    query: contactRequest,
+    answer: erasureAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/contacts/unlock',
+    role: 'admin',
+    handle: unlock,
+    summary: "Clear a contact's failed-code lock (the code stays the same).",
+    body: contactRequest,
+  },
+  {
+    method: 'POST',
+    path: '/contacts/new-code',
+    role: 'admin',
+    handle: newCode,
+    summary: "Issue a new access code (and key pair) for a contact; kept for the practitioners' consoles.",
+    body: contactRequest,
+    answer: newCodeAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/contacts/delete',
+    role: 'admin',
+    handle: (ctx) => erasure(ctx, false),
+    summary: 'GDPR erasure of a contact and everything of theirs, with the counts deleted.',
+    body: contactRequest,
+    answer: erasureAnswer,
+  },
 ];

@@ -6,6 +6,8 @@ import {
   policySetRequest,
   type ExplainAnswer,
   type PolicyAnswer,
+  explainAnswer,
+  policyAnswer,
 } from '../contract/console-policy.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
@@ -95,8 +97,37 @@ async function explainOne({ deps, req, res, audit }: RouteContext): Promise<void
 }
 
 export const adminPolicyRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/policy', role: 'admin', handle: list },
-  { method: 'POST', path: '/policy', role: 'admin', handle: set },
-  { method: 'POST', path: '/policy/remove', role: 'admin', handle: remove },
-  { method: 'POST', path: '/policy/explain', role: 'admin', handle: explainOne },
+  {
+    method: 'GET',
+    path: '/policy',
+    role: 'admin',
+    handle: list,
+    summary: 'The policy rules, most specific first (the order the engine applies them).',
+    answer: policyAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/policy',
+    role: 'admin',
+    handle: set,
+    summary: 'Add or change the rule for an address, domain, .domain or *.',
+    body: policySetRequest,
+  },
+  {
+    method: 'POST',
+    path: '/policy/remove',
+    role: 'admin',
+    handle: remove,
+    summary: 'Remove the rule for a match.',
+    body: policyRemoveRequest,
+  },
+  {
+    method: 'POST',
+    path: '/policy/explain',
+    role: 'admin',
+    handle: explainOne,
+    summary: 'From + to: the verdict the gateway would take now, and why (nothing sent or recorded).',
+    body: explainRequest,
+    answer: explainAnswer,
+  },
 ];

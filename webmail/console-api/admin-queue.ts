@@ -1,7 +1,7 @@
 import { dsnOutboundRow, wantsDsn } from '../../core/dsn.ts';
 import { errName } from '../../core/log.ts';
 import type { QueueLine } from '../../core/store/outbound.ts';
-import { queueIdSchema, queueQuery, type QueueAnswer } from '../contract/console-queue.ts';
+import { queueIdSchema, queueQuery, type QueueAnswer, queueAnswer } from '../contract/console-queue.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -87,7 +87,27 @@ async function cancel({ deps, req, res, user }: RouteContext): Promise<void> {
 }
 
 export const adminQueueRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/queue', role: 'admin', handle: list },
-  { method: 'POST', path: '/queue/:id/retry', role: 'admin', handle: retry },
-  { method: 'POST', path: '/queue/:id/cancel', role: 'admin', handle: cancel },
+  {
+    method: 'GET',
+    path: '/queue',
+    role: 'admin',
+    handle: list,
+    summary: 'The spool by view (waiting, deferred, bounced, delivered): metadata only, one page.',
+    query: queueQuery,
+    answer: queueAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/queue/:id/retry',
+    role: 'admin',
+    handle: retry,
+    summary: 'Try a waiting or deferred copy again now.',
+  },
+  {
+    method: 'POST',
+    path: '/queue/:id/cancel',
+    role: 'admin',
+    handle: cancel,
+    summary: 'Cancel a copy; the sender gets a DSN.',
+  },
 ];

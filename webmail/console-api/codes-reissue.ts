@@ -29,5 +29,11 @@ async function newCode({ deps, req, res, user, audit }: RouteContext): Promise<v
 }
 
 export const codesReissueRoutes: readonly ConsoleRoute[] = [
-  { method: 'POST', path: '/codes/:id/new-code', role: 'user', handle: newCode },
+  {
+    method: 'POST',
+    path: '/codes/:id/new-code',
+    role: 'user',
+    handle: newCode,
+    summary: 'A new access code for the contact of one of her waiting codes.',
+  },
 ];

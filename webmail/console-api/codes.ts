@@ -1,4 +1,4 @@
-import { codeIdSchema, type CodesAnswer } from '../contract/console.ts';
+import { codeIdSchema, type CodesAnswer, codesAnswer, okAnswer } from '../contract/console.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -33,6 +33,20 @@ async function handedOver({ deps, req, res, user, audit }: RouteContext): Promis
 
 /** The access codes screen (the first one after sign-in). */
 export const codesRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/codes', role: 'user', handle: listCodes },
-  { method: 'POST', path: '/codes/:id/handed-over', role: 'user', handle: handedOver },
+  {
+    method: 'GET',
+    path: '/codes',
+    role: 'user',
+    handle: listCodes,
+    summary: 'Her access codes waiting to be handed over (encrypted to her console key).',
+    answer: codesAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/codes/:id/handed-over',
+    role: 'user',
+    handle: handedOver,
+    summary: 'Mark a code as handed over (it is deleted).',
+    answer: okAnswer,
+  },
 ];

@@ -5,6 +5,8 @@ import {
   type RepliesAnswer,
   type ReplyTextAnswer,
   type ReplyVerdict,
+  repliesAnswer,
+  replyTextAnswer,
 } from '../contract/console-replies.ts';
 import { openConsoleReply } from '../../keys/index.ts';
 import { sendConsole } from './http.ts';
@@ -84,7 +86,27 @@ async function deleteReply({ deps, req, res, user, audit }: RouteContext): Promi
 }
 
 export const consoleRepliesRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/replies', role: 'user', handle: listReplies },
-  { method: 'GET', path: '/replies/:id', role: 'user', handle: readReply },
-  { method: 'POST', path: '/replies/:id/delete', role: 'user', handle: deleteReply },
+  {
+    method: 'GET',
+    path: '/replies',
+    role: 'user',
+    handle: listReplies,
+    summary: 'Her pickup replies kept for the console (no inbound relay), one page.',
+    answer: repliesAnswer,
+  },
+  {
+    method: 'GET',
+    path: '/replies/:id',
+    role: 'user',
+    handle: readReply,
+    summary: 'One reply as OpenPGP to her sender key, with the signature verdict.',
+    answer: replyTextAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/replies/:id/delete',
+    role: 'user',
+    handle: deleteReply,
+    summary: 'Delete one of her replies.',
+  },
 ];

@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import { effectiveSettings } from '../../core/settings.ts';
 import { enrolContact, inThreadCrypto } from '../../keys/index.ts';
 import { enrolAnswer, enrolRequest, type EnrolAnswer } from '../contract/console-enrol.ts';
 import { sendConsole } from './http.ts';
@@ -27,7 +28,7 @@ async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<voi
   const pickupUrl = deps.config.publicUrl;
   const answer: EnrolAnswer = {
     contact: result.address,
-    practice: deps.config.practiceName,
+    practice: (await effectiveSettings(deps)).practiceName,
     pickupUrl,
     qr: await QRCode.toDataURL(pickupUrl, { margin: 2, width: 220 }),
     ciphertext: Buffer.from(result.encryptedCode).toString('base64'),
@@ -36,5 +37,13 @@ async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<voi
 }
 
 export const enrolRoutes: readonly ConsoleRoute[] = [
-  { method: 'POST', path: '/contacts', role: 'user', handle: enrol },
+  {
+    method: 'POST',
+    path: '/contacts',
+    role: 'user',
+    handle: enrol,
+    summary: 'Enrol a client in person: a new contact whose code is shown once (card with QR code).',
+    body: enrolRequest,
+    answer: enrolAnswer,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { $ZodType } from 'zod/v4/core';
 import type { ConsoleApiDeps } from './deps.ts';
 
 /**
@@ -34,4 +35,13 @@ export interface ConsoleRoute {
   /** 'user': any signed-in user, her own data only; 'admin': the admin role (which signs in with TOTP). */
   readonly role: ConsoleRole;
   readonly handle: (ctx: RouteContext) => Promise<void>;
+  /** One line for docs/console-api.md (`npm run docs:api`); test/unit/console-api-doc.test.ts requires it. */
+  readonly summary?: string;
+  /**
+   * The zod schemas the handler parses its JSON body and query with and answers with — the same objects
+   * from webmail/contract/ (never a second copy); docs/console-api.md shows them as JSON Schema.
+   */
+  readonly body?: $ZodType;
+  readonly query?: $ZodType;
+  readonly answer?: $ZodType;
 }

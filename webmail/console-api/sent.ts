@@ -11,6 +11,10 @@ import {
   sentPageQuery,
   type EvidenceAnswer,
   type SentAnswer,
+  evidenceAnswer,
+  newCodeAnswer,
+  okAnswer,
+  sentAnswer,
 } from '../contract/console-sent.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
@@ -130,9 +134,45 @@ async function unlock(ctx: RouteContext): Promise<void> {
 }
 
 export const sentRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/sent', role: 'user', handle: listSent },
-  { method: 'GET', path: '/sent/:id/evidence', role: 'user', handle: evidence },
-  { method: 'POST', path: '/sent/recipients/:id/withdraw', role: 'user', handle: withdraw },
-  { method: 'POST', path: '/sent/recipients/:id/new-code', role: 'user', handle: newCode },
-  { method: 'POST', path: '/sent/recipients/:id/unlock', role: 'user', handle: unlock },
+  {
+    method: 'GET',
+    path: '/sent',
+    role: 'user',
+    handle: listSent,
+    summary: 'Her sent messages with per-recipient path, delivery state and first opened, one page.',
+    query: sentPageQuery,
+    answer: sentAnswer,
+  },
+  {
+    method: 'GET',
+    path: '/sent/:id/evidence',
+    role: 'user',
+    handle: evidence,
+    summary: 'The evidence record of one message.',
+    answer: evidenceAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/sent/recipients/:id/withdraw',
+    role: 'user',
+    handle: withdraw,
+    summary: 'Withdraw a pickup (a tombstone stays).',
+    answer: okAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/sent/recipients/:id/new-code',
+    role: 'user',
+    handle: newCode,
+    summary: "A new access code for that recipient's contact.",
+    answer: newCodeAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/sent/recipients/:id/unlock',
+    role: 'user',
+    handle: unlock,
+    summary: "Clear that recipient contact's failed-code lock.",
+    answer: okAnswer,
+  },
 ];

@@ -8,6 +8,8 @@ import {
   type SessionAnswer,
   type SignInAnswer,
   type TotpBeginAnswer,
+  okAnswer,
+  sessionAnswer,
 } from '../contract/console.ts';
 import type { ConsoleApiDeps } from './deps.ts';
 import { totpDeps, totpEnrolment } from './totp.ts';
@@ -137,6 +139,20 @@ async function signOut({ deps, req, res, user, audit }: RouteContext): Promise<v
 }
 
 export const sessionRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/session', role: 'user', handle: whoAmI },
-  { method: 'POST', path: '/session/end', role: 'user', handle: signOut },
+  {
+    method: 'GET',
+    path: '/session',
+    role: 'user',
+    handle: whoAmI,
+    summary: 'Who is signed in, and her role.',
+    answer: sessionAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/session/end',
+    role: 'user',
+    handle: signOut,
+    summary: 'Sign out (the session row is deleted).',
+    answer: okAnswer,
+  },
 ];

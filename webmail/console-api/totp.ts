@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import { beginTotp, confirmTotp, type TotpDeps } from '../../keys/index.ts';
-import { totpRequest, type TotpBeginAnswer } from '../contract/console.ts';
+import { totpRequest, type TotpBeginAnswer, totpBeginAnswer } from '../contract/console.ts';
 import type { ConsoleApiDeps } from './deps.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
@@ -47,6 +47,20 @@ async function confirm({ deps, req, res, user, audit }: RouteContext): Promise<v
 
 /** POST /totp/begin (a new secret: its otpauth URI and QR code) and POST /totp/confirm (her first code). */
 export const totpRoutes: readonly ConsoleRoute[] = [
-  { method: 'POST', path: '/totp/begin', role: 'user', handle: begin },
-  { method: 'POST', path: '/totp/confirm', role: 'user', handle: confirm },
+  {
+    method: 'POST',
+    path: '/totp/begin',
+    role: 'user',
+    handle: begin,
+    summary: 'Begin TOTP enrolment: the otpauth URI and QR code, shown once.',
+    answer: totpBeginAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/totp/confirm',
+    role: 'user',
+    handle: confirm,
+    summary: 'Confirm TOTP enrolment with a first code.',
+    body: totpRequest,
+  },
 ];

@@ -45,3 +45,8 @@ export async function auditCsv(query: string): Promise<Blob> {
 }
 
 export const settingsShow = () => call('GET', '/settings', settings.settingsAnswer);
+type SettingKey = z.infer<typeof settings.editableSettingKey>;
+export const settingSet = (key: SettingKey, value: string) =>
+  call('POST', '/settings', settings.settingAnswer, { key, value });
+export const settingReset = (key: SettingKey) =>
+  call('POST', '/settings/reset', settings.settingAnswer, { key });
