@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
@@ -22,7 +23,8 @@ import { tmpDir } from '../helpers/tmp.ts';
  * for the console — is re-sealed by the real `sealpost master-key rotate` (SEALPOST_MASTER_KEY=B,
  * SEALPOST_MASTER_KEY_PREVIOUS=A). Afterwards every sealed row opens with B alone and none with A alone:
  * `rotate` with only A refuses every row (exit 65, each named by table and key, never by content), and
- * Sealpost started with only B delivers the queued mail and opens the pickup with its code.
+ * Sealpost started with only B (from SEALPOST_MASTER_KEY_FILE) delivers the queued mail and opens the pickup
+ * with its code. B comes from `sealpost master-key new`.
  */
 const CONTACT = 'max@example.org';
 const COLLEAGUE = 'dr.weber@klinik.example';
@@ -90,7 +92,7 @@ for (const kind of testDbKinds()) {
     this.timeout(600_000); // a dozen processes (CLI and services) on a loaded machine
     const tmp = tmpDir('sealpost-rotate-');
     const keyA = randomBytes(32);
-    const keyB = randomBytes(32);
+    let keyB: Buffer;
     const procs: SealpostProcess[] = [];
     const drops: (() => Promise<void>)[] = [];
     let sink: Sink;
@@ -114,6 +116,12 @@ for (const kind of testDbKinds()) {
         base.DATABASE_URL = fresh.url;
       }
       const withA = { ...base, SEALPOST_MASTER_KEY: keyA.toString('hex') };
+      // The new key from `sealpost master-key new` (base64, 32 bytes, a fresh one each time).
+      const made = await cli(sealpostEnv(dataDir), ['master-key', 'new']);
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stdout, /^[A-Za-z0-9+/]{43}=\n$/);
+      keyB = Buffer.from(made.stdout.trim(), 'base64');
+      assert.notEqual((await cli(sealpostEnv(dataDir), ['master-key', 'new'])).stdout, made.stdout);
       const withB = { ...base, SEALPOST_MASTER_KEY: keyB.toString('base64') };
       const aEnv = sealpostEnv(dataDir, withA);
       assert.equal((await cli(aEnv, ['user', 'add', SENDER], `${SENDER_PASSWORD}\n`)).code, 0);
@@ -191,8 +199,15 @@ for (const kind of testDbKinds()) {
         await db.close();
       }
 
-      // Only B: the queued mail is delivered, the pickup opens with its code (from the console).
-      const second = await startSealpostProcess({ dataDir, env: withB }, 'SYS_STARTED', 240_000);
+      // Only B, read from a file (a container secret): the queued mail is delivered, the pickup opens with
+      // its code (from the console).
+      const keyFile = path.join(tmp.dir, 'master-key');
+      writeFileSync(keyFile, `${keyB.toString('base64')}\n`, { mode: 0o600 });
+      const second = await startSealpostProcess(
+        { dataDir, env: { ...base, SEALPOST_MASTER_KEY_FILE: keyFile } },
+        'SYS_STARTED',
+        240_000,
+      );
       procs.push(second);
       const web = `http://127.0.0.1:${second.port('SYS_WEBMAIL_LISTENING')}`;
       const mails = await sink.waitFor(3, 120_000); // notification, receipt, the colleague's plain copy
