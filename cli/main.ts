@@ -5,6 +5,7 @@ import * as admin from './admin.ts';
 import * as backup from './backup.ts';
 import * as contact from './contact.ts';
 import * as keys from './keys.ts';
+import { masterKeyNew, masterKeyRotate } from './master-key.ts';
 import * as settings from './settings.ts';
 import { keyExportSecret } from './key-secret.ts';
 import { CommandError, UsageError } from './io.ts';
@@ -70,6 +71,11 @@ const USAGE = `usage: sealpost <command>
                                       pg_dump's custom format (PostgreSQL); not the master key
   restore FILE                        into an empty data folder / empty database (docs/backup.md)
 
+  master-key new                      print a fresh master key (32 bytes, base64)
+  master-key rotate                   re-seal every sealed row with SEALPOST_MASTER_KEY while the
+                                      services run; the old key as SEALPOST_MASTER_KEY_PREVIOUS
+                                      (docs/backup.md "Rotating the master key")
+
 Environment: see docs/configuration.md (SEALPOST_DATA_DIR, DATABASE_URL, REDIS_URL, SEALPOST_RELAY, ...)`;
 
 type Handler = (args: admin.ParsedArgs) => Promise<void> | void;
@@ -108,6 +114,8 @@ const COMMANDS: Record<string, Handler> = {
   'settings reset': settings.settingsReset,
   backup: backup.backup,
   restore: backup.restore,
+  'master-key new': masterKeyNew,
+  'master-key rotate': masterKeyRotate,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { effectiveSettings } from '../core/settings.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import { createLog, type Log } from '../core/log.ts';
 import { LimitStore, limitPrefix } from '../core/limit-store.ts';
-import { loadOrCreateMasterKey } from '../core/master-key.ts';
+import { sealerFromConfig } from '../core/master-key.ts';
 import { Metrics } from '../core/metrics.ts';
 import {
   createDeliverQueue,
@@ -17,7 +17,7 @@ import {
 } from '../core/queue-client.ts';
 import { openLocalRedis } from '../core/local-redis.ts';
 import type { RedisTarget } from '../core/redis.ts';
-import { Sealer } from '../core/seal.ts';
+import type { Sealer } from '../core/seal.ts';
 import { loadOrCreateTls } from '../core/tls.ts';
 import { createGateway, type Gateway, type GatewayDeps } from '../gateway/index.ts';
 import { createInbound, type Inbound } from '../gateway/inbound/index.ts';
@@ -49,7 +49,7 @@ export interface SealpostOverrides {
   readonly clock?: Clock;
   /** Default: the database of config.databaseUrl / the data folder. */
   readonly db?: Db;
-  /** Default: the master key of the data folder or SEALPOST_MASTER_KEY. */
+  /** Default: the master key of the data folder or SEALPOST_MASTER_KEY(_FILE), and the previous keys. */
   readonly sealer?: Sealer;
   /** Default: a registry of this process's own (none for an admin command). */
   readonly metrics?: Metrics;
@@ -124,9 +124,7 @@ async function coreDeps(
   log: Log,
   parts: Stoppable[],
 ): Promise<CoreDeps> {
-  const sealer =
-    o.sealer ??
-    new Sealer(loadOrCreateMasterKey({ dataDir: config.dataDir, fromEnv: config.masterKey, log }));
+  const sealer = o.sealer ?? sealerFromConfig(config, log);
   let db = o.db;
   if (!db) {
     const opened = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });

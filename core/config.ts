@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isMasterKey } from './seal.ts';
 import { metricsAllowSchema } from './metrics-access.ts';
 import { httpProxiesFromEnv, trustProxySchema } from './trust-proxy.ts';
 
@@ -21,6 +22,9 @@ const domain = z
 const hostname = z
   .string()
   .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'a host name (letters, digits, dots, hyphens)');
+
+/** 32 bytes as 64 hex digits or base64 (core/seal.ts parseMasterKey). */
+const masterKey = z.string().refine(isMasterKey, 'must be 32 bytes, as 64 hex digits or base64');
 
 const relayUrl = z
   .string()
@@ -46,7 +50,12 @@ export const configSchema = z
     publicUrl: z.string().url().default('http://localhost:8080'),
     relay: relayUrl.optional(),
     inboundRelay: relayUrl.optional(),
-    masterKey: z.string().optional(),
+    masterKey: masterKey.optional(),
+    // The master key read from a file (a container secret, /run/secrets/…): instead of masterKey.
+    masterKeyFile: z.string().min(1).optional(),
+    // Keys of before a rotation: still opened, never used to seal (docs/backup.md "Rotating the master key").
+    masterKeyPrevious: z.array(masterKey).default([]),
+    masterKeyPreviousFile: z.string().min(1).optional(),
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
     practiceName: z.string().min(1).default('Sealpost'),
@@ -239,6 +248,10 @@ export const configSchema = z
       .default({ decompressLimitBytes: 64 * 1024 * 1024, relayTimeoutSeconds: 60 }),
   })
   .strict()
+  .refine((c) => !(c.masterKey && c.masterKeyFile), {
+    message: 'set SEALPOST_MASTER_KEY or SEALPOST_MASTER_KEY_FILE, not both',
+    path: ['masterKeyFile'],
+  })
   .transform((c) => ({ ...c, hostname: c.hostname ?? hostOf(c.publicUrl) }));
 
 /** The host of the public URL when it is a host name (an IPv6 literal is not): the default hostname. */
@@ -267,6 +280,9 @@ const ENV: Record<string, (c: Record<string, unknown>, v: string) => void> = {
   SEALPOST_RELAY: (c, v) => (c.relay = v),
   SEALPOST_INBOUND_RELAY: (c, v) => (c.inboundRelay = v),
   SEALPOST_MASTER_KEY: (c, v) => (c.masterKey = v),
+  SEALPOST_MASTER_KEY_FILE: (c, v) => (c.masterKeyFile = v),
+  SEALPOST_MASTER_KEY_PREVIOUS: (c, v) => (c.masterKeyPrevious = list(v)),
+  SEALPOST_MASTER_KEY_PREVIOUS_FILE: (c, v) => (c.masterKeyPreviousFile = v),
   SEALPOST_TLS_CERT: (c, v) => (c.tlsCert = v),
   SEALPOST_TLS_KEY: (c, v) => (c.tlsKey = v),
   SEALPOST_PRACTICE_NAME: (c, v) => (c.practiceName = v),
@@ -372,7 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(base);
 }
 
-const SECRET_KEYS = new Set(['masterKey']);
+const SECRET_KEYS = new Set(['masterKey', 'masterKeyPrevious']);
 
 /** The configuration as `sealpost config show` prints it: secrets and URL passwords redacted. */
 export function redactedConfig(config: Config): Record<string, unknown> {

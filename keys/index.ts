@@ -110,6 +110,7 @@ export {
   receiptMail,
   type Language,
 } from './notices/index.ts';
+export { ALL_SEALED_COLUMNS, rotateMasterKey } from './master-key-rotation.ts';
 export { beginTotp, checkTotp, confirmTotp, enrolTotpNow, type TotpDeps } from './totp.ts';
 export {
   addSenderAddress,

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { ConsoleRepliesTable, Database } from '../db/schema.ts';
+import type { AnySealedColumn } from '../reseal.ts';
 
 /**
  * Pickup replies kept for the practitioner's console (docs/console.md "Replies"): the only code that reads
@@ -71,3 +72,8 @@ export class ConsoleReplyStore {
     return Number(res.numDeletedRows);
   }
 }
+
+/** The sealed replies kept for her console: a master-key rotation re-seals them (core/reseal.ts). */
+export const SEALED_CONSOLE_REPLIES: readonly AnySealedColumn[] = [
+  { table: 'console_replies', column: 'ciphertext', key: 'id', purpose: 'console', aadPrefix: 'reply:' },
+];

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import { UserStore } from '../users.ts';
 import type { ConsoleCodesTable, ConsoleKeysTable, ConsoleTotpTable, Database } from '../db/schema.ts';
+import type { AnySealedColumn } from '../reseal.ts';
 
 /**
  * The practitioner's console (docs/console.md): the only code that reads or writes `console_keys`,
@@ -266,3 +267,9 @@ export class ConsoleStore {
     return row && Number(row.expires_at) >= now ? row.user_id : undefined;
   }
 }
+
+/** The console's sealed columns (codes, TOTP secrets): a master-key rotation re-seals them (core/reseal.ts). */
+export const SEALED_CONSOLE: readonly AnySealedColumn[] = [
+  { table: 'console_codes', column: 'ciphertext', key: 'id', purpose: 'console' },
+  { table: 'console_totp', column: 'sealed_secret', key: 'user_id', purpose: 'console', aadPrefix: 'totp:' },
+];

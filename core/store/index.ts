@@ -3,12 +3,13 @@ import type { Database } from '../db/schema.ts';
 import { AuditStore } from '../audit.ts';
 import { PolicyRuleStore } from '../policy-rules.ts';
 import { UserStore } from '../users.ts';
-import { ConsoleStore } from './console.ts';
-import { ConsoleReplyStore } from './console-replies.ts';
+import type { AnySealedColumn } from '../reseal.ts';
+import { ConsoleStore, SEALED_CONSOLE } from './console.ts';
+import { ConsoleReplyStore, SEALED_CONSOLE_REPLIES } from './console-replies.ts';
 import { ContactRecordStore } from './contacts.ts';
-import { OutboundStore } from './outbound.ts';
-import { PickupStore } from './pickups.ts';
-import { SentStore } from './sent.ts';
+import { OutboundStore, SEALED_OUTBOUND } from './outbound.ts';
+import { PickupStore, SEALED_PICKUPS } from './pickups.ts';
+import { SentStore, SEALED_SENT } from './sent.ts';
 import { SettingsStore } from './settings.ts';
 
 /**
@@ -60,6 +61,18 @@ export function createStores(db: Kysely<Database>): Stores {
     transaction: (fn) => db.transaction().execute((trx) => fn(createStores(trx))),
   };
 }
+
+/**
+ * Every column of these stores that is sealed with the master key (the key store adds sender keys:
+ * keys/store/sender-keys.ts). `sealpost master-key rotate` re-seals them all (core/reseal.ts).
+ */
+export const SEALED_COLUMNS: readonly AnySealedColumn[] = [
+  ...SEALED_OUTBOUND,
+  ...SEALED_PICKUPS,
+  ...SEALED_CONSOLE,
+  ...SEALED_SENT,
+  ...SEALED_CONSOLE_REPLIES,
+];
 
 export { GroupCommit } from './group-commit.ts';
 export { CONSOLE_SESSION_MAX_MS, ConsoleStore, type ConsoleCodeRow, type ConsoleKeyRow } from './console.ts';

@@ -4,6 +4,7 @@ import type { Database, OutboundTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { Sealer } from '../seal.ts';
 import { audit } from '../audit.ts';
+import type { AnySealedColumn } from '../reseal.ts';
 
 /**
  * The outbound spool (DESIGN.md invariant 3): the only code that reads or writes the `outbound` table.
@@ -412,3 +413,8 @@ export class OutboundStore {
     return Number(res.numDeletedRows);
   }
 }
+
+/** The spool's sealed column: a master-key rotation re-seals it (core/reseal.ts). */
+export const SEALED_OUTBOUND: readonly AnySealedColumn[] = [
+  { table: 'outbound', column: 'body', key: 'id', purpose: 'spool' },
+];

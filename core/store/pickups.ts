@@ -1,6 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, PickupRepliesTable, PickupsTable } from '../db/schema.ts';
 import { audit } from '../audit.ts';
+import type { AnySealedColumn } from '../reseal.ts';
 
 /**
  * Pickups, their tombstones, the contacts' own replies and the pickup sessions: the only code that reads or
@@ -358,3 +359,9 @@ export class PickupStore {
     };
   }
 }
+
+/** The sealed columns of pickups and their replies: a master-key rotation re-seals them (core/reseal.ts). */
+export const SEALED_PICKUPS: readonly AnySealedColumn[] = [
+  { table: 'pickups', column: 'ciphertext', key: 'id', purpose: 'pickup' },
+  { table: 'pickup_replies', column: 'ciphertext', key: 'id', purpose: 'pickup', aadPrefix: 'reply:' },
+];

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, SentRecipientsTable, SentSubjectsTable } from '../db/schema.ts';
+import type { AnySealedColumn } from '../reseal.ts';
 
 /**
  * Her sent messages (docs/console.md "Sent messages"): the only code that reads or writes `sent_recipients`
@@ -125,3 +126,14 @@ export class SentStore {
     return Number(res.numDeletedRows);
   }
 }
+
+/** The sealed subjects of her sent list: a master-key rotation re-seals them (core/reseal.ts). */
+export const SEALED_SENT: readonly AnySealedColumn[] = [
+  {
+    table: 'sent_subjects',
+    column: 'ciphertext',
+    key: 'batch_id',
+    purpose: 'console',
+    aadPrefix: 'subject:',
+  },
+];

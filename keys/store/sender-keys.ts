@@ -4,6 +4,7 @@ import type { Database } from '../../core/db/schema.ts';
 import { newId, normaliseAddress } from '../../core/ids.ts';
 import { generateKeyPair } from '../openpgp/index.ts';
 import type { KeyActor, KeyStoreContext, RecipientKeyStatus, SenderKey } from './types.ts';
+import type { AnySealedColumn } from '../../core/reseal.ts';
 
 /**
  * Sender keys (table `sender_keys`): the practice's own key pairs, the private half sealed at rest with the
@@ -180,3 +181,14 @@ export async function senderKeysFor(
     active: Number(r.active) === 1,
   }));
 }
+
+/** Sender private keys (aad: the fingerprint): a master-key rotation re-seals them (core/reseal.ts). */
+export const SEALED_SENDER_KEYS: readonly AnySealedColumn[] = [
+  {
+    table: 'sender_keys',
+    column: 'sealed_private_key',
+    key: 'id',
+    purpose: 'sender-private-key',
+    aadColumn: 'fingerprint',
+  },
+];

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig, redactedConfig } from '../../core/config.ts';
+import { sealerFromConfig } from '../../core/master-key.ts';
+import { Sealer } from '../../core/seal.ts';
+import { captureLog } from '../helpers/log.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 describe('config', () => {
   it('applies defaults from an empty environment and freezes the result', () => {
@@ -88,5 +95,62 @@ describe('config', () => {
     for (const v of ['10.0.0.0/33', 'prometheus.internal', '*', 'loopback']) {
       assert.throws(() => loadConfig({ SEALPOST_METRICS_ALLOW: v }), ConfigError, v);
     }
+  });
+
+  describe('master key from a file, previous keys (rotation)', () => {
+    const tmp = tmpDir('sealpost-config-');
+    after(() => tmp.cleanup());
+    const a = randomBytes(32);
+    const b = randomBytes(32);
+    const c = randomBytes(32);
+
+    it('takes SEALPOST_MASTER_KEY_FILE and the previous keys from the list and from a file', () => {
+      const current = path.join(tmp.dir, 'current.key');
+      const previous = path.join(tmp.dir, 'previous.keys');
+      writeFileSync(current, `${b.toString('base64')}\n`);
+      writeFileSync(previous, `# rotated 2026-12\n${c.toString('hex')}\n\n`);
+      const config = loadConfig({
+        SEALPOST_DATA_DIR: tmp.dir,
+        SEALPOST_MASTER_KEY_FILE: current,
+        SEALPOST_MASTER_KEY_PREVIOUS: ` ${a.toString('hex')} ,`,
+        SEALPOST_MASTER_KEY_PREVIOUS_FILE: previous,
+      });
+      const sealer = sealerFromConfig(config, captureLog().log);
+      assert.equal(sealer.keyId, new Sealer(b).keyId, 'the file is the current key');
+      for (const old of [a, c]) {
+        assert.equal(
+          sealer.open('spool', new Sealer(old).seal('spool', Buffer.from('x'), 'r'), 'r').toString(),
+          'x',
+        );
+      }
+      const shown = JSON.stringify(redactedConfig(config));
+      assert.ok(!shown.includes(a.toString('hex')), 'previous keys are redacted');
+    });
+
+    it('refuses both SEALPOST_MASTER_KEY and _FILE, a malformed previous key, an unreadable or bad file', () => {
+      const file = path.join(tmp.dir, 'k');
+      writeFileSync(file, a.toString('base64'));
+      assert.throws(
+        () => loadConfig({ SEALPOST_MASTER_KEY: b.toString('hex'), SEALPOST_MASTER_KEY_FILE: file }),
+        /not both/,
+      );
+      assert.throws(
+        () => loadConfig({ SEALPOST_MASTER_KEY_PREVIOUS: `${a.toString('hex')},short` }),
+        ConfigError,
+      );
+      const missing = loadConfig({ SEALPOST_DATA_DIR: tmp.dir, SEALPOST_MASTER_KEY_FILE: `${file}.none` });
+      assert.throws(
+        () => sealerFromConfig(missing, captureLog().log),
+        /SEALPOST_MASTER_KEY_FILE: cannot read/,
+      );
+      const bad = path.join(tmp.dir, 'bad');
+      writeFileSync(bad, 'not a key\n');
+      const malformed = loadConfig({ SEALPOST_DATA_DIR: tmp.dir, SEALPOST_MASTER_KEY_PREVIOUS_FILE: bad });
+      assert.throws(
+        () => sealerFromConfig(malformed, captureLog().log),
+        (err: unknown) => err instanceof ConfigError && !err.message.includes('not a key'),
+        'the error names the file and the line, never its text',
+      );
+    });
   });
 });

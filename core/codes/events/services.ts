@@ -136,6 +136,12 @@ export const SERVICE_EVENTS = {
         '`sealpost backup FILE`: FILE exists already (never overwritten), or there is no SQLite database to copy: exit code 65',
     },
     {
+      codes: ['CLI_MASTER_KEY_UNKNOWN'],
+      level: '—',
+      meaning:
+        '`master-key rotate`: rows no configured key opens (on stderr by table, column, key; never content); the others are re-sealed: exit code 65',
+    },
+    {
       codes: ['CLI_RESTORE_NOT_EMPTY'],
       level: '—',
       meaning:
