@@ -8,7 +8,8 @@ import type { ConsoleRoute, RouteContext } from './routes.ts';
  * "New secure contact" (docs/console.md): she enrols a client in person before the first mail. The contact
  * is made as the gateway makes a new one (keys/contact-actions.ts enrolContact); the answer is the printable
  * card, its code only as OpenPGP to her console key — shown once by her browser, stored nowhere, never
- * logged. The card's link is SEALPOST_PUBLIC_URL: a pickup link belongs to a message, and the client has
+ * logged. The card's link (and its QR code) is SEALPOST_PUBLIC_URL, whose root is the landing page
+ * (webmail/landing.ts: how to pick up a message, the way to the console): a pickup link belongs to a message, and the client has
  * none yet; each message arrives by e-mail with its own link, opened with the code on the card.
  */
 async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<void> {
