@@ -79,7 +79,7 @@ describe('landing page at the public URL (webmail/landing.ts)', function () {
         const lang = locale === 'de-DE' ? 'de' : 'en';
         assert.equal(await page.locator('html').getAttribute('lang'), lang);
         await page.getByRole('heading', { level: 1, name: 'Praxis Dr. Beispiel' }).waitFor();
-        const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        const scroll = await page.evaluate<number>('document.documentElement.scrollWidth');
         assert.ok(scroll <= width, `no horizontal scrolling at ${width} px (${scroll})`);
         const result = await new AxeBuilder({ page }).analyze();
         assert.ok(result.passes.length > 10, 'axe ran its rules');
