@@ -1,6 +1,13 @@
 import QRCode from 'qrcode';
-import { enrolContact, inThreadCrypto } from '../../keys/index.ts';
-import { enrolAnswer, enrolRequest, type EnrolAnswer } from '../contract/console-enrol.ts';
+import { enrolContact, enrolContactWithPassphrase, inThreadCrypto } from '../../keys/index.ts';
+import {
+  enrolAnswer,
+  enrolPassphraseAnswer,
+  enrolPassphraseRequest,
+  enrolRequest,
+  type EnrolAnswer,
+} from '../contract/console-enrol.ts';
+import type { ConsoleApiDeps } from './deps.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -25,17 +32,53 @@ async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<voi
   if (result.outcome === 'no-console-key') return sendConsole(res, 'CON_KEY_CHANGED');
   await audit('console.contact.enrol', result.address);
   deps.log.info('CON_CONTACT_ENROLLED', { user: user.login, contact: result.id });
-  const pickupUrl = deps.config.publicUrl;
   const answer: EnrolAnswer = {
-    contact: result.address,
-    practice: deps.config.practiceName,
-    pickupUrl,
-    qr: await QRCode.toDataURL(pickupUrl, { margin: 2, width: 220 }),
+    ...(await card(deps, result.address)),
     ciphertext: Buffer.from(result.encryptedCode).toString('base64'),
   };
   res.json(enrolAnswer.parse(answer));
 }
 
+/** The card's practice, address and QR code (what both ways of enrolling print). */
+async function card(deps: ConsoleApiDeps, contact: string) {
+  const pickupUrl = deps.config.publicUrl;
+  return {
+    contact,
+    practice: deps.config.practiceName,
+    pickupUrl,
+    qr: await QRCode.toDataURL(pickupUrl, { margin: 2, width: 220 }),
+  };
+}
+
+/**
+ * The client chose their own passphrase on her device (docs/console.md "Own passphrase"): her browser made
+ * the key pair, derived with a person's passphrase cost and locked the private key, as the pickup app's
+ * "change the code" does; the server stores that lock and SHA-256(authKey). No code exists, none waits in
+ * the console; the card has none. A weak KDF, a key that does not name the address or is unusable: 400.
+ */
+async function enrolWithPassphrase({ deps, req, res, user, audit }: RouteContext): Promise<void> {
+  const body = enrolPassphraseRequest.safeParse(req.body);
+  if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+  const { secret } = body.data;
+  const result = await enrolContactWithPassphrase(
+    { stores: deps.db.stores, clock: deps.clock },
+    body.data.address,
+    {
+      contactId: body.data.contactId,
+      publicKey: body.data.publicKey,
+      kdf: secret.kdf,
+      authKey: Buffer.from(secret.authKey, 'base64'),
+      lockedPrivateKey: Buffer.from(secret.lockedPrivateKey, 'base64'),
+    },
+  );
+  if (result.outcome === 'exists') return sendConsole(res, 'CON_CONTACT_EXISTS');
+  if (result.outcome === 'invalid') return sendConsole(res, 'CON_BAD_REQUEST');
+  await audit('console.contact.enrol.passphrase', result.address);
+  deps.log.info('CON_CONTACT_ENROLLED', { user: user.login, contact: result.id });
+  res.json(enrolPassphraseAnswer.parse(await card(deps, result.address)));
+}
+
 export const enrolRoutes: readonly ConsoleRoute[] = [
   { method: 'POST', path: '/contacts', role: 'user', handle: enrol },
+  { method: 'POST', path: '/contacts/passphrase', role: 'user', handle: enrolWithPassphrase },
 ];
