@@ -51,7 +51,7 @@ export async function consoleCodeRow(
   input: { userId: string; contactAddress: string; code: string; now: Date },
 ): Promise<Insertable<ConsoleCodesTable>> {
   const id = newId();
-  const encrypted = await encryptCodeTo(key, input.code, input.now);
+  const encrypted = await encryptToConsoleKey(key, input.code, input.now);
   return {
     id,
     user_id: input.userId,
@@ -77,11 +77,7 @@ export async function sentSubjectRow(
   key: ConsoleKeyRow,
   input: { userId: string; batchId: string; subject: string; now: Date },
 ): Promise<Insertable<SentSubjectsTable>> {
-  const encrypted = await encryptToKey({
-    data: Buffer.from(input.subject, 'utf8'),
-    to: await parseEncryptionKey(key.public_key),
-    now: input.now,
-  });
+  const encrypted = await encryptToConsoleKey(key, input.subject, input.now);
   return {
     batch_id: input.batchId,
     user_id: input.userId,
@@ -90,7 +86,10 @@ export async function sentSubjectRow(
   };
 }
 
-/** `code` as an OpenPGP message to her console key: only her browser, with her password, can read it. */
-export async function encryptCodeTo(key: ConsoleKeyRow, code: string, now: Date): Promise<Uint8Array> {
-  return encryptToKey({ data: Buffer.from(code, 'utf8'), to: await parseEncryptionKey(key.public_key), now });
+/**
+ * `text` (a code, a subject) as an OpenPGP message to her console key: only her browser, with her password,
+ * can read it.
+ */
+export async function encryptToConsoleKey(key: ConsoleKeyRow, text: string, now: Date): Promise<Uint8Array> {
+  return encryptToKey({ data: Buffer.from(text, 'utf8'), to: await parseEncryptionKey(key.public_key), now });
 }

@@ -7,7 +7,7 @@ import type { Sealer } from '../core/seal.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { createStores, outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
 import { authHash, plausibleBrowserSecret, type KdfParams } from './access-code.ts';
-import { consoleCodeRow, encryptCodeTo } from './console-codes.ts';
+import { consoleCodeRow, encryptToConsoleKey } from './console-codes.ts';
 import { newContactRecord, type ContactStore, type StalePickup } from './contacts.ts';
 import type { CryptoPool } from './crypto-pool.ts';
 import { armorPublic, checkParsedKey, readAnyKey } from './openpgp/index.ts';
@@ -83,7 +83,7 @@ export async function enrolContact(
     if (await deps.stores.contacts.byAddress(address)) return { outcome: 'exists' };
     throw err;
   }
-  const encryptedCode = await encryptCodeTo(key, created.code, now);
+  const encryptedCode = await encryptToConsoleKey(key, created.code, now);
   return { outcome: 'enrolled', id: created.contact.id, address: created.contact.address, encryptedCode };
 }
 

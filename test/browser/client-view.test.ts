@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
 import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import type { Clock } from '../../core/clock.ts';
 import { decryptAndVerify, generateKeyPair, parseEncryptionKey } from '../../keys/openpgp/index.ts';
-import { launchChromium, newPage, pickupPagesForTest, screenshot } from '../helpers/browser.ts';
+import { accessible, launchChromium, newPage, pickupPagesForTest, screenshot } from '../helpers/browser.ts';
 import { consoleCode } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -31,18 +30,6 @@ const PRACTICE = {
   securityWord: 'Sonnenblume',
 };
 const [kind] = testDbKinds();
-
-/** No serious or critical axe-core violation on the page as it is now (the message frame included). */
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  assert.ok(result.passes.length > 10, `axe ran its rules on ${screen}`);
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 async function operatorShown(page: Page): Promise<void> {
   const op = page.getByTestId('operator');

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { MAX_FAILURES } from '../../core/store/index.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
 import { makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -17,16 +16,6 @@ import type { Stack } from '../helpers/stack.ts';
  */
 const [kind] = testDbKinds();
 const MAX = 'max.mustermann@example.org';
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 /** Every row of every table, as text (blobs as latin1), that contains one of `needles`. */
 async function rowsNaming(stack: Stack, needles: string[]): Promise<string[]> {

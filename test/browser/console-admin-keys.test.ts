@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { decryptAndVerify } from '../../keys/openpgp/index.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
 import { makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -20,16 +19,6 @@ import type { Stack } from '../helpers/stack.ts';
 const [kind] = testDbKinds();
 const EVA = 'eva@example.org';
 const KARL = 'karl@kanzlei.example';
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 /** Send one message to `to` and return what the sink received for `to`. */
 async function sendAndCatch(stack: Stack, to: string): Promise<Buffer> {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { selfSigned } from '../../core/tls.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
 import { ADMIN, makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -20,16 +19,6 @@ const [kind] = testDbKinds();
 const BLOCKED = 'kanzlei@blocked.example';
 const NOTE = 'Bitte das Mandantenportal nutzen';
 const MAX = 'max@example.org';
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 /** Screenshots at 1280 and 360 px; the 1280 one is the docs' picture. */
 async function shoot(page: Page, screen: string): Promise<void> {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import * as OTPAuth from 'otpauth';
-import type { Browser, Page } from 'playwright-core';
-import { newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { accessible, newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import type { Stack } from '../helpers/stack.ts';
 
@@ -19,16 +18,6 @@ const ADMIN_PASSWORD = 'chef-password-long';
 const NEW = 'bea@praxis.example';
 const NEW_PASSWORD = 'bea-password-long';
 const [kind] = testDbKinds();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 describe('console in Chromium: the admin enrols TOTP and adds a user, who then sends', function () {
   this.timeout(240_000);

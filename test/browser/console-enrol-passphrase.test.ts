@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { KDF_MINIMUM } from '../../webmail/contract/pickup.ts';
-import { newPage, pickupLink, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import {
+  accessible,
+  newPage,
+  pickupLink,
+  SCREENSHOTS,
+  screenshot,
+  withBrowserStack,
+} from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER, SENDER_PASSWORD } from '../helpers/gateway.ts';
@@ -22,16 +28,6 @@ const CLIENT = 'lena@example.org';
 const PASSPHRASE = 'Mein Garten blüht im Mai 2026!';
 const CODE = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/;
 const [kind] = testDbKinds();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 describe('console in Chromium: enrol a client with their own passphrase', function () {
   this.timeout(240_000);

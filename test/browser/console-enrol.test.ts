@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { inThreadCrypto, resetPassword } from '../../keys/index.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, screenshot, SCREENSHOTS, withBrowserStack } from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER, SENDER_PASSWORD } from '../helpers/gateway.ts';
@@ -21,16 +20,6 @@ const MAX = 'max@example.org';
 const NEW_PASSWORD = 'ein-neues-langes-passwort';
 const CODE = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/;
 const [kind] = testDbKinds();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 async function signIn(page: Page, web: string, password: string): Promise<void> {
   await page.goto(`${web}/console`);

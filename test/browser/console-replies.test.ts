@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
+  accessible,
   newPage,
   pickupLink,
-  SCREENSHOTS,
   screenshot,
+  SCREENSHOTS,
   unlockInBrowser,
   withBrowserStack,
 } from '../helpers/browser.ts';
@@ -24,16 +24,6 @@ import type { Stack } from '../helpers/stack.ts';
 const MAX = 'max@example.org';
 const TEXT = 'Rückfrage-7f3a: Ist der Termin am Dienstag noch frei?';
 const [kind] = testDbKinds();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 describe('console in Chromium: pickup replies read in the console (no inbound relay)', function () {
   this.timeout(240_000);

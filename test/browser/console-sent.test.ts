@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { EvidenceAnswer } from '../../webmail/contract/console-sent.ts';
-import { newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER, SENDER_PASSWORD } from '../helpers/gateway.ts';
@@ -20,16 +19,6 @@ import type { Stack } from '../helpers/stack.ts';
 const MAX = 'max@example.org';
 const COLLEAGUE = 'kollegin@klinik.example';
 const [kind] = testDbKinds();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 describe('console in Chromium: sent messages, withdraw, evidence record', function () {
   this.timeout(240_000);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import AxeBuilder from '@axe-core/playwright';
 import * as OTPAuth from 'otpauth';
-import type { Browser, Page } from 'playwright-core';
-import { newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { accessible, newPage, screenshot, unlockInBrowser, withBrowserStack } from '../helpers/browser.ts';
 import { consoleCodes, consoleSignIn } from '../helpers/console.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER, SENDER_PASSWORD } from '../helpers/gateway.ts';
@@ -18,18 +17,6 @@ import type { Stack } from '../helpers/stack.ts';
 const MAX = 'max@example.org';
 const CODE = /[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}/;
 const [kind] = testDbKinds();
-
-/** No serious or critical axe-core violation on the screen as it is now. */
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  assert.ok(result.passes.length > 10, `axe ran its rules on ${screen}`);
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 describe('console in Chromium: access codes that never travel by e-mail', function () {
   this.timeout(180_000);

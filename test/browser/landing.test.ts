@@ -81,6 +81,8 @@ describe('landing page at the public URL (webmail/landing.ts)', function () {
         await page.getByRole('heading', { level: 1, name: 'Praxis Dr. Beispiel' }).waitFor();
         const scroll = await page.evaluate<number>('document.documentElement.scrollWidth');
         assert.ok(scroll <= width, `no horizontal scrolling at ${width} px (${scroll})`);
+        // Stricter than test/helpers/browser.ts accessible() (serious and critical only): a static page of a
+        // dozen elements has no excuse for any violation at all.
         const result = await new AxeBuilder({ page }).analyze();
         assert.ok(result.passes.length > 10, 'axe ran its rules');
         assert.deepEqual(

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -153,4 +155,19 @@ export async function unlockInBrowser(page: Page, link: string, code: string): P
   await page.locator('#secret').fill(code);
   await page.keyboard.press('Enter');
   await page.locator('#inbox-title').waitFor();
+}
+
+/**
+ * No serious or critical axe-core violation on the page as it is now (frames included), and axe did run: a
+ * page that failed to load passes no rules at all.
+ */
+export async function accessible(page: Page, screen: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  assert.ok(result.passes.length > 10, `axe ran its rules on ${screen}`);
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on ${screen}`,
+  );
 }

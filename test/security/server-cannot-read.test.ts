@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decryptAndVerify, parseSigningKey, type SigningKey } from '../../keys/openpgp/index.ts';
+import { decryptAndVerify } from '../../keys/openpgp/index.ts';
+import { assertNowhereAtRest, assertServerKeysCannotOpen, privateRedisStack } from '../helpers/at-rest.ts';
 import { testDbKinds } from '../helpers/db.ts';
-import { dbContains, SENDER } from '../helpers/gateway.ts';
+import { SENDER } from '../helpers/gateway.ts';
 import { linkId, unlock } from '../helpers/pickup-client.ts';
-import { startPrivateRedis } from '../helpers/redis.ts';
-import { redisContents } from '../helpers/redis-scan.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
 import { consoleCode } from '../helpers/console.ts';
 
 /**
@@ -19,20 +17,10 @@ const MAX = 'max@example.org';
 for (const kind of testDbKinds()) {
   describe(`security: the server cannot read pickups (${kind})`, function () {
     this.timeout(120_000);
-    let stack: Stack;
-    let cleanupRedis: () => Promise<void>;
-
-    beforeEach(async () => {
-      const priv = await startPrivateRedis(false);
-      cleanupRedis = priv.cleanup;
-      stack = await startStack({ kind, redis: { socketPath: priv.redis.socketPath } });
-    });
-    afterEach(async () => {
-      await stack.close();
-      await cleanupRedis();
-    });
+    const current = privateRedisStack(kind);
 
     it('keeps content and code out of the database, Redis and logs; only the code decrypts', async () => {
+      const stack = current();
       const marker = `Geheim-${randomBytes(6).toString('hex')}`;
       const fileName = `diagnose-${randomBytes(4).toString('hex')}.pdf`;
       const attachment = Buffer.from(`PDF ${marker} ${randomBytes(16).toString('hex')}`);
@@ -54,35 +42,13 @@ for (const kind of testDbKinds()) {
       });
 
       const secrets = [marker, fileName, code, code.replace(/-/g, '')];
-      const redis = await redisContents(stack.redis);
-      const logs = stack.gw.logText();
-      for (const secret of secrets) {
-        assert.equal(await dbContains(stack.gw.testDb, secret), false, `database holds ${secret}`);
-        assert.ok(!redis.includes(Buffer.from(secret)), `Redis holds ${secret}`);
-        assert.ok(!logs.includes(secret), `logs hold ${secret}`);
-      }
+      await assertNowhereAtRest(stack, secrets);
 
       // Everything the server has: unseal the pickup and try every private key it holds.
       const row = await db.kysely.selectFrom('pickups').selectAll().executeTakeFirstOrThrow();
       const ciphertext = stack.gw.deps.sealer.open('pickup', row.ciphertext, row.id);
       assert.ok(!ciphertext.includes(Buffer.from(marker)), 'the unsealed pickup is still OpenPGP ciphertext');
-      const keys: SigningKey[] = [];
-      for (const k of await db.kysely.selectFrom('sender_keys').selectAll().execute()) {
-        const armored = stack.gw.deps.sealer.open('sender-private-key', k.sealed_private_key, k.fingerprint);
-        keys.push(await parseSigningKey(armored.toString('utf8')));
-      }
-      assert.ok(keys.length > 0);
-      for (const key of keys) {
-        await assert.rejects(
-          decryptAndVerify({
-            armored: ciphertext,
-            decryptionKey: key,
-            verificationKeys: [],
-            now: new Date(),
-          }),
-          'a key the server holds opens the pickup',
-        );
-      }
+      await assertServerKeysCannotOpen(stack, ciphertext);
       const contact = await db.kysely.selectFrom('contacts').selectAll().executeTakeFirstOrThrow();
       assert.ok(!Buffer.from(contact.locked_private_key).includes(Buffer.from('-----BEGIN PGP')));
 
