@@ -97,6 +97,14 @@ export function authHash(authKey: Uint8Array): string {
   return createHash('sha256').update(authKey).digest('hex');
 }
 
+/**
+ * A secret a browser made (a chosen passphrase's authKey and the private key locked with its lockKey) has
+ * the sizes of one: authKey 32 bytes; iv (12) + tag (16) + a curve25519 private key (a few hundred bytes).
+ */
+export function plausibleBrowserSecret(authKey: Uint8Array, locked: Uint8Array): boolean {
+  return authKey.length === 32 && locked.length >= 12 + 16 + 64;
+}
+
 function lockAad(contactId: string): Buffer {
   return Buffer.from(`sealpost-pickup-key:${contactId}`, 'utf8');
 }

@@ -7,9 +7,11 @@ import { effectiveSettings } from '../core/settings.ts';
 import type { Sealer } from '../core/seal.ts';
 import { normaliseAddress } from '../core/ids.ts';
 import { createStores, outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
+import { authHash, plausibleBrowserSecret, type KdfParams } from './access-code.ts';
 import { consoleCodeRow, encryptToConsoleKey } from './console-codes.ts';
 import { newContactRecord, type ContactStore, type StalePickup } from './contacts.ts';
 import type { CryptoPool } from './crypto-pool.ts';
+import { armorPublic, checkParsedKey, readAnyKey } from './openpgp/index.ts';
 import { eraseKeysOf } from './store/erase.ts';
 import { consoleUrl, dkimSignMail, notifyFrom, receiptMail } from './notices/index.ts';
 
@@ -84,6 +86,65 @@ export async function enrolContact(
   }
   const encryptedCode = await encryptToConsoleKey(key, created.code, now);
   return { outcome: 'enrolled', id: created.contact.id, address: created.contact.address, encryptedCode };
+}
+
+/** What her browser made for a client who chose their own passphrase (docs/console.md "Own passphrase"). */
+export interface OwnSecret {
+  /** The contact's id, chosen by the browser: the lock's AAD names it (`sealpost-pickup-key:<id>`). */
+  contactId: string;
+  /** The contact's public key, armored; its User ID names the contact's address. */
+  publicKey: string;
+  /** A person's passphrase cost (the contract's kdfSchema refused fewer passes). */
+  kdf: KdfParams;
+  authKey: Uint8Array;
+  lockedPrivateKey: Uint8Array;
+}
+
+export type EnrolOwnResult =
+  { outcome: 'enrolled'; id: string; address: string } | { outcome: 'exists' } | { outcome: 'invalid' };
+
+/**
+ * Enrol a client who chose their own passphrase on her device: the contact is stored as a pickup app's
+ * "change the code" leaves one (secret kind `passphrase`, the browser's KDF parameters, SHA-256(authKey),
+ * the private key locked in the browser); the server never sees the passphrase, lockKey or the private key.
+ * The public key must be usable (checkParsedKey: algorithm floor, encryption subkey) and name the address;
+ * an existing contact is left alone (`exists`), as with a card.
+ */
+export async function enrolContactWithPassphrase(
+  deps: { stores: Stores; clock: Clock },
+  address: string,
+  secret: OwnSecret,
+): Promise<EnrolOwnResult> {
+  const addr = normaliseAddress(address);
+  if (!plausibleBrowserSecret(secret.authKey, secret.lockedPrivateKey)) return { outcome: 'invalid' };
+  const now = deps.clock.now();
+  const key = await readAnyKey(secret.publicKey).catch(() => undefined);
+  const check = key && (await checkParsedKey(key, now));
+  if (!key || !check?.usable || check.facts.isPrivate || !check.facts.emails.includes(addr))
+    return { outcome: 'invalid' };
+  if (await deps.stores.contacts.byAddress(addr)) return { outcome: 'exists' };
+  const ts = now.getTime();
+  try {
+    await deps.stores.contacts.add({
+      id: secret.contactId,
+      address: addr,
+      fingerprint: check.facts.fingerprint,
+      public_key: armorPublic(key),
+      locked_private_key: Buffer.from(secret.lockedPrivateKey),
+      kdf: JSON.stringify(secret.kdf),
+      secret_kind: 'passphrase',
+      auth_hash: authHash(secret.authKey),
+      failed_attempts: 0,
+      locked: 0,
+      created_at: ts,
+      secret_set_at: ts,
+      last_unlock_at: null,
+    });
+  } catch (err) {
+    if (await deps.stores.contacts.byAddress(addr)) return { outcome: 'exists' };
+    throw err;
+  }
+  return { outcome: 'enrolled', id: secret.contactId, address: addr };
 }
 
 /** Clear a locked contact's failure count (the code is unchanged); false when there is no such contact. */

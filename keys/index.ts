@@ -38,6 +38,7 @@ export {
 } from './contacts.ts';
 export {
   authHash,
+  plausibleBrowserSecret,
   formatAccessCode,
   normaliseAccessCode,
   CODE_KDF,
@@ -93,12 +94,15 @@ export {
 } from './console-password.ts';
 export {
   enrolContact,
+  enrolContactWithPassphrase,
   eraseContact,
   issueNewCode,
   unlockContact,
   type ContactActionDeps,
   type EnrolResult,
+  type EnrolOwnResult,
   type NewCodeResult,
+  type OwnSecret,
 } from './contact-actions.ts';
 export {
   consoleUrl,

@@ -7,13 +7,14 @@ import { consoleApi } from './console-api/index.ts';
 import type { ConsoleApiDeps } from './console-api/deps.ts';
 import { send } from './api/http.ts';
 import { adminApi } from './admin.ts';
+import { landingPage } from './landing.ts';
 import { wkdRouter } from './wkd.ts';
 
 /**
  * The webmail service: the pickup API (docs/pickup.md), the admin API (docs/admin-api.md), the
- * practitioner's console API (docs/console.md), the senders'
- * Web Key Directory (webmail/wkd.ts) and, from `pages`, the pickup app's pages. Security headers are those
- * of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing; HSTS when the public
+ * practitioner's console API (docs/console.md), the senders' Web Key Directory (webmail/wkd.ts), the
+ * landing page at `/` (webmail/landing.ts) and, from `pages`, the pickup app's pages. Security headers are
+ * those of DESIGN.md on every response: strict CSP, no referrer, no sniffing, no framing; HSTS when the public
  * URL is https. The CSP of everything but the app's pages carries `sandbox`: an API answer opened as a
  * page is a document of no origin, never one of the pickup origin (invariant 9).
  */
@@ -62,6 +63,8 @@ export function createApp(deps: WebmailDeps, options: { pages?: express.Router }
   app.use('/api/admin', adminApi(deps));
   app.use('/api/console', consoleApi(deps));
   app.use('/.well-known/openpgpkey', wkdRouter(deps));
+  // The root of SEALPOST_PUBLIC_URL, where the enrolment card's QR code leads (webmail/landing.ts).
+  app.use(landingPage(deps));
   if (options.pages) app.use(options.pages);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found', code: 'WEB_NOT_FOUND' });

@@ -79,7 +79,7 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
   // The first thing after the relay's 250: the mark, before the database update that may wait for a lock.
   const now = ctx.deps.clock.now().getTime();
   await ctx.accepted?.record(row.id, row.expires_at - now + 86_400_000);
-  await markDelivered(ctx, row, receipt?.reply);
+  await markDelivered(ctx, row, receipt ?? {});
   await ctx.accepted?.clear(row.id);
   return { kind: 'delivered' };
 }
@@ -88,10 +88,10 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
 // retried in place for a while (about 8 s in all) before the job itself fails and BullMQ retries it.
 const MARK_RETRY_MS = [100, 500, 2_000, 5_000];
 
-async function markDelivered(ctx: DeliverContext, row: Row, reply?: string): Promise<void> {
+async function markDelivered(ctx: DeliverContext, row: Row, receipt: SendReceipt = {}): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await updateDelivered(ctx, row, reply);
+      await updateDelivered(ctx, row, receipt);
       break;
     } catch (err) {
       const wait = MARK_RETRY_MS[i];
@@ -103,9 +103,9 @@ async function markDelivered(ctx: DeliverContext, row: Row, reply?: string): Pro
   ctx.deps.log.info('DLV_DELIVERED', { id: row.id, rcpt: row.recipient, attempt: row.attempts + 1 });
 }
 
-async function updateDelivered(ctx: DeliverContext, row: Row, reply?: string): Promise<void> {
+async function updateDelivered(ctx: DeliverContext, row: Row, receipt: SendReceipt): Promise<void> {
   // The spool is not an archive: the store drops the body of a delivered copy (core/store/outbound.ts).
-  await ctx.deps.db.stores.outbound.markDelivered(row, ctx.deps.clock.now().getTime(), reply);
+  await ctx.deps.db.stores.outbound.markDelivered(row, ctx.deps.clock.now().getTime(), receipt);
 }
 
 async function failed(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../core/config.ts';
 import { parseRelayUrl, relayPoolOptions } from '../core/relay-url.ts';
+import { tlsRecordingPool, type TlsInfo } from './tls-pool.ts';
 
 /**
  * How the worker hands bytes on: to the relay named by SEALPOST_RELAY, or, with no relay, into
@@ -23,9 +24,13 @@ export interface OutgoingMessage {
   raw: Buffer;
 }
 
-/** What the receiving server answered (its reply line, e.g. `250 2.0.0 Ok: queued as …`). */
+/**
+ * What the receiving server answered (its reply line, e.g. `250 2.0.0 Ok: queued as …`) and the TLS
+ * protocol of the connection that carried the message (`TLSv1.3`; `none` in clear; absent for the outbox).
+ */
 export interface SendReceipt {
   reply?: string;
+  tls?: string;
 }
 
 export interface Transport {
@@ -39,21 +44,26 @@ export function createRelayTransport(config: Config, relay: string, name = 'SEAL
   const options = parseRelayUrl(relay, name);
   const timeoutMs = config.delivery.connectionTimeoutSeconds * 1000;
   const transporter = nodemailer.createTransport(
-    relayPoolOptions(options, {
-      hostname: config.hostname,
-      maxConnections: config.delivery.concurrency,
-      timeoutMs,
-      // A whole DATA phase of a large message may legitimately take a while; idle time is what we bound.
-      socketTimeoutMs: timeoutMs * 4,
-    }),
+    tlsRecordingPool(
+      relayPoolOptions(options, {
+        hostname: config.hostname,
+        maxConnections: config.delivery.concurrency,
+        timeoutMs,
+        // A whole DATA phase of a large message may legitimately take a while; idle time is what we bound.
+        socketTimeoutMs: timeoutMs * 4,
+      }),
+    ),
   );
   return {
     async send(message) {
-      const info: { response?: unknown } = await transporter.sendMail({
+      const info: { response?: unknown } & TlsInfo = await transporter.sendMail({
         envelope: { from: message.envelope.from, to: [message.envelope.to] },
         raw: message.raw,
       });
-      return typeof info.response === 'string' ? { reply: info.response } : {};
+      return {
+        ...(typeof info.response === 'string' ? { reply: info.response } : {}),
+        ...(info.tlsProtocol ? { tls: info.tlsProtocol } : {}),
+      };
     },
     close: () => transporter.close(),
   };

@@ -358,6 +358,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0013_delivery_tls': {
+      async up(db: Kysely<unknown>) {
+        // The TLS protocol of the connection that carried a delivered copy (`TLSv1.3`; `none` in clear), for
+        // her sent list and the evidence record (docs/console.md "Sent messages"). Null: not recorded (older
+        // rows, or the outbox folder).
+        await db.schema.alterTable('outbound').addColumn('remote_tls', 'text').execute();
+      },
+    },
   };
 }
 

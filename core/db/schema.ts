@@ -94,6 +94,7 @@ export interface OutboundTable {
   done_at: number | null;
   contact_id: string | null; // for a pickup reply: the contact who wrote it (reply limits)
   remote_reply: string | null; // the receiving server's last reply line (shortened; its own words)
+  remote_tls: string | null; // the TLS protocol that carried the delivered copy ('TLSv1.3'; 'none': clear)
 }
 
 /**

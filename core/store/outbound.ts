@@ -118,15 +118,27 @@ export type OutboundState = Pick<
   | 'last_code'
   | 'last_smtp_code'
   | 'remote_reply'
+  | 'remote_tls'
   | 'done_at'
   | 'updated_at'
 >;
+
+/** What the receiving server said to a delivered copy, and the TLS protocol of the connection. */
+export interface DeliveryReceipt {
+  reply?: string | undefined;
+  tls?: string | undefined;
+}
+
+/** A TLS protocol name as Node reports it (`TLSv1.3`), or `none`; anything else is not recorded. */
+function tlsName(tls: string | undefined): string | null {
+  return tls && /^(none|TLSv1(\.[0-3])?|SSLv3)$/.test(tls) ? tls : null;
+}
 
 async function markOneDelivered(
   db: Kysely<Database>,
   row: Pick<OutboundRow, 'id' | 'attempts'>,
   now: number,
-  reply: string | undefined,
+  receipt: DeliveryReceipt,
 ): Promise<void> {
   await db
     .updateTable('outbound')
@@ -136,7 +148,8 @@ async function markOneDelivered(
       attempts: row.attempts + 1,
       last_code: 'DLV_DELIVERED',
       last_smtp_code: null,
-      remote_reply: shortReply(reply),
+      remote_reply: shortReply(receipt.reply),
+      remote_tls: tlsName(receipt.tls),
       done_at: now,
       updated_at: now,
     })
@@ -180,10 +193,14 @@ export class OutboundStore {
    * the commit that holds its row, so a delivery is never reported marked before it is; a failed commit
    * fails every mark in it (the worker retries each, worker/deliver.ts). In a transaction: at once.
    */
-  markDelivered(row: Pick<OutboundRow, 'id' | 'attempts'>, now: number, reply?: string): Promise<void> {
-    if (this.db.isTransaction) return markOneDelivered(this.db, row, now, reply);
+  markDelivered(
+    row: Pick<OutboundRow, 'id' | 'attempts'>,
+    now: number,
+    receipt: DeliveryReceipt = {},
+  ): Promise<void> {
+    if (this.db.isTransaction) return markOneDelivered(this.db, row, now, receipt);
     return new Promise<void>((resolve, reject) => {
-      this.#marks.push({ row, now, reply, resolve, reject });
+      this.#marks.push({ row, now, receipt, resolve, reject });
       if (this.#marks.length === 1) setImmediate(() => void this.#commitMarks());
     });
   }
@@ -191,7 +208,7 @@ export class OutboundStore {
   readonly #marks: {
     row: Pick<OutboundRow, 'id' | 'attempts'>;
     now: number;
-    reply: string | undefined;
+    receipt: DeliveryReceipt;
     resolve: () => void;
     reject: (err: unknown) => void;
   }[] = [];
@@ -200,7 +217,7 @@ export class OutboundStore {
     const batch = this.#marks.splice(0);
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (const m of batch) await markOneDelivered(trx, m.row, m.now, m.reply);
+        for (const m of batch) await markOneDelivered(trx, m.row, m.now, m.receipt);
       });
       for (const m of batch) m.resolve();
     } catch (err) {
@@ -270,7 +287,7 @@ export class OutboundStore {
     return this.db
       .selectFrom('outbound')
       .select(['id', 'status', 'attempts', 'next_attempt_at', 'last_code', 'last_smtp_code', 'remote_reply'])
-      .select(['done_at', 'updated_at'])
+      .select(['remote_tls', 'done_at', 'updated_at'])
       .where('id', 'in', [...ids])
       .execute();
   }
@@ -334,6 +351,7 @@ export class OutboundStore {
         'last_code',
         'last_smtp_code',
         'remote_reply',
+        'remote_tls',
         'created_at',
         'done_at',
       ]);

@@ -25,6 +25,6 @@ export function notifyFrom(config: Config, senderAddress: string): string {
 }
 
 /** Where she reads the codes: SEALPOST_PUBLIC_URL/console. */
-export function consoleUrl(config: Config): string {
+export function consoleUrl(config: Pick<Config, 'publicUrl'>): string {
   return `${config.publicUrl.replace(/\/+$/, '')}/console`;
 }

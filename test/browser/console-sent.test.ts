@@ -64,6 +64,8 @@ describe('console in Chromium: sent messages, withdraw, evidence record', functi
     assert.match(after, /zuerst geöffnet/);
     for (const line of [pgpLine, pickupLine]) {
       assert.match(await line.getByTestId('delivery').innerText(), /zugestellt/);
+      // The TLS version of the delivery (the sink offers STARTTLS; worker/tls-pool.ts).
+      assert.equal(await line.getByTestId('tls').innerText(), 'Verbindung: TLSv1.3');
     }
     await screenshot(page, 'console-sent-1280');
     await accessible(page, 'sent');

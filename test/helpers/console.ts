@@ -1,5 +1,13 @@
-import { deriveKeys, unlockPrivateKey, type KdfParams } from '../../keys/access-code.ts';
-import { decryptAndVerify, parseBinarySigningKey } from '../../keys/openpgp/index.ts';
+import { randomUUID } from 'node:crypto';
+import {
+  deriveKeys,
+  lockPrivateKey,
+  newKdf,
+  unlockPrivateKey,
+  type KdfParams,
+} from '../../keys/access-code.ts';
+import { decryptAndVerify, generateContactKeyPair, parseBinarySigningKey } from '../../keys/openpgp/index.ts';
+import type { EnrolPassphraseRequest } from '../../webmail/contract/console-enrol.ts';
 import { normaliseAddress } from '../../core/ids.ts';
 import { SENDER, SENDER_PASSWORD, type TestGateway } from './gateway.ts';
 
@@ -124,4 +132,39 @@ export async function secondPractitioner(
     .transport({ user: input.login, pass: input.password })
     .sendMail({ from: input.login, to: input.contact, subject: 'S', text: 'T' });
   await stack.sink.waitFor(input.expectMails);
+}
+
+/**
+ * The body her browser posts to enrol a client with their own passphrase (webmail/console/src/lib/
+ * enrol-passphrase.ts), made here with the server's equal functions: a contact key pair for `keyAddress`,
+ * Argon2id at `iterations` passes, the private key locked under the contact id. For the attacks a browser
+ * of hers would never send (a code's cost, a key for someone else, a private key).
+ */
+export async function ownPassphraseBody(
+  address: string,
+  passphrase: string,
+  options: { iterations?: number; keyAddress?: string; sendPrivate?: boolean } = {},
+): Promise<EnrolPassphraseRequest> {
+  const contactId = randomUUID();
+  const pair = await generateContactKeyPair({ address: options.keyAddress ?? address, now: new Date() });
+  const kdf = { ...newKdf('passphrase'), ...(options.iterations ? { iterations: options.iterations } : {}) };
+  const { authKey, lockKey } = await deriveKeys(passphrase, kdf);
+  const locked = lockPrivateKey(pair.privateKey, lockKey, contactId);
+  const privateArmored = options.sendPrivate ? await armoredPrivate(pair.privateKey) : undefined;
+  return {
+    address,
+    contactId,
+    publicKey: privateArmored ?? pair.publicKey,
+    secret: {
+      secretKind: 'passphrase',
+      kdf,
+      authKey: authKey.toString('base64'),
+      lockedPrivateKey: locked.toString('base64'),
+    },
+  };
+}
+
+async function armoredPrivate(binary: Uint8Array): Promise<string> {
+  const key = await parseBinarySigningKey(binary);
+  return key.key.armor();
 }

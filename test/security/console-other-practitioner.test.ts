@@ -4,6 +4,7 @@ import {
   consoleCodes,
   consoleFetch,
   consoleSignIn,
+  ownPassphraseBody,
   secondPractitioner,
   type ConsoleSession,
 } from '../helpers/console.ts';
@@ -71,7 +72,12 @@ for (const kind of testDbKinds()) {
               : annaCodeId;
         const path = route.path.replace(':id', id);
         // Enrolment: Ben names Anna's client; nothing is made, and her code is neither shown nor replaced.
-        const enrolBody = route.path === '/api/console/contacts' ? { address: 'max@example.org' } : undefined;
+        const enrolBody =
+          route.path === '/api/console/contacts'
+            ? { address: 'max@example.org' }
+            : route.path === '/api/console/contacts/passphrase'
+              ? await ownPassphraseBody('max@example.org', 'Bens Passwort für Max!')
+              : undefined;
         const res = await consoleFetch(ben, route.method, path, enrolBody);
         const body = await res.text();
         assert.ok(!body.includes('max@example.org'), `${route.method} ${route.path} shows Anna's contact`);
@@ -122,7 +128,10 @@ for (const kind of testDbKinds()) {
         ) {
           assert.equal(res.status, 404, "Ben can neither read nor delete Anna's reply");
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_NOT_FOUND');
-        } else if (route.path === '/api/console/contacts') {
+        } else if (
+          route.path === '/api/console/contacts' ||
+          route.path === '/api/console/contacts/passphrase'
+        ) {
           assert.equal(res.status, 409, "Ben cannot enrol (and so re-key) Anna's contact");
           assert.equal((JSON.parse(body) as { code: string }).code, 'CON_CONTACT_EXISTS');
         } else if (route.path === '/api/console/session/end') {

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { errName } from '../../core/log.ts';
-import { checkKey } from '../../keys/index.ts';
+import { checkKey, plausibleBrowserSecret } from '../../keys/index.ts';
 import {
   ownKeyRequest,
   secretKind,
@@ -218,8 +218,7 @@ async function newSecret(deps: PickupApiDeps, s: Session, req: Request, res: Res
   if (!body.success) return send(res, 'PU_SECRET_INVALID');
   const authKey = Buffer.from(body.data.authKey, 'base64');
   const locked = Buffer.from(body.data.lockedPrivateKey, 'base64');
-  // iv (12) + tag (16) + a curve25519 private key (a few hundred bytes)
-  if (authKey.length !== 32 || locked.length < 12 + 16 + 64) return send(res, 'PU_SECRET_INVALID');
+  if (!plausibleBrowserSecret(authKey, locked)) return send(res, 'PU_SECRET_INVALID');
   const now = deps.clock.now();
   await deps.db.stores.transaction(async (stores) => {
     await stores.contacts.setSecret(

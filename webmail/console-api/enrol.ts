@@ -1,7 +1,14 @@
 import QRCode from 'qrcode';
 import { effectiveSettings } from '../../core/settings.ts';
-import { enrolContact, inThreadCrypto } from '../../keys/index.ts';
-import { enrolAnswer, enrolRequest, type EnrolAnswer } from '../contract/console-enrol.ts';
+import { enrolContact, enrolContactWithPassphrase, inThreadCrypto } from '../../keys/index.ts';
+import {
+  enrolAnswer,
+  enrolPassphraseAnswer,
+  enrolPassphraseRequest,
+  enrolRequest,
+  type EnrolAnswer,
+} from '../contract/console-enrol.ts';
+import type { ConsoleApiDeps } from './deps.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -9,7 +16,8 @@ import type { ConsoleRoute, RouteContext } from './routes.ts';
  * "New secure contact" (docs/console.md): she enrols a client in person before the first mail. The contact
  * is made as the gateway makes a new one (keys/contact-actions.ts enrolContact); the answer is the printable
  * card, its code only as OpenPGP to her console key — shown once by her browser, stored nowhere, never
- * logged. The card's link is SEALPOST_PUBLIC_URL: a pickup link belongs to a message, and the client has
+ * logged. The card's link (and its QR code) is SEALPOST_PUBLIC_URL, whose root is the landing page
+ * (webmail/landing.ts: how to pick up a message, the way to the console): a pickup link belongs to a message, and the client has
  * none yet; each message arrives by e-mail with its own link, opened with the code on the card.
  */
 async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<void> {
@@ -25,15 +33,50 @@ async function enrol({ deps, req, res, user, audit }: RouteContext): Promise<voi
   if (result.outcome === 'no-console-key') return sendConsole(res, 'CON_KEY_CHANGED');
   await audit('console.contact.enrol', result.address);
   deps.log.info('CON_CONTACT_ENROLLED', { user: user.login, contact: result.id });
-  const pickupUrl = deps.config.publicUrl;
   const answer: EnrolAnswer = {
-    contact: result.address,
-    practice: (await effectiveSettings(deps)).practiceName,
-    pickupUrl,
-    qr: await QRCode.toDataURL(pickupUrl, { margin: 2, width: 220 }),
+    ...(await card(deps, result.address)),
     ciphertext: Buffer.from(result.encryptedCode).toString('base64'),
   };
   res.json(enrolAnswer.parse(answer));
+}
+
+/** The card's practice, address and QR code (what both ways of enrolling print). */
+async function card(deps: ConsoleApiDeps, contact: string) {
+  const pickupUrl = deps.config.publicUrl;
+  return {
+    contact,
+    practice: (await effectiveSettings(deps)).practiceName,
+    pickupUrl,
+    qr: await QRCode.toDataURL(pickupUrl, { margin: 2, width: 220 }),
+  };
+}
+
+/**
+ * The client chose their own passphrase on her device (docs/console.md "Own passphrase"): her browser made
+ * the key pair, derived with a person's passphrase cost and locked the private key, as the pickup app's
+ * "change the code" does; the server stores that lock and SHA-256(authKey). No code exists, none waits in
+ * the console; the card has none. A weak KDF, a key that does not name the address or is unusable: 400.
+ */
+async function enrolWithPassphrase({ deps, req, res, user, audit }: RouteContext): Promise<void> {
+  const body = enrolPassphraseRequest.safeParse(req.body);
+  if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+  const { secret } = body.data;
+  const result = await enrolContactWithPassphrase(
+    { stores: deps.db.stores, clock: deps.clock },
+    body.data.address,
+    {
+      contactId: body.data.contactId,
+      publicKey: body.data.publicKey,
+      kdf: secret.kdf,
+      authKey: Buffer.from(secret.authKey, 'base64'),
+      lockedPrivateKey: Buffer.from(secret.lockedPrivateKey, 'base64'),
+    },
+  );
+  if (result.outcome === 'exists') return sendConsole(res, 'CON_CONTACT_EXISTS');
+  if (result.outcome === 'invalid') return sendConsole(res, 'CON_BAD_REQUEST');
+  await audit('console.contact.enrol.passphrase', result.address);
+  deps.log.info('CON_CONTACT_ENROLLED', { user: user.login, contact: result.id });
+  res.json(enrolPassphraseAnswer.parse(await card(deps, result.address)));
 }
 
 export const enrolRoutes: readonly ConsoleRoute[] = [
@@ -45,5 +88,15 @@ export const enrolRoutes: readonly ConsoleRoute[] = [
     summary: 'Enrol a client in person: a new contact whose code is shown once (card with QR code).',
     body: enrolRequest,
     answer: enrolAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/contacts/passphrase',
+    role: 'user',
+    handle: enrolWithPassphrase,
+    summary:
+      'Enrol a client in person with their own passphrase: the browser made and locked the key; no code exists.',
+    body: enrolPassphraseRequest,
+    answer: enrolPassphraseAnswer,
   },
 ];

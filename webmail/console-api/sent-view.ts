@@ -45,8 +45,14 @@ export async function recipientViews(
 }
 
 function delivery(s: OutboundState | undefined): SentRecipient['delivery'] {
-  if (!s) return { state: 'unknown', at: null, nextTry: null, attempts: 0, code: null, reply: null };
-  const base = { attempts: Number(s.attempts), code: s.last_code, reply: s.remote_reply };
+  if (!s)
+    return { state: 'unknown', at: null, nextTry: null, attempts: 0, code: null, reply: null, tls: null };
+  const base = {
+    attempts: Number(s.attempts),
+    code: s.last_code,
+    reply: s.remote_reply,
+    tls: s.status === 'delivered' ? s.remote_tls : null,
+  };
   if (s.status === 'queued') {
     const deferred = Number(s.attempts) > 0;
     return {

@@ -20,6 +20,8 @@ const delivery = z.strictObject({
   /** Our code of the last attempt (docs/codes.md) and the receiving server's reply line, if any. */
   code: z.nullable(z.string()),
   reply: z.nullable(z.string()),
+  /** The TLS protocol of the connection that carried the delivered copy (`TLSv1.3`; `none`: in clear). */
+  tls: z.nullable(z.string()),
 });
 
 const pickup = z.strictObject({

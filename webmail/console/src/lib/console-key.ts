@@ -1,8 +1,8 @@
 import * as openpgp from 'openpgp/lightweight';
-import { equalBytes, fromBase64, toBase64, wipe } from '../../../pickup/src/lib/bytes.ts';
-import { DEFAULT_KDF } from '../../../pickup/src/lib/kdf.ts';
+import { fromBase64, toBase64, wipe } from '../../../pickup/src/lib/bytes.ts';
 import { derive } from '../../../pickup/src/lib/derive.ts';
-import { lockPrivateKey, unlockPrivateKey } from '../../../pickup/src/lib/lock.ts';
+import { unlockPrivateKey } from '../../../pickup/src/lib/lock.ts';
+import { lockUnderNewSecret } from '../../../pickup/src/lib/relock.ts';
 import type { Kdf } from '../../../contract/pickup.ts';
 
 /**
@@ -54,18 +54,32 @@ export async function relockConsoleKey(
   lockId: string,
   newPassword: string,
 ): Promise<{ fingerprint: string; lockedPrivateKey: string; kdf: Kdf }> {
-  const kdf: Kdf = { ...DEFAULT_KDF, salt: toBase64(crypto.getRandomValues(new Uint8Array(16))) };
   const plain = key.write();
-  const first = await derive(newPassword, kdf);
   try {
-    const locked = await lockPrivateKey(plain, first.lockKey, lockId);
-    const again = await derive(newPassword, kdf);
-    const check = await unlockPrivateKey(locked, again.lockKey, lockId);
-    const same = equalBytes(check, plain);
-    wipe(check, again.authKey, again.lockKey);
-    if (!same) throw new Error('the new lock does not open');
+    const { kdf, authKey, locked } = await lockUnderNewSecret(plain, newPassword, lockId);
+    wipe(authKey); // she signs in with her password; the console key's authKey is not used
     return { fingerprint: key.getFingerprint().toUpperCase(), lockedPrivateKey: toBase64(locked), kdf };
   } finally {
-    wipe(plain, first.authKey, first.lockKey);
+    wipe(plain);
   }
+}
+
+/**
+ * A new pickup contact's key pair, made in her browser for a client who chooses their own passphrase on her
+ * device (docs/console.md "Own passphrase"): the same kind of key the server makes for a contact
+ * (keys/openpgp/generate.ts generateContactKeyPair: curve25519, the address as User ID, no expiry), the
+ * private half as binary packets to be locked at once, never sent.
+ */
+export async function newContactKeyPair(
+  address: string,
+): Promise<{ publicKey: string; privateKey: Uint8Array }> {
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ email: address }],
+    keyExpirationTime: 0,
+    format: 'object',
+    config: CONFIG,
+  });
+  return { publicKey: privateKey.toPublic().armor(), privateKey: privateKey.write() };
 }

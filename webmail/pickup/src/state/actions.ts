@@ -1,11 +1,8 @@
 import * as api from '../lib/api.ts';
-import type { Kdf } from '../lib/api.ts';
-import { equalBytes, toBase64, wipe } from '../lib/bytes.ts';
+import { toBase64, wipe } from '../lib/bytes.ts';
 import { charLength, MIN_PASSPHRASE, normalisePassphrase } from '../lib/code.ts';
-import { derive } from '../lib/derive.ts';
-import { DEFAULT_KDF } from '../lib/kdf.ts';
-import { lockPrivateKey, unlockPrivateKey } from '../lib/lock.ts';
 import { buildReply } from '../lib/mime-build.ts';
+import { lockUnderNewSecret } from '../lib/relock.ts';
 import type { Item, PickupState } from './pickup.svelte.ts';
 
 /**
@@ -72,9 +69,8 @@ export async function sendReply(
 export type SecretOutcome = 'changed' | 'short' | 'mismatch' | 'failed';
 
 /**
- * A new passphrase: a new random salt, Argon2id with the default parameters, the SAME private key locked
- * with the new lockKey — and unlocked again here before anything is uploaded, so that a fault in this
- * browser can never leave the recipient with a lock nobody can open.
+ * A new passphrase: the SAME private key locked under it (lib/relock.ts: a new salt, the passphrase cost,
+ * checked by unlocking again before anything is uploaded).
  */
 export async function changeSecret(
   state: PickupState,
@@ -86,37 +82,30 @@ export async function changeSecret(
   if (secret !== normalisePassphrase(repeat)) return 'mismatch';
   const { contact, privateKeyBytes } = state;
   if (!contact || !privateKeyBytes) return 'failed';
-  const kdf: Kdf = { ...DEFAULT_KDF, salt: toBase64(crypto.getRandomValues(new Uint8Array(16))) };
-  let keys;
+  let keys: Awaited<ReturnType<typeof lockUnderNewSecret>>;
   try {
-    keys = await derive(secret, kdf);
+    keys = await lockUnderNewSecret(privateKeyBytes, secret, contact.id);
   } catch {
     return 'failed';
   }
   try {
-    const locked = await lockPrivateKey(privateKeyBytes, keys.lockKey, contact.id);
-    const again = await derive(secret, kdf);
-    const check = await unlockPrivateKey(locked, again.lockKey, contact.id);
-    const same = equalBytes(check, privateKeyBytes) && equalBytes(again.authKey, keys.authKey);
-    wipe(check, again.authKey, again.lockKey);
-    if (!same) return 'failed';
     const res = await state.sessionPost(
       '/session/secret',
       {
         secretKind: 'passphrase',
-        kdf,
+        kdf: keys.kdf,
         authKey: toBase64(keys.authKey),
-        lockedPrivateKey: toBase64(locked),
+        lockedPrivateKey: toBase64(keys.locked),
       } satisfies api.SecretRequest,
       api.okSchema,
     );
     if (!res.ok) return 'failed';
-    state.secretChanged(kdf);
+    state.secretChanged(keys.kdf);
     return 'changed';
   } catch {
     return 'failed';
   } finally {
-    wipe(keys.authKey, keys.lockKey);
+    wipe(keys.authKey);
   }
 }
 
