@@ -117,9 +117,11 @@ describe('console in Chromium: the admin’s settings take effect without a rest
     // Back to the configuration's value.
     await practice.getByRole('button', { name: /Zurück zur Vorgabe/ }).click();
     await practice.locator('[data-testid="source"]', { hasText: 'aus der Konfiguration' }).waitFor();
-    assert.equal(
-      await practice.locator('[name="practiceName"]').inputValue(),
-      'Praxis aus der Konfiguration',
+    // The field follows once the screen has reloaded the settings (polled: inputValue does not wait).
+    await page.waitForFunction(
+      `document.querySelector('[name="practiceName"]')?.value === 'Praxis aus der Konfiguration'`,
+      undefined,
+      { timeout: 10_000 },
     );
     assert.deepEqual(problems.errors, []);
     await context.close();
