@@ -346,6 +346,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('console_replies_user').on('console_replies').column('user_id').execute();
       },
     },
+    '0012_sender_key_revoked': {
+      async up(db: Kysely<unknown>) {
+        // A sender key the admin revoked (docs/admin-console.md "Sender keys"): never used for signing again;
+        // its public key (with the revocation signature) stays published by WKD and export. Null: not revoked.
+        await db.schema.alterTable('sender_keys').addColumn('revoked_at', 'bigint').execute();
+      },
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import type { Database } from '../../core/db/schema.ts';
 import { normaliseAddress } from '../../core/ids.ts';
 import { checkParsedKey, parseEncryptionKey } from '../openpgp/index.ts';
 import { heldChangeOf } from './key-changes.ts';
-import { activeSenderPublic, ownKey } from './sender-keys.ts';
+import { activeSenderPublic, newestRevoked, ownKey } from './sender-keys.ts';
 import {
   AUTHORITATIVE,
   rank,
@@ -99,10 +99,13 @@ async function firstUsable(
   return firstProblem;
 }
 
-/** The armored public key to hand out for `address`: its sender key, else its newest active recipient key. */
+/**
+ * The armored public key to hand out for `address`: its active sender key, else its newest revoked sender
+ * key (with the revocation, while no key replaces it), else its newest active recipient key.
+ */
 export async function exportPublic(ctx: KeyStoreContext, address: string): Promise<string | undefined> {
   const addr = normaliseAddress(address);
-  const sender = await activeSenderPublic(ctx, addr);
+  const sender = (await activeSenderPublic(ctx, addr)) ?? (await newestRevoked(ctx, addr));
   if (sender) return sender.public_key;
   const recipient = await ctx.deps.db
     .selectFrom('recipient_keys')
