@@ -48,7 +48,7 @@ const COLUMNS = [
   'revoked_at',
 ] as const;
 
-/** Every sender key, by address, newest first within an address (a page of at most `limit`). */
+/** Every sender key, by address, the active one first, then newest first (a page of at most `limit`). */
 export async function listSenderKeys(
   ctx: KeyStoreContext,
   filter: { q?: string; offset: number; limit: number },
@@ -68,6 +68,7 @@ export async function listSenderKeys(
   const rows = await query
     .select([...COLUMNS])
     .orderBy('address')
+    .orderBy('active', 'desc')
     .orderBy('created_at', 'desc')
     .offset(filter.offset)
     .limit(filter.limit)
