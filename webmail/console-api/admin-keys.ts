@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { KeyChangeError, KeyImportError, type KeyChange } from '../../keys/index.ts';
+import { KeyChangeError, KeyImportError, RecipientKeyActionError, type KeyChange } from '../../keys/index.ts';
 import { importRequest, KEYS_PAGE_SIZE, keysQuery, type KeysAnswer } from '../contract/console-keys.ts';
+import { recipientKeyRequest } from '../contract/console-sender-keys.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -81,9 +82,29 @@ async function importKey(ctx: RouteContext): Promise<void> {
   }
 }
 
+/** Pin or drop one recipient key (`sealpost key pin|drop`); the key store writes the audit entry. */
+function keyAction(action: 'pin' | 'drop') {
+  return async (ctx: RouteContext): Promise<void> => {
+    const { deps, req, res } = ctx;
+    const body = recipientKeyRequest.safeParse(req.body);
+    if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+    const input = { address: body.data.address, fingerprint: body.data.fingerprint.replace(/\s+/g, '') };
+    try {
+      if (action === 'pin') await deps.keys.pinRecipientKey(input, actorOf(ctx));
+      else await deps.keys.dropRecipientKey(input, actorOf(ctx));
+      res.json({ ok: true });
+    } catch (err) {
+      if (!(err instanceof RecipientKeyActionError)) throw err;
+      sendConsole(res, err.reason === 'not-found' ? 'CON_NOT_FOUND' : 'CON_KEY_STATE');
+    }
+  };
+}
+
 export const adminKeyRoutes: readonly ConsoleRoute[] = [
   { method: 'GET', path: '/keys', role: 'admin', handle: list },
   { method: 'POST', path: '/keys/changes/:id/approve', role: 'admin', handle: decide('approve') },
   { method: 'POST', path: '/keys/changes/:id/reject', role: 'admin', handle: decide('reject') },
   { method: 'POST', path: '/keys/import', role: 'admin', handle: importKey },
+  { method: 'POST', path: '/keys/pin', role: 'admin', handle: keyAction('pin') },
+  { method: 'POST', path: '/keys/drop', role: 'admin', handle: keyAction('drop') },
 ];
