@@ -35,7 +35,7 @@ const USAGE = `usage: sealpost <command>
   key export --secret EMAIL           print the private sender key of EMAIL (armored), locked with
                                       a passphrase asked twice (the first two lines of stdin when
                                       it is not a terminal)
-  key list
+  key list                            every sender key (active, retired, revoked) and recipient key
   key changes [--all]                 key changes waiting for a decision (--all: the whole history)
   key approve ID                      use the changed key (ID from key changes)
   key reject ID                       never use the changed key; the earlier key stays

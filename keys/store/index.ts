@@ -204,7 +204,7 @@ export class KeyStore {
     };
   }
 
-  /** Every active sender key and every recipient key with its state. */
+  /** Every sender key (active, retired, revoked) and every recipient key with its state. */
   list(): Promise<KeyListing[]> {
     return lookup.listKeys(this.#ctx);
   }

@@ -117,14 +117,18 @@ export async function exportPublic(ctx: KeyStoreContext, address: string): Promi
   return recipient?.public_key;
 }
 
-/** Every active sender key and every recipient key with its state at the clock's now. */
+/**
+ * Every sender key (state 'active', 'retired' — rotated away, kept for replies — or 'revoked') and every
+ * recipient key with its state at the clock's now.
+ */
 export async function listKeys(ctx: KeyStoreContext): Promise<KeyListing[]> {
   const now = ctx.deps.clock.now();
   const senders = await ctx.deps.db
     .selectFrom('sender_keys')
-    .select(['address', 'fingerprint', 'origin'])
-    .where('active', '=', 1)
+    .select(['address', 'fingerprint', 'origin', 'active', 'revoked_at'])
     .orderBy('address')
+    .orderBy('active', 'desc')
+    .orderBy('created_at', 'desc')
     .execute();
   const recipients = await ctx.deps.db
     .selectFrom('recipient_keys')
@@ -136,7 +140,7 @@ export async function listKeys(ctx: KeyStoreContext): Promise<KeyListing[]> {
     address: s.address,
     fingerprint: s.fingerprint,
     source: s.origin,
-    status: 'active',
+    status: s.revoked_at !== null ? 'revoked' : Number(s.active) === 1 ? 'active' : 'retired',
   }));
   for (const r of recipients) {
     const parsed = await parseEncryptionKey(r.public_key);

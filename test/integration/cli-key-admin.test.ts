@@ -59,6 +59,8 @@ describe('cli: sealpost key rotate, revoke, pin, drop', function () {
     const dropped = await run('key', 'drop', KARL, karl.fingerprint);
     assert.equal(dropped.code, 0, dropped.stderr);
     const list = await run('key', 'list');
+    assert.match(list.stdout, new RegExp(`sender\\s+${ANNA}\\s+${second}\\s+generated\\s+revoked`));
+    assert.match(list.stdout, new RegExp(`sender\\s+${ANNA}\\s+${first}\\s+generated\\s+retired`));
     assert.match(list.stdout, new RegExp(`recipient\\s+${KARL}\\s+${karl.fingerprint}\\s+admin\\s+dropped`));
     assert.notEqual((await run('key', 'drop', KARL, karl.fingerprint)).code, 0);
   });
