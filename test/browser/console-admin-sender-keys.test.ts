@@ -5,7 +5,7 @@ import AxeBuilder from '@axe-core/playwright';
 import * as openpgp from 'openpgp';
 import type { Browser, Page } from 'playwright-core';
 import { wkdHash } from '../../keys/discovery/wkd.ts';
-import { decryptAndVerify, keyIds, parseEncryptionKey } from '../../keys/openpgp/index.ts';
+import { decryptAndVerify, keyIds, lockedPrivateKey, parseEncryptionKey } from '../../keys/openpgp/index.ts';
 import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { ADMIN, makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
@@ -16,7 +16,7 @@ import type { Stack } from '../helpers/stack.ts';
 
 /**
  * The admin's sender keys screen in Chromium against the real stack (docs/admin-console.md "Sender keys"):
- * generate a key for a new sender; rotate Anna's key — the next SMTP message is signed by the new key, the
+ * generate a key for a new sender; import a private key locked with a passphrase; rotate Anna's key — the next SMTP message is signed by the new key, the
  * WKD serves it, the earlier key is listed as kept for replies; export the public key as a file; revoke it
  * after a confirmation — her next message is refused with 451 (fail closed: nothing leaves unsigned) and the
  * WKD serves the key with its revocation. Then pin and drop a discovered recipient key on the keys screen.
@@ -25,6 +25,7 @@ const [kind] = testDbKinds();
 const EVA = 'eva@example.org';
 const BEA = 'bea@praxis.example';
 const KARL = 'karl@kanzlei.example';
+const CARL = 'carl@praxis.example';
 const spaced = (f: string) => f.replace(/(.{4})/g, '$1 ').trim();
 
 async function accessible(page: Page, screen: string): Promise<void> {
@@ -100,6 +101,20 @@ describe('console in Chromium: the admin’s sender keys screen', function () {
     await row(BEA, 'active').waitFor();
     assert.match(await row(BEA, 'active').innerText(), /Verfahren: eddsaLegacy ed25519Legacy/);
     assert.match(await row(BEA, 'active').innerText(), /Läuft ab: nie/);
+
+    // Import Carl's private key, locked with a passphrase: a wrong one is refused, the right one stores it.
+    const carl = await freshKeyPair(CARL);
+    const locked = await lockedPrivateKey(carl.signer, 'Kastanienallee 12');
+    await page.getByLabel('Oder Schlüssel einfügen (-----BEGIN PGP PRIVATE KEY BLOCK …)').fill(locked);
+    await page.getByLabel('Passphrase (falls der Schlüssel damit geschützt ist)').fill('falsch');
+    await page.getByRole('button', { name: 'Importieren' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Passphrase passt nicht' }).waitFor();
+    await page.getByLabel('Passphrase (falls der Schlüssel damit geschützt ist)').fill('Kastanienallee 12');
+    await page.getByRole('button', { name: 'Importieren' }).click();
+    await page.locator('[data-testid="sender-import-status"]', { hasText: CARL }).waitFor();
+    await row(CARL, 'active').waitFor();
+    assert.match(await row(CARL, 'active').innerText(), /Herkunft: imported/);
+    assert.equal((await stack.gw.keys.senderKey(CARL))?.signer.fingerprint, carl.signer.fingerprint);
 
     // Rotate Anna's key (a confirmation): the new key signs the next message and WKD serves it.
     page.once('dialog', (d) => void d.accept());
@@ -202,6 +217,7 @@ describe('console in Chromium: the admin’s sender keys screen', function () {
       audit.map((a) => [a.action, a.subject, Boolean(a.ip)]),
       [
         ['sender-key.generated', BEA, true],
+        ['sender-key.imported', CARL, true],
         ['sender-key.rotated', SENDER, true],
         ['sender-key.revoked', SENDER, true],
         ['recipient-key.pin', KARL, true],
