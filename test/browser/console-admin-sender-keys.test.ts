@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import * as openpgp from 'openpgp';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { wkdHash } from '../../keys/discovery/wkd.ts';
 import { decryptAndVerify, keyIds, lockedPrivateKey, parseEncryptionKey } from '../../keys/openpgp/index.ts';
-import { newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
+import { accessible, newPage, SCREENSHOTS, screenshot, withBrowserStack } from '../helpers/browser.ts';
 import { ADMIN, makeAdmin, signInAdmin } from '../helpers/console-admin.ts';
 import { testDbKinds } from '../helpers/db.ts';
 import { SENDER } from '../helpers/gateway.ts';
@@ -27,16 +26,6 @@ const BEA = 'bea@praxis.example';
 const KARL = 'karl@kanzlei.example';
 const CARL = 'carl@praxis.example';
 const spaced = (f: string) => f.replace(/(.{4})/g, '$1 ').trim();
-
-async function accessible(page: Page, screen: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe on ${screen}`,
-  );
-}
 
 /** Send one message from Anna to `to` and return what the sink received for `to`. */
 async function sendAndCatch(stack: Stack, to: string): Promise<Buffer> {
