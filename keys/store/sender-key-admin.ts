@@ -115,9 +115,9 @@ async function openSigner(
 }
 
 /**
- * Revoke a sender key: `target` is an address (its active key) or a fingerprint (every address that key
- * serves). A revocation signature is made with the private key; the key is no longer active, so it never
- * signs again — an address without another key then fails closed at RCPT (GW_NO_SENDER_KEY, 451) until
+ * Revoke a sender key: `target` is an address (its active key) or a fingerprint; either way the key is
+ * revoked for every address it serves. A revocation signature is made with the private key; the key is no
+ * longer active, so it never signs again — an address without another key then fails closed at RCPT (GW_NO_SENDER_KEY, 451) until
  * the admin generates or imports one. Its public key with the revocation stays published (export, WKD);
  * the private key stays, so replies already encrypted to it still open. Audited once.
  */
@@ -139,7 +139,14 @@ export async function revokeSenderKey(
   if (rows.every((r) => r.revoked_at !== null)) throw new SenderKeyError('already-revoked');
   const now = ctx.deps.clock.now();
   const revoked = await revokedPublicKey(await openSigner(ctx, first), now);
-  const addresses = [...new Set(rows.map((r) => r.address))];
+  // One key may serve several addresses (an imported key with several User IDs): it is revoked for all.
+  const served = await ctx.deps.db
+    .selectFrom('sender_keys')
+    .select('address')
+    .where('fingerprint', '=', first.fingerprint)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const addresses = [...new Set(served.map((r) => r.address))].sort();
   await ctx.deps.db.transaction().execute(async (tx) => {
     await tx
       .updateTable('sender_keys')

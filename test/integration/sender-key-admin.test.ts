@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import * as openpgp from 'openpgp';
 import { fixedClock } from '../../core/clock.ts';
 import { Sealer } from '../../core/seal.ts';
 import { KeyStore, newSenderKey, RecipientKeyActionError, SenderKeyError } from '../../keys/index.ts';
@@ -140,6 +141,25 @@ for (const kind of testDbKinds()) {
       assert.equal((await keys.senderKey(ANNA))?.signer.fingerprint, second.fingerprint);
       const states = (await keys.senderKeyPage({ offset: 0, limit: 20 })).keys.map((k) => k.state);
       assert.deepEqual(states, ['active', 'revoked']);
+    });
+
+    it('revokes a key that serves two addresses for both, whichever is named', async () => {
+      const { privateKey } = await openpgp.generateKey({
+        type: 'ecc',
+        curve: 'curve25519Legacy',
+        userIDs: [{ email: ANNA }, { email: 'anna.privat@praxis.example' }],
+        date: FIXTURE_NOW,
+        format: 'armored',
+      });
+      const [imported] = await keys.importKeys(privateKey);
+      const r = await keys.revokeSenderKey('anna.privat@praxis.example');
+      assert.deepEqual(r, {
+        fingerprint: imported!.fingerprint,
+        addresses: [ANNA, 'anna.privat@praxis.example'],
+      });
+      assert.equal(await keys.senderKey(ANNA), undefined);
+      const states = (await keys.senderKeyPage({ offset: 0, limit: 20 })).keys.map((k) => k.state);
+      assert.deepEqual(states, ['revoked', 'revoked']);
     });
 
     it('imports a private key locked with a passphrase; a wrong passphrase is refused', async () => {
