@@ -184,7 +184,10 @@ describe('console in Chromium: the admin’s sender keys screen', function () {
     page.once('dialog', (d) => void d.accept());
     await karlRow.getByRole('button', { name: `Festlegen: ${KARL} ${fp}` }).click();
     await page.locator('[data-testid="keys-status"]', { hasText: 'festgelegt' }).waitFor();
-    assert.match(await karlRow.innerText(), /Quelle: admin/);
+    await page
+      .locator('[data-testid="key"]', { hasText: 'Quelle: admin' })
+      .filter({ hasText: KARL })
+      .waitFor();
     page.once('dialog', (d) => void d.accept());
     await karlRow.getByRole('button', { name: `Entfernen: ${KARL} ${fp}` }).click();
     await page.locator('[data-testid="keys-status"]', { hasText: 'entfernt' }).waitFor();
