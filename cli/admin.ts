@@ -137,17 +137,6 @@ export async function userList(): Promise<void> {
   });
 }
 
-export async function keyGenerate(args: ParsedArgs): Promise<void> {
-  const addr = arg(address, args.positionals[0], 'EMAIL');
-  const flag = args.flags.name === undefined ? undefined : arg(z.string().min(1), args.flags.name, '--name');
-  await withContext(async (ctx) => {
-    // The User ID is `Name <address>` (what a client's mail program shows): --name, else the user's name.
-    const name = flag ?? (await ctx.users.displayName(addr));
-    const key = await ctx.keys.generateSenderKey(addr, name);
-    console.log(`generated sender key for ${addr}: ${key.fingerprint}`);
-  });
-}
-
 export async function keyImport(args: ParsedArgs): Promise<void> {
   const source = arg(z.string().min(1), args.positionals[0], 'FILE (or - for standard input)');
   let data: Buffer;

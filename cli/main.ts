@@ -4,6 +4,7 @@ import { privateUmask } from '../core/data-dir.ts';
 import * as admin from './admin.ts';
 import * as backup from './backup.ts';
 import * as contact from './contact.ts';
+import * as keyAdmin from './key-admin.ts';
 import * as keys from './keys.ts';
 import { masterKeyNew, masterKeyRotate } from './master-key.ts';
 import * as settings from './settings.ts';
@@ -30,15 +31,21 @@ const USAGE = `usage: sealpost <command>
 
   key generate EMAIL [--name N]       generate the sender key of EMAIL (Ed25519/Cv25519), User ID
                                       "N <EMAIL>" (default N: the name given to user add)
+  key rotate EMAIL [--name N]         a new sender key for EMAIL; the earlier one is kept for
+                                      decrypting replies, WKD serves the new one
+  key revoke EMAIL|FINGERPRINT        revoke a sender key (with its private key): it never signs
+                                      again, WKD and export serve it with the revocation
   key import FILE|-                   import keys: private = sender key, public = recipient key
   key export EMAIL                    print the public key of EMAIL (armored)
   key export --secret EMAIL           print the private sender key of EMAIL (armored), locked with
                                       a passphrase asked twice (the first two lines of stdin when
                                       it is not a terminal)
-  key list
+  key list                            every sender key (active, retired, revoked) and recipient key
   key changes [--all]                 key changes waiting for a decision (--all: the whole history)
   key approve ID                      use the changed key (ID from key changes)
   key reject ID                       never use the changed key; the earlier key stays
+  key pin EMAIL FINGERPRINT           pin a discovered or registered recipient key (asked first)
+  key drop EMAIL FINGERPRINT          stop using a recipient key (discovery does not take it again)
 
   explain --from EMAIL --to EMAIL [--to EMAIL ...] [--json]
                                       per recipient: the verdict Sealpost would take now, and why
@@ -89,7 +96,11 @@ const COMMANDS: Record<string, Handler> = {
   'user disable': admin.userSwitch('disable'),
   'user enable': admin.userSwitch('enable'),
   'user totp-reset': admin.userSwitch('totp-reset'),
-  'key generate': admin.keyGenerate,
+  'key generate': keyAdmin.keyGenerate,
+  'key rotate': keyAdmin.keyRotate,
+  'key revoke': keyAdmin.keyRevoke,
+  'key pin': keyAdmin.keyPin,
+  'key drop': keyAdmin.keyDrop,
   'key import': admin.keyImport,
   'key export': (args) => (args.flags.secret ? keyExportSecret(args) : admin.keyExport(args)),
   'key list': admin.keyList,

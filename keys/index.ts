@@ -2,6 +2,8 @@ export {
   KeyStore,
   KeyImportError,
   KeyChangeError,
+  RecipientKeyActionError,
+  SenderKeyError,
   SOURCE_RANK,
   DISCOVERED_SOURCES,
   type KeyChange,
@@ -11,7 +13,9 @@ export {
   type SenderKey,
   type ImportResult,
   type KeyListing,
+  type SenderKeyRow,
 } from './store/index.ts';
+export { newSenderKey, type SenderKeyActionDeps } from './sender-key-actions.ts';
 export { MimeError, splitMessage, getValue, type SplitMessage, type HeaderField } from './mime/mime.ts';
 export { readAtEdge, toCrlf, type EdgeProblem, type EdgeReading } from './mime/edge.ts';
 export { authorProblem, parseMailbox, type AuthorProblem, type Mailbox } from './mime/author.ts';

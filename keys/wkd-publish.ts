@@ -29,9 +29,11 @@ export async function wkdPublishesDomain(db: Kysely<Database>, domain: string): 
 }
 
 /**
- * The binary public key WKD serves for `hash` at `domain` (both as in the request path; compared in lower
- * case): the active sender key of the address `local@domain` with wkdHash(local) === hash, narrowed to
- * that address's User IDs. Undefined when there is none.
+ * The binary public keys WKD serves for `hash` at `domain` (both as in the request path; compared in lower
+ * case): the active sender key of the address `local@domain` with wkdHash(local) === hash, and its revoked
+ * keys with their revocation signatures (so that a correspondent's program learns of a revocation), each
+ * narrowed to that address's User IDs and concatenated, the active key first (WKD allows several keys in one
+ * answer). A key rotated away is not served. Undefined when there is none.
  */
 export async function wkdPublishedKey(
   db: Kysely<Database>,
@@ -39,11 +41,12 @@ export async function wkdPublishedKey(
 ): Promise<Uint8Array | undefined> {
   const hash = input.hash.toLowerCase();
   if (!WKD_HASH.test(hash)) return undefined;
+  const found: Uint8Array[] = [];
   for (const row of await activeSenderKeys(db, input.domain)) {
     const local = row.address.slice(0, row.address.lastIndexOf('@'));
     if (wkdHash(local) !== hash) continue;
     const key = await publishedKey({ armored: row.public_key, address: row.address });
-    if (key) return key.binary;
+    if (key) found.push(key.binary);
   }
-  return undefined;
+  return found.length === 0 ? undefined : Buffer.concat(found);
 }

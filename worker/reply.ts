@@ -75,12 +75,13 @@ export async function replyForDelivery(
 type Opened = { ok: true; message: Buffer; signature: string } | { ok: false; problem: InboundProblem };
 
 async function openReply(deps: CoreDeps & { keys: KeyStore }, row: ReplyRow, raw: Buffer): Promise<Opened> {
-  const sender = await deps.keys.senderKey(row.recipient);
+  // Every key of hers: the client's browser may have encrypted to a key rotated away since.
+  const own = await deps.keys.decryptionKeys(row.recipient);
   const contact = row.contact_id ? await deps.db.stores.contacts.byId(row.contact_id) : undefined;
-  if (!sender || !contact) return { ok: false, problem: 'not-for-us' };
+  if (own.length === 0 || !contact) return { ok: false, problem: 'not-for-us' };
   const opened: OpenedReply = await decryptReply({
     raw,
-    decryptionKey: sender.signer,
+    decryptionKey: own,
     contactPublicKey: contact.public_key,
     author: contact.address,
     now: deps.clock.now(),

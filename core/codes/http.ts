@@ -250,6 +250,12 @@ export const CONSOLE_HTTP_CODES = {
     message: 'This is not an OpenPGP key that can be used',
     meaning: 'a key upload (import) that holds no usable OpenPGP key',
   },
+  CON_KEY_STATE: {
+    status: 409,
+    message: 'The key is not in a state for this action',
+    meaning:
+      'a sender key already revoked, a rotation for an address without a key, a recipient key already pinned (docs/admin-console.md)',
+  },
   CON_FORBIDDEN: {
     status: 403,
     message: 'This needs the admin role',

@@ -358,6 +358,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0012_sender_key_revoked': {
+      async up(db: Kysely<unknown>) {
+        // A sender key the admin revoked (docs/admin-console.md "Sender keys"): never used for signing again;
+        // its public key (with the revocation signature) stays published by WKD and export. Null: not revoked.
+        await db.schema.alterTable('sender_keys').addColumn('revoked_at', 'bigint').execute();
+      },
+    },
     '0013_delivery_tls': {
       async up(db: Kysely<unknown>) {
         // The TLS protocol of the connection that carried a delivered copy (`TLSv1.3`; `none` in clear), for

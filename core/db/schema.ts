@@ -30,6 +30,7 @@ export interface SenderKeysTable {
   origin: string; // 'generated' | 'imported'
   active: number;
   created_at: number;
+  revoked_at: number | null; // epoch ms of the admin's revocation; the public key then carries it
 }
 
 export interface RecipientKeysTable {

@@ -94,7 +94,7 @@ async function build(
   const keys = await decryptionKeys(ctx, all);
   const result = await ctx.openInbound({
     armored: shape.armored,
-    decryptionKeys: [...new Map([...keys.values()].map((k) => [k.fingerprint, k])).values()],
+    decryptionKeys: [...new Map([...keys.values()].flat().map((k) => [k.fingerprint, k])).values()],
     verificationKeys: signers.verification,
     candidateKeys: signers.candidates,
     now: ctx.deps.clock.now(),
@@ -109,7 +109,7 @@ async function build(
       proven: [],
     };
   }
-  const readers = all.filter((r) => result.forKeys.includes(keys.get(r)?.fingerprint ?? ''));
+  const readers = all.filter((r) => (keys.get(r) ?? []).some((k) => result.forKeys.includes(k.fingerprint)));
   const others = all.filter((r) => !readers.includes(r));
   const data = Buffer.from(result.data.buffer, result.data.byteOffset, result.data.byteLength);
   const combined: SignatureCheck = { verdict: result.signature, candidates: result.candidates };
@@ -229,15 +229,18 @@ function inline(
   return { message: Buffer.concat(parts), outcome, proven: check.candidates };
 }
 
-/** The active sender key of each recipient that has one (the keys replies are encrypted to). */
+/**
+ * The sender keys of each recipient (the keys replies are encrypted to): the active one and those rotated
+ * away or revoked, so that a correspondent who still uses an earlier key is read (docs/admin-console.md).
+ */
 async function decryptionKeys(
   ctx: InboundContext,
   recipients: readonly string[],
-): Promise<Map<string, SigningKey>> {
-  const keys = new Map<string, SigningKey>();
+): Promise<Map<string, SigningKey[]>> {
+  const keys = new Map<string, SigningKey[]>();
   for (const rcpt of recipients) {
-    const sender = await ctx.deps.keys.senderKey(rcpt);
-    if (sender) keys.set(rcpt, sender.signer);
+    const own = await ctx.deps.keys.decryptionKeys(rcpt);
+    if (own.length > 0) keys.set(rcpt, own);
   }
   return keys;
 }

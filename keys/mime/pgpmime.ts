@@ -233,7 +233,8 @@ export type OpenedReply =
 
 export async function decryptReply(input: {
   raw: Buffer;
-  decryptionKey: SigningKey;
+  /** The sender's key, or all her keys (active, rotated away, revoked): a reply may use an earlier one. */
+  decryptionKey: SigningKey | readonly SigningKey[];
   contactPublicKey: string;
   author: string;
   now: Date;
@@ -245,7 +246,7 @@ export async function decryptReply(input: {
   if (begin < 0 || end < 0) return { ok: false, problem: 'failed' };
   const result = await decryptInbound({
     armored: text.slice(begin, end + '-----END PGP MESSAGE-----'.length),
-    decryptionKeys: [input.decryptionKey],
+    decryptionKeys: Array.isArray(input.decryptionKey) ? input.decryptionKey : [input.decryptionKey],
     verificationKeys: [await parseEncryptionKey(input.contactPublicKey)],
     now: input.now,
     maxDecompressedBytes: input.maxDecompressedBytes,

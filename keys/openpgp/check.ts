@@ -19,6 +19,7 @@ export interface KeyFacts {
   expires: Date | null; // null: never
   algorithm: string; // primary key, e.g. 'eddsaLegacy', 'rsaEncryptSign'
   bits: number | null;
+  curve: string | null; // an elliptic curve key's curve, e.g. 'ed25519Legacy'
   isPrivate: boolean;
 }
 
@@ -50,6 +51,7 @@ export async function keyFacts(key: openpgp.Key): Promise<KeyFacts> {
     expires,
     algorithm: info.algorithm,
     bits: info.bits ?? null,
+    curve: info.curve ?? null,
     isPrivate: key.isPrivate(),
   };
 }

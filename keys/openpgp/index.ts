@@ -23,6 +23,7 @@ export {
 } from './check.ts';
 export { generateContactKeyPair, generateKeyPair, type GeneratedKeyPair } from './generate.ts';
 export { lockedPrivateKey } from './export.ts';
+export { revokedPublicKey, unlockedPrivateKey } from './revoke.ts';
 export { encryptionKeyFromBytes, keyBytes, signingKeyFromBytes } from './wire.ts';
 export {
   STREAM_THRESHOLD,

@@ -6,6 +6,7 @@ import { armorPublic, checkParsedKey, mergeKeys, parseEncryptionKey, readAnyKey 
 import { fileKeyChange } from './key-changes.ts';
 import { hasSenderKey } from './sender-keys.ts';
 import {
+  ADMIN_DROPPED,
   AUTHORITATIVE,
   DISCOVERED_SOURCES,
   KeyImportError,
@@ -85,13 +86,16 @@ async function recordIn(r: Recording): Promise<{ outcome: RecordOutcome; changeI
   const { tx, input, addr, fingerprint } = r;
   const rows = await tx
     .selectFrom('recipient_keys')
-    .select(['id', 'fingerprint', 'source', 'source_url', 'status', 'created_at'])
+    .select(['id', 'fingerprint', 'source', 'source_url', 'status', 'problem', 'created_at'])
     .where('address', '=', addr)
     .orderBy('created_at', 'desc')
     .execute();
   const same = rows.find((row) => row.fingerprint === fingerprint && !AUTHORITATIVE.has(row.source));
   if (same) {
     if (same.status === 'rejected') return { outcome: 'rejected' };
+    // A key the refresh dropped (expired, revoked) comes back when its source serves it usable again; one
+    // the admin dropped stays dropped (recipient-admin.ts) until she imports or pins it again.
+    if (same.status === 'dropped' && same.problem === ADMIN_DROPPED) return { outcome: 'known' };
     const revived = same.status === 'dropped';
     await tx
       .updateTable('recipient_keys')

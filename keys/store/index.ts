@@ -1,10 +1,12 @@
-import { lockedPrivateKey } from '../openpgp/index.ts';
+import { lockedPrivateKey, type SigningKey } from '../openpgp/index.ts';
 import * as discovered from './discovered.ts';
 import * as changes from './key-changes.ts';
 import * as pages from './key-pages.ts';
 import { ParseCache } from './parse-cache.ts';
 import * as pinned from './pinned.ts';
 import * as lookup from './recipient-lookup.ts';
+import * as recipientAdmin from './recipient-admin.ts';
+import * as senderAdmin from './sender-key-admin.ts';
 import * as senders from './sender-keys.ts';
 import type {
   ImportResult,
@@ -34,6 +36,8 @@ export {
 } from './types.ts';
 export { ParseCache } from './parse-cache.ts';
 export { activeSenderKeysInDomain, type PublishedSenderKey } from './sender-keys.ts';
+export { RecipientKeyActionError } from './recipient-admin.ts';
+export { SenderKeyError, type SenderKeyRow, type SenderKeyState } from './sender-key-admin.ts';
 export type { FetchedKey, RecordResult } from './discovered.ts';
 
 /**
@@ -54,14 +58,51 @@ export class KeyStore {
     return this.#ctx.cache.parses;
   }
 
-  /** Generate a new sender key pair for `address`, replacing (deactivating) any earlier one. */
-  generateSenderKey(address: string, name?: string): Promise<{ fingerprint: string; publicKey: string }> {
-    return senders.generateSenderKey(this.#ctx, address, name);
+  /**
+   * Generate a new sender key pair for `address`, replacing (deactivating, keeping for replies) any earlier
+   * one; `options.action` 'sender-key.rotated' for a rotation (the audit entry's name).
+   */
+  generateSenderKey(
+    address: string,
+    name?: string,
+    options: { who?: KeyActor; action?: string } = {},
+  ): Promise<{ fingerprint: string; publicKey: string }> {
+    return senders.generateSenderKey(this.#ctx, address, { ...(name ? { name } : {}), ...options });
   }
 
   /** Import keys from an armored or binary block: private keys become sender keys, public ones pinned. */
-  importKeys(input: string | Uint8Array, who?: KeyActor): Promise<ImportResult[]> {
-    return pinned.importKeys(this.#ctx, input, who);
+  importKeys(input: string | Uint8Array, who?: KeyActor, passphrase?: string): Promise<ImportResult[]> {
+    return pinned.importKeys(this.#ctx, input, who, passphrase);
+  }
+
+  /** One page of sender keys with algorithm, dates and state (active, retired, revoked). */
+  senderKeyPage(filter: { q?: string; offset: number; limit: number }) {
+    return senderAdmin.listSenderKeys(this.#ctx, filter);
+  }
+
+  /** The armored public key of one sender key by fingerprint (with its revocation when revoked). */
+  senderPublicKey(fingerprint: string): Promise<string | undefined> {
+    return senderAdmin.senderPublicKey(this.#ctx, fingerprint);
+  }
+
+  /** Revoke a sender key (an address's active key, or a fingerprint): it never signs again; audited. */
+  revokeSenderKey(target: string, who?: KeyActor): Promise<{ fingerprint: string; addresses: string[] }> {
+    return senderAdmin.revokeSenderKey(this.#ctx, target, who);
+  }
+
+  /** Every key replies to `address` are decrypted with: active, rotated away and revoked ones. */
+  decryptionKeys(address: string): Promise<SigningKey[]> {
+    return senderAdmin.decryptionKeys(this.#ctx, address);
+  }
+
+  /** Pin a discovered or registered recipient key (source 'admin'), audited. */
+  pinRecipientKey(input: { address: string; fingerprint: string }, who?: KeyActor): Promise<void> {
+    return recipientAdmin.pinRecipientKey(this.#ctx, input, who);
+  }
+
+  /** Drop a recipient key (no longer used; discovery does not take it again), audited. */
+  dropRecipientKey(input: { address: string; fingerprint: string }, who?: KeyActor): Promise<void> {
+    return recipientAdmin.dropRecipientKey(this.#ctx, input, who);
   }
 
   /** The active signing key of a sender address, or undefined when it has none. */
@@ -163,7 +204,7 @@ export class KeyStore {
     };
   }
 
-  /** Every active sender key and every recipient key with its state. */
+  /** Every sender key (active, retired, revoked) and every recipient key with its state. */
   list(): Promise<KeyListing[]> {
     return lookup.listKeys(this.#ctx);
   }

@@ -8,6 +8,7 @@ import {
   parseSigningKey,
   readAllKeys,
   readAnyKey,
+  unlockedPrivateKey,
   type KeyFacts,
 } from '../openpgp/index.ts';
 import { storeSenderKey } from './sender-keys.ts';
@@ -21,12 +22,14 @@ import { KeyImportError, type ImportResult, type KeyActor, type KeyStoreContext 
 /**
  * Import keys from an armored or binary block. A private key becomes the sender key of each of its User
  * ID addresses; a public key becomes an admin-pinned recipient key after validation (unusable keys are
- * refused with the reason).
+ * refused with the reason). A private key locked with a passphrase is unlocked with `passphrase` (the
+ * console's import field) and then sealed with the master key like any other.
  */
 export async function importKeys(
   ctx: KeyStoreContext,
   input: string | Uint8Array,
   who: KeyActor = { actor: 'cli' },
+  passphrase?: string,
 ): Promise<ImportResult[]> {
   let keys;
   try {
@@ -43,7 +46,12 @@ export async function importKeys(
     if (facts.emails.length === 0)
       throw new KeyImportError(`key ${facts.fingerprint} has no User ID with an address`);
     if (key.isPrivate()) {
-      const signer = await parseSigningKey(key.armor()).catch((err: Error) => {
+      const unlocked = passphrase
+        ? await unlockedPrivateKey(key, passphrase).catch(() => {
+            throw new KeyImportError(`key ${facts.fingerprint}: the passphrase does not unlock it`);
+          })
+        : key;
+      const signer = await parseSigningKey(unlocked.armor()).catch((err: Error) => {
         throw new KeyImportError(err.message);
       });
       for (const address of facts.emails) {
@@ -83,14 +91,20 @@ async function storeRecipientKey(
   await ctx.deps.db.transaction().execute(async (tx) => {
     const existing = await tx
       .selectFrom('recipient_keys')
-      .select('id')
+      .select(['id', 'status'])
       .where('address', '=', address)
       .where('fingerprint', '=', facts.fingerprint)
       .executeTakeFirst();
     if (existing) {
       await tx
         .updateTable('recipient_keys')
-        .set({ public_key: publicKey, source, last_checked_at: ts })
+        // An import vouches for a dropped key again (dropped by the admin or the refresh).
+        .set({
+          public_key: publicKey,
+          source,
+          last_checked_at: ts,
+          ...(existing.status === 'dropped' ? { status: 'active' as const, problem: null } : {}),
+        })
         .where('id', '=', existing.id)
         .execute();
     } else {

@@ -3,7 +3,7 @@ import type { Database } from '../../core/db/schema.ts';
 import { normaliseAddress } from '../../core/ids.ts';
 import { checkParsedKey, parseEncryptionKey } from '../openpgp/index.ts';
 import { heldChangeOf } from './key-changes.ts';
-import { activeSenderPublic, ownKey } from './sender-keys.ts';
+import { activeSenderPublic, newestRevoked, ownKey } from './sender-keys.ts';
 import {
   AUTHORITATIVE,
   rank,
@@ -99,10 +99,13 @@ async function firstUsable(
   return firstProblem;
 }
 
-/** The armored public key to hand out for `address`: its sender key, else its newest active recipient key. */
+/**
+ * The armored public key to hand out for `address`: its active sender key, else its newest revoked sender
+ * key (with the revocation, while no key replaces it), else its newest active recipient key.
+ */
 export async function exportPublic(ctx: KeyStoreContext, address: string): Promise<string | undefined> {
   const addr = normaliseAddress(address);
-  const sender = await activeSenderPublic(ctx, addr);
+  const sender = (await activeSenderPublic(ctx, addr)) ?? (await newestRevoked(ctx, addr));
   if (sender) return sender.public_key;
   const recipient = await ctx.deps.db
     .selectFrom('recipient_keys')
@@ -114,14 +117,18 @@ export async function exportPublic(ctx: KeyStoreContext, address: string): Promi
   return recipient?.public_key;
 }
 
-/** Every active sender key and every recipient key with its state at the clock's now. */
+/**
+ * Every sender key (state 'active', 'retired' — rotated away, kept for replies — or 'revoked') and every
+ * recipient key with its state at the clock's now.
+ */
 export async function listKeys(ctx: KeyStoreContext): Promise<KeyListing[]> {
   const now = ctx.deps.clock.now();
   const senders = await ctx.deps.db
     .selectFrom('sender_keys')
-    .select(['address', 'fingerprint', 'origin'])
-    .where('active', '=', 1)
+    .select(['address', 'fingerprint', 'origin', 'active', 'revoked_at'])
     .orderBy('address')
+    .orderBy('active', 'desc')
+    .orderBy('created_at', 'desc')
     .execute();
   const recipients = await ctx.deps.db
     .selectFrom('recipient_keys')
@@ -133,7 +140,7 @@ export async function listKeys(ctx: KeyStoreContext): Promise<KeyListing[]> {
     address: s.address,
     fingerprint: s.fingerprint,
     source: s.origin,
-    status: 'active',
+    status: s.revoked_at !== null ? 'revoked' : Number(s.active) === 1 ? 'active' : 'retired',
   }));
   for (const r of recipients) {
     const parsed = await parseEncryptionKey(r.public_key);

@@ -11,22 +11,32 @@ import type { AnySealedColumn } from '../../core/reseal.ts';
  * master key ('sender-private-key', the fingerprint as AAD). One active key per address.
  */
 
-/** Generate a new sender key pair for `address`, replacing (deactivating) any earlier one. */
+/**
+ * Generate a new sender key pair for `address`, replacing (deactivating) any earlier one; the earlier one
+ * is kept for decrypting replies (decryptionKeys). `action` names the audit entry ('sender-key.generated',
+ * or 'sender-key.rotated' for the console's and the CLI's rotate).
+ */
 export async function generateSenderKey(
   ctx: KeyStoreContext,
   address: string,
-  name?: string,
+  options: { name?: string; who?: KeyActor; action?: string } = {},
 ): Promise<{ fingerprint: string; publicKey: string }> {
   const addr = normaliseAddress(address);
   const now = ctx.deps.clock.now();
+  const { name } = options;
   const pair = await generateKeyPair({ address: addr, ...(name ? { name } : {}), now });
-  await storeSenderKey(ctx, {
-    address: addr,
-    fingerprint: pair.fingerprint,
-    publicKey: pair.publicKey,
-    privateKey: pair.privateKey,
-    origin: 'generated',
-  });
+  await storeSenderKey(
+    ctx,
+    {
+      address: addr,
+      fingerprint: pair.fingerprint,
+      publicKey: pair.publicKey,
+      privateKey: pair.privateKey,
+      origin: 'generated',
+    },
+    options.who,
+    options.action,
+  );
   return { fingerprint: pair.fingerprint, publicKey: pair.publicKey };
 }
 
@@ -35,6 +45,7 @@ export async function storeSenderKey(
   ctx: KeyStoreContext,
   key: { address: string; fingerprint: string; publicKey: string; privateKey: string; origin: string },
   who: KeyActor = { actor: 'cli' },
+  action = `sender-key.${key.origin}`,
 ): Promise<void> {
   const { address, fingerprint, origin } = key;
   const now = ctx.deps.clock.now();
@@ -54,7 +65,7 @@ export async function storeSenderKey(
         created_at: now.getTime(),
       })
       .execute();
-    await audit(tx, { ...who, action: `sender-key.${origin}`, subject: address, detail: fingerprint }, now);
+    await audit(tx, { ...who, action, subject: address, detail: fingerprint }, now);
   });
   ctx.deps.log.info('KEY_SENDER_STORED', { fingerprint, user: address });
 }
@@ -82,7 +93,13 @@ export async function senderKey(ctx: KeyStoreContext, address: string): Promise<
  */
 export async function ownKey(ctx: KeyStoreContext, addr: string): Promise<RecipientKeyStatus | undefined> {
   const row = await activeSenderPublic(ctx, addr);
-  if (!row) return undefined;
+  if (!row) {
+    // Its key was revoked and none replaces it yet: still a local address, and it gets no other key.
+    const revoked = await newestRevoked(ctx, addr);
+    return (
+      revoked && { state: 'unusable', problem: 'revoked', fingerprint: revoked.fingerprint, source: 'sender' }
+    );
+  }
   const { key, check } = await ctx.cache.checked(row.fingerprint, row.public_key, ctx.deps.clock.now());
   if (!check.usable)
     return { state: 'unusable', problem: check.problem, fingerprint: row.fingerprint, source: 'sender' };
@@ -105,6 +122,20 @@ export async function activeSenderPublic(
     .select(['fingerprint', 'public_key'])
     .where('address', '=', addr)
     .where('active', '=', 1)
+    .executeTakeFirst();
+}
+
+/** The newest revoked sender key of a normalised address (export hands it out while no key replaces it). */
+export async function newestRevoked(
+  ctx: KeyStoreContext,
+  addr: string,
+): Promise<{ fingerprint: string; public_key: string } | undefined> {
+  return ctx.deps.db
+    .selectFrom('sender_keys')
+    .select(['fingerprint', 'public_key'])
+    .where('address', '=', addr)
+    .where('revoked_at', 'is not', null)
+    .orderBy('revoked_at', 'desc')
     .executeTakeFirst();
 }
 
@@ -131,8 +162,10 @@ export async function hasSenderKeyInDomain(ctx: KeyStoreContext, domain: string)
 }
 
 /**
- * The active sender keys of the addresses at `domain` (lower case, already checked to hold no LIKE
- * wildcard by the caller), for WKD publishing. The suffix test after the query is exact.
+ * The published sender keys of the addresses at `domain` (lower case, already checked to hold no LIKE
+ * wildcard by the caller), for WKD publishing: the active ones, and the revoked ones (with their
+ * revocation, so that correspondents learn of it); a retired key (rotated away) is no longer published.
+ * Active keys first. The suffix test after the query is exact.
  */
 export async function activeSenderKeysInDomain(
   db: Kysely<Database>,
@@ -141,8 +174,10 @@ export async function activeSenderKeysInDomain(
   const rows = await db
     .selectFrom('sender_keys')
     .select(['address', 'public_key'])
-    .where('active', '=', 1)
+    .where((eb) => eb.or([eb('active', '=', 1), eb('revoked_at', 'is not', null)]))
     .where('address', 'like', `%@${domain}`)
+    .orderBy('active', 'desc')
+    .orderBy('created_at', 'desc')
     .execute();
   return rows.filter((r) => r.address.endsWith(`@${domain}`));
 }

@@ -38,6 +38,8 @@ export const SOURCE_RANK: Record<string, number> = {
 };
 /** Sources an admin or the recipient vouched for: discovery never replaces or holds against them. */
 export const AUTHORITATIVE = new Set(['admin', 'pickup']);
+/** The `problem` of a recipient key the admin dropped (recipient-admin.ts): discovery does not revive it. */
+export const ADMIN_DROPPED = 'dropped-by-admin';
 export const DISCOVERED_SOURCES = ['wkd-advanced', 'wkd-direct', 'vks', 'autocrypt'] as const;
 export type DiscoveredSource = (typeof DISCOVERED_SOURCES)[number];
 

@@ -48,6 +48,7 @@ interface Served {
   port: number;
   /** anna's and private's key (one key, two User IDs), bob's active key, bob's replaced one. */
   fingerprints: { anna: string; bob: string; bobOld: string };
+  keys: KeyStore;
   /** A request with the Host header the direct method needs (http.request: fetch cannot set Host). */
   get(path: string, options?: { host?: string; method?: string }): Promise<Answer>;
   close(): Promise<void>;
@@ -96,6 +97,7 @@ async function serve(kind: TestDbKind): Promise<Served> {
     app,
     port,
     fingerprints: { anna: imported!.fingerprint, bob: bob.fingerprint, bobOld: bobOld.fingerprint },
+    keys,
     get: (path, options = {}) =>
       new Promise<Answer>((resolve, reject) => {
         const req = http.request(
@@ -177,6 +179,30 @@ for (const kind of testDbKinds()) {
       assert.equal(bob.fingerprint, s.fingerprints.bob);
       assert.notEqual(bob.fingerprint, s.fingerprints.bobOld);
       assert.deepEqual(bob.emails, [BOB]);
+    });
+
+    it('serves a revoked key with its revocation, beside the key that replaces it (not a rotated one)', async () => {
+      const revoked = await s.keys.revokeSenderKey(BOB);
+      assert.equal(revoked.fingerprint, s.fingerprints.bob);
+      const alone = await openpgp.readKeys({
+        binaryKeys: (await s.get(advanced('praxis.example', 'bob'))).body,
+      });
+      assert.deepEqual(
+        alone.map((k) => k.getFingerprint().toUpperCase()),
+        [s.fingerprints.bob],
+        'the revoked key, the earlier rotated one not',
+      );
+      assert.ok(await alone[0]!.isRevoked(undefined, undefined, FIXTURE_NOW));
+      const next = await s.keys.generateSenderKey(BOB);
+      const both = await openpgp.readKeys({
+        binaryKeys: (await s.get(advanced('praxis.example', 'bob'))).body,
+      });
+      assert.deepEqual(
+        both.map((k) => k.getFingerprint().toUpperCase()),
+        [next.fingerprint, s.fingerprints.bob],
+        'the active key first',
+      );
+      assert.equal(await both[0]!.isRevoked(undefined, undefined, FIXTURE_NOW), false);
     });
 
     it('answers HEAD like GET, without the body', async () => {

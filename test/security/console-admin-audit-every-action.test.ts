@@ -36,6 +36,9 @@ const CASES: Record<string, unknown> = {
   '/api/console/contacts/unlock': { address: MAX },
   '/api/console/contacts/new-code': { address: MAX },
   '/api/console/contacts/delete': { address: MAX },
+  // Ben has no sender key yet: generate, then rotate (the earlier key kept); revoke is prepared below.
+  '/api/console/sender-keys/generate': { address: BEN },
+  '/api/console/sender-keys/rotate': { address: BEN },
 };
 
 /**
@@ -54,6 +57,22 @@ const PREPARED: Record<string, (stack: Stack) => Promise<{ path: string; body: u
   '/api/console/keys/import': async (stack) => {
     const pair = await generateKeyPair({ address: 'eva@example.org', now: stack.gw.deps.clock.now() });
     return { path: '/api/console/keys/import', body: { armored: pair.publicKey } };
+  },
+  '/api/console/keys/pin': async (stack) => ({
+    path: '/api/console/keys/pin',
+    body: await discoveredKey(stack, 'olga@example.org'),
+  }),
+  '/api/console/keys/drop': async (stack) => ({
+    path: '/api/console/keys/drop',
+    body: await discoveredKey(stack, 'paul@example.org'),
+  }),
+  '/api/console/sender-keys/import': async (stack) => {
+    const pair = await generateKeyPair({ address: 'carl@praxis.example', now: stack.gw.deps.clock.now() });
+    return { path: '/api/console/sender-keys/import', body: { armored: pair.privateKey } };
+  },
+  '/api/console/sender-keys/revoke': async (stack) => {
+    const ben = await stack.gw.keys.senderKey(BEN);
+    return { path: '/api/console/sender-keys/revoke', body: { fingerprint: ben!.signer.fingerprint } };
   },
   '/api/console/keys/changes/:id/approve': async (stack) => ({
     path: `/api/console/keys/changes/${await holdKeyChange(stack, 'karl@kanzlei.example')}/approve`,
@@ -86,6 +105,21 @@ async function deferredRow(stack: Stack): Promise<string> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('no deferred copy');
+}
+
+/** A key discovery found for `address` (VKS): the body of a pin or drop request. */
+async function discoveredKey(
+  stack: Stack,
+  address: string,
+): Promise<{ address: string; fingerprint: string }> {
+  const { publicKey } = await generateKeyPair({ address, now: stack.gw.deps.clock.now() });
+  const r = await stack.gw.keys.recordFetched({
+    address,
+    key: publicKey,
+    source: 'vks',
+    sourceUrl: 'https://vks',
+  });
+  return { address, fingerprint: r.fingerprint };
 }
 
 /** A key change held for the admin: `address` had a WKD key, the directory now serves another. */

@@ -1,6 +1,15 @@
 import { z } from 'zod';
-import { KeyChangeError, KeyImportError, type KeyChange } from '../../keys/index.ts';
-import { importRequest, KEYS_PAGE_SIZE, keysQuery, type KeysAnswer } from '../contract/console-keys.ts';
+import { KeyChangeError, KeyImportError, RecipientKeyActionError, type KeyChange } from '../../keys/index.ts';
+import {
+  decideAnswer,
+  importAnswer,
+  importRequest,
+  KEYS_PAGE_SIZE,
+  keysAnswer,
+  keysQuery,
+  type KeysAnswer,
+} from '../contract/console-keys.ts';
+import { okAnswer, recipientKeyRequest } from '../contract/console-sender-keys.ts';
 import { sendConsole } from './http.ts';
 import type { ConsoleRoute, RouteContext } from './routes.ts';
 
@@ -81,9 +90,76 @@ async function importKey(ctx: RouteContext): Promise<void> {
   }
 }
 
+/** Pin or drop one recipient key (`sealpost key pin|drop`); the key store writes the audit entry. */
+function keyAction(action: 'pin' | 'drop') {
+  return async (ctx: RouteContext): Promise<void> => {
+    const { deps, req, res } = ctx;
+    const body = recipientKeyRequest.safeParse(req.body);
+    if (!body.success) return sendConsole(res, 'CON_BAD_REQUEST');
+    const input = { address: body.data.address, fingerprint: body.data.fingerprint.replace(/\s+/g, '') };
+    try {
+      if (action === 'pin') await deps.keys.pinRecipientKey(input, actorOf(ctx));
+      else await deps.keys.dropRecipientKey(input, actorOf(ctx));
+      res.json({ ok: true });
+    } catch (err) {
+      if (!(err instanceof RecipientKeyActionError)) throw err;
+      sendConsole(res, err.reason === 'not-found' ? 'CON_NOT_FOUND' : 'CON_KEY_STATE');
+    }
+  };
+}
+
 export const adminKeyRoutes: readonly ConsoleRoute[] = [
-  { method: 'GET', path: '/keys', role: 'admin', handle: list },
-  { method: 'POST', path: '/keys/changes/:id/approve', role: 'admin', handle: decide('approve') },
-  { method: 'POST', path: '/keys/changes/:id/reject', role: 'admin', handle: decide('reject') },
-  { method: 'POST', path: '/keys/import', role: 'admin', handle: importKey },
+  {
+    method: 'GET',
+    path: '/keys',
+    role: 'admin',
+    handle: list,
+    summary:
+      'Recipient keys (search by address or fingerprint, paged) and the held key changes side by side.',
+    query: keysQuery,
+    answer: keysAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/keys/changes/:id/approve',
+    role: 'admin',
+    handle: decide('approve'),
+    summary: 'Approve a held key change: the new key is used from the next message.',
+    answer: decideAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/keys/changes/:id/reject',
+    role: 'admin',
+    handle: decide('reject'),
+    summary: 'Reject a held key change: the known key stays.',
+    answer: decideAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/keys/import',
+    role: 'admin',
+    handle: importKey,
+    summary: 'Upload a recipient key file (armored): pinned for the addresses it names.',
+    body: importRequest,
+    answer: importAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/keys/pin',
+    role: 'admin',
+    handle: keyAction('pin'),
+    summary: 'Pin a discovered or registered recipient key (source admin).',
+    body: recipientKeyRequest,
+    answer: okAnswer,
+  },
+  {
+    method: 'POST',
+    path: '/keys/drop',
+    role: 'admin',
+    handle: keyAction('drop'),
+    summary: 'Drop a recipient key: no longer used, not brought back by discovery.',
+    body: recipientKeyRequest,
+    answer: okAnswer,
+  },
 ];

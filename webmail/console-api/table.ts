@@ -3,6 +3,7 @@ import { adminUserRoutes } from './admin-users.ts';
 import { adminAuditRoutes } from './admin-audit.ts';
 import { adminContactRoutes } from './admin-contacts.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
+import { adminSenderKeyRoutes } from './admin-sender-keys.ts';
 import { adminPolicyRoutes } from './admin-policy.ts';
 import { adminQueueRoutes } from './admin-queue.ts';
 import { adminSettingsRoutes } from './admin-settings.ts';
@@ -34,6 +35,7 @@ export const CONSOLE_ROUTE_TABLE: readonly ConsoleRoute[] = [
   ...adminSettingsRoutes,
   ...adminContactRoutes,
   ...adminKeyRoutes,
+  ...adminSenderKeyRoutes,
   ...consoleRepliesRoutes,
   ...enrolRoutes,
 ];

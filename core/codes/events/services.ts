@@ -113,6 +113,12 @@ export const SERVICE_EVENTS = {
       meaning: 'a sender key was generated or imported (`fingerprint`)',
     },
     {
+      codes: ['KEY_SENDER_REVOKED'],
+      level: 'info',
+      meaning:
+        'a sender key was revoked (`fingerprint`; audit `sender-key.revoked`): it never signs again, its address sends only with a new key',
+    },
+    {
       codes: ['KEY_SECRET_EXPORTED'],
       level: 'warn',
       meaning:

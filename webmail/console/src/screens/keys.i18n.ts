@@ -34,6 +34,14 @@ const de = {
   imported: 'Schlüssel festgelegt',
   invalid: 'Das ist kein verwendbarer OpenPGP-Schlüssel.',
   decided: 'Dieser Schlüsselwechsel wurde schon entschieden.',
+  pin: 'Festlegen',
+  drop: 'Entfernen',
+  confirmPin:
+    'Schlüssel {fingerprint} für {address} festlegen? Er wird dann vor allen gefundenen Schlüsseln verwendet.',
+  confirmDrop:
+    'Schlüssel {fingerprint} für {address} entfernen? Er wird nicht mehr verwendet, auch wenn die Schlüsselsuche ihn wieder findet.',
+  pinnedDone: 'Schlüssel für {address} festgelegt.',
+  droppedDone: 'Schlüssel für {address} entfernt.',
 };
 
 export const KEYS_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
@@ -71,5 +79,12 @@ export const KEYS_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
     imported: 'Key pinned',
     invalid: 'This is not a usable OpenPGP key.',
     decided: 'This key change was already decided.',
+    pin: 'Pin',
+    drop: 'Drop',
+    confirmPin: 'Pin key {fingerprint} for {address}? It is then used before any discovered key.',
+    confirmDrop:
+      'Drop key {fingerprint} for {address}? It is no longer used, even if discovery finds it again.',
+    pinnedDone: 'Key for {address} pinned.',
+    droppedDone: 'Key for {address} dropped.',
   },
 };

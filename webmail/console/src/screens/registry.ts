@@ -51,6 +51,12 @@ export const SCREENS: readonly Screen[] = [
     load: () => import('./Keys.svelte'),
   },
   {
+    path: '/console/sender-keys',
+    role: 'admin',
+    label: { de: 'Absenderschlüssel', en: 'Sender keys' },
+    load: () => import('./SenderKeys.svelte'),
+  },
+  {
     path: '/console/policy',
     role: 'admin',
     label: { de: 'Richtlinie', en: 'Policy' },

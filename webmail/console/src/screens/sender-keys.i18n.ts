@@ -1,0 +1,106 @@
+import type { Lang } from '../lib/i18n.ts';
+
+/** The sender keys screen's texts (German default, English). */
+const de = {
+  title: 'Absenderschlüssel',
+  intro:
+    'Mit diesen Schlüsseln signiert Sealpost die Nachrichten der Absender; Antworten an sie werden damit entschlüsselt. Der aktive Schlüssel wird im Web Key Directory (WKD) veröffentlicht.',
+  search: 'Adresse oder Fingerabdruck',
+  find: 'Suchen',
+  none: 'Noch keine Absenderschlüssel.',
+  algorithm: 'Verfahren',
+  created: 'Erstellt',
+  expires: 'Läuft ab',
+  never: 'nie',
+  origin: 'Herkunft',
+  state: 'Zustand',
+  active: 'aktiv (signiert, veröffentlicht)',
+  retired: 'abgelöst (nur noch zum Entschlüsseln von Antworten)',
+  revoked: 'widerrufen',
+  revokedAt: 'Widerrufen am',
+  export: 'Öffentlichen Schlüssel herunterladen',
+  rotate: 'Erneuern',
+  revoke: 'Widerrufen',
+  back: 'Zurück',
+  more: 'Weiter',
+  generateTitle: 'Schlüssel erzeugen',
+  generateIntro: 'Für eine Absenderadresse ohne Schlüssel (Ed25519/Cv25519, wie „sealpost key generate“).',
+  address: 'Absenderadresse',
+  generate: 'Erzeugen',
+  generated: 'Schlüssel erzeugt für {address}: {fingerprint}',
+  rotated:
+    'Neuer Schlüssel für {address}: {fingerprint}. Der bisherige bleibt zum Entschlüsseln von Antworten.',
+  confirmRotate:
+    'Neuen Schlüssel für {address} erzeugen? Ab sofort signiert der neue Schlüssel und wird veröffentlicht; der bisherige bleibt nur zum Entschlüsseln.',
+  confirmRevokeTitle: 'Schlüssel von {address} widerrufen?',
+  confirmRevokeIntro:
+    'Der Schlüssel {fingerprint} signiert danach nichts mehr, und sein Widerruf wird veröffentlicht. Solange kein neuer Schlüssel erzeugt ist, werden Nachrichten dieser Adresse abgewiesen (vorübergehender Fehler). Das lässt sich nicht rückgängig machen.',
+  confirmRevoke: 'Endgültig widerrufen',
+  cancel: 'Abbrechen',
+  revokedDone: 'Schlüssel {fingerprint} widerrufen.',
+  importTitle: 'Privaten Schlüssel importieren',
+  importIntro:
+    'Ein privater OpenPGP-Schlüssel wird zum Absenderschlüssel seiner Adressen und verschlüsselt mit dem Hauptschlüssel gespeichert (wie „sealpost key import“).',
+  file: 'Schlüsseldatei',
+  armored: 'Oder Schlüssel einfügen (-----BEGIN PGP PRIVATE KEY BLOCK …)',
+  passphrase: 'Passphrase (falls der Schlüssel damit geschützt ist)',
+  upload: 'Importieren',
+  imported: 'Absenderschlüssel importiert: {list}',
+  invalid:
+    'Das ist kein verwendbarer privater OpenPGP-Schlüssel, oder die Passphrase passt nicht (öffentliche Schlüssel bitte unter „Schlüssel“ hochladen).',
+  state409: 'Der Schlüssel ist nicht (mehr) in dem Zustand für diese Aktion.',
+  noAddress: 'Diese Adresse gehört keinem Benutzer.',
+};
+
+export const SENDER_KEYS_TEXT: Record<Lang, Record<keyof typeof de, string>> = {
+  de,
+  en: {
+    title: 'Sender keys',
+    intro:
+      "Sealpost signs the senders' messages with these keys and decrypts replies to them. The active key is published in the Web Key Directory (WKD).",
+    search: 'Address or fingerprint',
+    find: 'Search',
+    none: 'No sender keys yet.',
+    algorithm: 'Algorithm',
+    created: 'Created',
+    expires: 'Expires',
+    never: 'never',
+    origin: 'Origin',
+    state: 'State',
+    active: 'active (signs, published)',
+    retired: 'retired (kept for decrypting replies)',
+    revoked: 'revoked',
+    revokedAt: 'Revoked on',
+    export: 'Download the public key',
+    rotate: 'Rotate',
+    revoke: 'Revoke',
+    back: 'Back',
+    more: 'Next',
+    generateTitle: 'Generate a key',
+    generateIntro: 'For a sender address without a key (Ed25519/Cv25519, as “sealpost key generate”).',
+    address: 'Sender address',
+    generate: 'Generate',
+    generated: 'Key generated for {address}: {fingerprint}',
+    rotated: 'New key for {address}: {fingerprint}. The earlier one is kept for decrypting replies.',
+    confirmRotate:
+      'Generate a new key for {address}? From now on the new key signs and is published; the earlier one only decrypts.',
+    confirmRevokeTitle: 'Revoke the key of {address}?',
+    confirmRevokeIntro:
+      'The key {fingerprint} will sign nothing any more and its revocation is published. Until a new key is generated, messages from this address are refused (temporary failure). This cannot be undone.',
+    confirmRevoke: 'Revoke for good',
+    cancel: 'Cancel',
+    revokedDone: 'Key {fingerprint} revoked.',
+    importTitle: 'Import a private key',
+    importIntro:
+      'A private OpenPGP key becomes the sender key of its addresses and is stored sealed with the master key (as “sealpost key import”).',
+    file: 'Key file',
+    armored: 'Or paste the key (-----BEGIN PGP PRIVATE KEY BLOCK …)',
+    passphrase: 'Passphrase (if the key is protected with one)',
+    upload: 'Import',
+    imported: 'Sender key imported: {list}',
+    invalid:
+      'This is not a usable private OpenPGP key, or the passphrase does not fit (upload public keys under “Keys”).',
+    state409: 'The key is not (or no longer) in the state for this action.',
+    noAddress: 'No user sends as this address.',
+  },
+};
