@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { SENDER, SENDER_PASSWORD } from '../test/helpers/gateway.ts';
 import { startDeployment } from '../test/topology/deployment.ts';
@@ -9,8 +9,8 @@ import { countDeliveries, sendTraffic } from '../test/topology/traffic.ts';
  * `start worker` process as docker-compose.yml runs them, on one PostgreSQL (a fresh database on
  * DATABASE_URL's server, default this machine's) and one Redis; small plain messages over BENCH_CONNECTIONS
  * sessions spread over the gateways, timed until the sink has every one. Also per message: PostgreSQL
- * commits, and CPU milliseconds of Redis and of the Sealpost processes, to tell where the next pair's
- * time would go (docs/performance.md).
+ * commits, and CPU milliseconds of Redis, of the Sealpost processes and of PostgreSQL (when it runs on this
+ * machine), to tell where the next pair's time would go (docs/performance.md).
  */
 const BASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
@@ -19,6 +19,20 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, clock ticks of 10 ms
+}
+
+/** CPU of every PostgreSQL process on this machine (the server and its backends), when it runs here. */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuMs(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 async function commits(dbName: string): Promise<number> {
@@ -41,6 +55,7 @@ interface PairsResult {
   commitsPerMsg: number;
   redisCpuMsPerMsg: number;
   sealpostCpuMsPerMsg: number;
+  postgresCpuMsPerMsg: number;
 }
 
 async function measure(pairs: number): Promise<PairsResult> {
@@ -56,6 +71,7 @@ async function measure(pairs: number): Promise<PairsResult> {
       commits: await commits(d.dbName),
       redis: cpuMs(d.redis.child.pid!),
       sealpost: pids.reduce((n, pid) => n + cpuMs(pid), 0),
+      postgres: postgresCpuMs(),
     };
     const started = process.hrtime.bigint();
     const { accepted } = await sendTraffic({
@@ -78,6 +94,7 @@ async function measure(pairs: number): Promise<PairsResult> {
       commitsPerMsg: per((await commits(d.dbName)) - before.commits),
       redisCpuMsPerMsg: per(cpuMs(d.redis.child.pid!) - before.redis),
       sealpostCpuMsPerMsg: per(pids.reduce((n, pid) => n + cpuMs(pid), 0) - before.sealpost),
+      postgresCpuMsPerMsg: per(postgresCpuMs() - before.postgres),
     };
   } finally {
     await d.close();
@@ -94,7 +111,7 @@ export async function pairsBench(): Promise<void> {
     console.log(
       `  ${r.pairs} gateway+worker pair${r.pairs > 1 ? 's' : ''}: ${r.msgsPerSec.toFixed(1)} msgs/s; per message ` +
         `${r.commitsPerMsg.toFixed(1)} PostgreSQL commits, Redis ${r.redisCpuMsPerMsg.toFixed(2)} ms CPU, ` +
-        `Sealpost ${r.sealpostCpuMsPerMsg.toFixed(1)} ms CPU`,
+        `Sealpost ${r.sealpostCpuMsPerMsg.toFixed(1)} ms CPU, PostgreSQL ${r.postgresCpuMsPerMsg.toFixed(1)} ms CPU`,
     );
   }
   console.log(`2 pairs / 1 pair throughput ratio: ${(two.msgsPerSec / one.msgsPerSec).toFixed(2)}`);
