@@ -11,8 +11,9 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
 /**
  * `npm run bench`: throughput and latency of the gateway, encrypted (pgp) against clear (a plain rule, the
  * baseline measured in the same run), and the memory one 25 MB message costs. The Sealpost process runs
- * as a child (gateway + worker + SQLite + its own redis-server); this process is the mail clients and the
- * receiving MX. Numbers depend on the machine: read the ratios.
+ * as a child (the gateway, and the delivery worker as a child of that, as `npm start` runs them; SQLite; its
+ * own redis-server); this process is the mail clients and the receiving MX. Numbers depend on the machine:
+ * read the ratios.
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
  * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
@@ -71,9 +72,28 @@ async function stopSealpost(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** RSS of the Sealpost process and its children (the split stack's worker process), summed. */
 function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const own = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    return own + children.reduce((n, child) => n + rssBytes(Number(child)), 0);
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+}
+
+/** CPU milliseconds (user + system, threads included) of a process and its live children, summed. */
+function cpuMsTree(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    return own + children.reduce((n, child) => n + cpuMsTree(Number(child)), 0);
+  } catch {
+    return 0;
+  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -85,6 +105,8 @@ interface Result {
   msgsPerSec: number;
   p50: number;
   p99: number;
+  /** CPU per message during the timed run: Sealpost's processes, and this process (clients and sink). */
+  cpuMs: { sealpost: number; bench: number };
 }
 
 async function throughput(mode: StackMode): Promise<Result> {
@@ -102,6 +124,7 @@ async function throughput(mode: StackMode): Promise<Result> {
     );
     const latencies: number[] = [];
     let next = 0;
+    const cpuBefore = { sealpost: cpuMsTree(child.pid!), bench: process.cpuUsage() };
     const started = performance.now();
     await Promise.all(
       clients.map(async (client) => {
@@ -114,12 +137,17 @@ async function throughput(mode: StackMode): Promise<Result> {
     );
     await sink.waitFor(already + MESSAGES, 600_000);
     const seconds = (performance.now() - started) / 1000;
+    const bench = process.cpuUsage(cpuBefore.bench);
     latencies.sort((a, b) => a - b);
     return {
       mode,
       msgsPerSec: MESSAGES / seconds,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      cpuMs: {
+        sealpost: (cpuMsTree(child.pid!) - cpuBefore.sealpost) / MESSAGES,
+        bench: (bench.user + bench.system) / 1000 / MESSAGES,
+      },
     };
   } finally {
     await stopSealpost(child);
@@ -231,7 +259,8 @@ if (only === 'ratio') {
   const pgp = await throughput('pgp');
   for (const r of [plain, pgp])
     console.log(
-      `${r.mode}: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+      `${r.mode}: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+        `CPU per message: Sealpost ${r.cpuMs.sealpost.toFixed(1)} ms, clients and sink ${r.cpuMs.bench.toFixed(1)} ms`,
     );
   console.log(`encrypted/plain throughput ratio: ${(pgp.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
   process.exit(0);
@@ -240,7 +269,8 @@ if (only === 'pgp') {
   new LoadLog().before('pgp');
   const r = await throughput('pgp');
   console.log(
-    `pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`,
+    `pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+      `CPU per message: Sealpost ${r.cpuMs.sealpost.toFixed(1)} ms, clients and sink ${r.cpuMs.bench.toFixed(1)} ms`,
   );
   process.exit(0);
 }
@@ -302,10 +332,12 @@ const pickupLat = await pickupLatency(20);
 loads.before('big message');
 const rss = await bigMessageRss();
 const rows = [
-  `| run | msgs/s | p50 end-of-DATA→250 (ms) | p99 (ms) |`,
-  `|---|---|---|---|`,
+  `| run | msgs/s | p50 end-of-DATA→250 (ms) | p99 (ms) | CPU ms/msg Sealpost | CPU ms/msg clients+sink |`,
+  `|---|---|---|---|---|---|`,
   ...[plain, pgp, pickup].map(
-    (r) => `| ${r.mode} | ${r.msgsPerSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
+    (r) =>
+      `| ${r.mode} | ${r.msgsPerSec.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ` +
+      `${r.cpuMs.sealpost.toFixed(1)} | ${r.cpuMs.bench.toFixed(1)} |`,
   ),
 ];
 console.log(

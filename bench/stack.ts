@@ -1,4 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { parseConfig, type Config } from '../core/config.ts';
 import { createLog, type Log } from '../core/log.ts';
@@ -24,7 +27,9 @@ export interface Stack {
 
 /**
  * The production composition (as `sealpost start` builds it) on temp folders and port 0: SQLite, a local
- * redis-server with AOF, gateway and worker in this process, delivering to `relay` (the bench's sink).
+ * redis-server with AOF, delivering to `relay` (the bench's sink). The gateway runs in this process and the
+ * delivery worker in a child process of its own, as `npm start` runs them (cli/supervisor.ts) — on the same
+ * SQLite file, Redis and master key; BENCH_PROCESSES=one puts both in this process (`sealpost start all`).
  */
 export type StackMode = 'pgp' | 'plain' | 'pickup' | 'wkd';
 /** Addresses whose keys only the loopback WKD has (mode 'wkd'): cold lookups for the RCPT latency. */
@@ -32,11 +37,20 @@ export const COLD_DOMAIN = 'kollege.example';
 export const COLD_COUNT = Number(process.env.BENCH_COLD ?? 100);
 export const coldAddress = (i: number) => `cold${i}@${COLD_DOMAIN}`;
 
-export async function startStack(mode: StackMode, relay: string): Promise<Stack> {
-  const tmp = tmpDir('sealpost-bench-');
-  const redisServer = await startLocalRedis({ dir: `${tmp.dir}/redis` });
-  const config = parseConfig({
-    dataDir: tmp.dir,
+const SPLIT = process.env.BENCH_PROCESSES !== 'one';
+
+/** What the worker process needs to join the gateway's stack (bench/stack-worker.ts). */
+export interface WorkerJoin {
+  dataDir: string;
+  redisSocket: string;
+  masterKey: string;
+  relay: string;
+  discovery: boolean;
+}
+
+function benchConfig(dataDir: string, relay: string): Config {
+  return parseConfig({
+    dataDir,
     hostname: 'sealpost.bench',
     listenHost: '127.0.0.1',
     smtpPort: 0,
@@ -44,19 +58,30 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     relay,
     delivery: { concurrency: 16 },
   });
-  const log = createLog({ level: 'info', destination: pino.destination('/dev/null') });
+}
+
+const quietLog = () =>
+  createLog({ level: 'info', destination: pino.destination(process.env.BENCH_LOG ?? '/dev/null') });
+
+export async function startStack(mode: StackMode, relay: string): Promise<Stack> {
+  const tmp = tmpDir('sealpost-bench-');
+  const redisServer = await startLocalRedis({ dir: `${tmp.dir}/redis` });
+  const config = benchConfig(tmp.dir, relay);
+  const log = quietLog();
   const clock = systemClock;
+  const masterKey = randomBytes(32);
   // The modes other than 'wkd' run as before discovery existed: no network lookups at all.
   const directory =
     mode === 'wkd' ? await startKeyDirectory({ domains: ['klinik.example', COLD_DOMAIN] }) : undefined;
   // BENCH_CRYPTO=inline measures the code as it was before the pool (every new contact on the event loop).
   const crypto = process.env.BENCH_CRYPTO === 'inline' ? inThreadCrypto() : createCryptoPool();
+  const split = SPLIT && mode !== 'wkd'; // the loopback directory lives in this process
   const sealpost = await createSealpost(mode === 'wkd' ? config : noDiscovery(config), {
-    services: ['gateway', 'worker'],
+    services: split ? ['gateway'] : ['gateway', 'worker'],
     overrides: {
       log,
       clock,
-      sealer: new Sealer(randomBytes(32)),
+      sealer: new Sealer(masterKey),
       redis: { socketPath: redisServer.socketPath },
       crypto,
       tls: await selfSigned('sealpost.bench'),
@@ -64,18 +89,65 @@ export async function startStack(mode: StackMode, relay: string): Promise<Stack>
     },
   });
   await seed(sealpost, mode, directory);
-  await sealpost.workers!.start();
+  const worker = split
+    ? await startWorkerProcess({
+        dataDir: tmp.dir,
+        redisSocket: redisServer.socketPath,
+        masterKey: masterKey.toString('hex'),
+        relay,
+        discovery: false,
+      })
+    : undefined;
+  if (!worker) await sealpost.workers!.start();
   const { submissionPort } = await sealpost.gateway!.listen();
   return {
     port: submissionPort,
     async close() {
       await sealpost.gateway!.close();
       await crypto.close();
-      await sealpost.workers!.close();
+      if (worker) {
+        const exited = once(worker, 'exit');
+        worker.kill('SIGTERM');
+        await exited;
+      } else await sealpost.workers!.close();
       await sealpost.close();
       await redisServer.stop();
       await directory?.close();
       tmp.cleanup();
+    },
+  };
+}
+
+/** The delivery worker in a child process; resolves once it reports that it runs. */
+async function startWorkerProcess(join: WorkerJoin): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, 'bench/stack-worker.ts', JSON.stringify(join)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [first] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  if (first !== 'worker-ready') throw new Error(`bench worker: ${first}`);
+  return child;
+}
+
+/** The worker side of a split stack (bench/stack-worker.ts): the gateway's database, Redis and key. */
+export async function startWorker(join: WorkerJoin): Promise<{ close(): Promise<void> }> {
+  const config = benchConfig(join.dataDir, join.relay);
+  const sealpost = await createSealpost(join.discovery ? config : noDiscovery(config), {
+    services: ['worker'],
+    overrides: {
+      log: quietLog(),
+      clock: systemClock,
+      sealer: new Sealer(Buffer.from(join.masterKey, 'hex')),
+      redis: { socketPath: join.redisSocket },
+      discovery: null,
+    },
+  });
+  await sealpost.workers!.start();
+  return {
+    async close() {
+      await sealpost.workers!.close();
+      await sealpost.close();
     },
   };
 }

@@ -1,7 +1,18 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { errName, type Log } from '../log.ts';
@@ -42,6 +53,29 @@ export function isPostgresUrl(url: string | undefined): url is string {
 }
 
 /** Open the database and bring its schema up to date. */
+/**
+ * Write transactions take SQLite's write lock when they begin (`BEGIN IMMEDIATE`), not at their first write:
+ * with the gateway and the worker in two processes on one file (`npm start`), a deferred transaction that
+ * read first and then writes fails at once with SQLITE_BUSY when the other process committed meanwhile (the
+ * busy timeout does not apply to that upgrade). Taking the lock up front makes it wait its turn instead.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   const db = isPostgresUrl(options.databaseUrl) ? openPostgres(options) : openSqlite(options);
   await migrate(db);
@@ -62,7 +96,7 @@ function openSqlite(options: OpenDbOptions): Db {
   sqlite.pragma('busy_timeout = 10000');
   // Deleted rows are overwritten, so that no ciphertext lingers in free pages after expiry.
   sqlite.pragma('secure_delete = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { kysely, stores: createStores(kysely), dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
