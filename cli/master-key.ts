@@ -1,3 +1,5 @@
+import { ConfigError, loadConfig } from '../core/config.ts';
+import { hasMasterKey } from '../core/master-key.ts';
 import { newMasterKey } from '../core/seal.ts';
 import { rotateMasterKey } from '../keys/index.ts';
 import type { ParsedArgs } from './admin.ts';
@@ -16,6 +18,12 @@ export function masterKeyNew(args: ParsedArgs): void {
 
 export async function masterKeyRotate(args: ParsedArgs): Promise<void> {
   if (args.positionals.length > 0) throw new UsageError('master-key rotate takes no arguments');
+  if (!hasMasterKey(loadConfig())) {
+    throw new ConfigError(
+      'master-key rotate: no current master key (set SEALPOST_MASTER_KEY or SEALPOST_MASTER_KEY_FILE to the ' +
+        'key the services run with); rotate never makes a new one',
+    );
+  }
   const result = await withContext((ctx) =>
     rotateMasterKey(ctx, {
       actor: 'cli',

@@ -6,7 +6,7 @@ import { secureDataDir } from '../core/data-dir.ts';
 import { openDb } from '../core/db/index.ts';
 import { openLocalRedis } from '../core/local-redis.ts';
 import { createLog, errName, type Log } from '../core/log.ts';
-import { loadOrCreateMasterKey } from '../core/master-key.ts';
+import { sealerFromConfig } from '../core/master-key.ts';
 import { SERVICES, type Service } from './sealpost.ts';
 import { checkDkimKey } from './start.ts';
 import { abortAll, EXIT_DEADLINE_MS, stopAll, type Stoppable } from './shutdown.ts';
@@ -69,6 +69,12 @@ export async function supervise(): Promise<void> {
       });
       children.set(service, child);
       parts.push(childPart(service, child));
+      // A child that cannot be spawned at all stops the others, as one that exits does.
+      child.once('error', (err) => {
+        if (stopping) return;
+        log.error('SYS_CHILD_EXITED', { service, errName: errName(err) });
+        void stop('SYS_CHILD_EXITED', 1);
+      });
       child.once('exit', (code, signal) => {
         if (stopping) return;
         log.error('SYS_CHILD_EXITED', { service, errName: signal ?? `exit-${String(code)}` });
@@ -87,7 +93,8 @@ export async function supervise(): Promise<void> {
 async function prepare(config: Config, log: Log, parts: Stoppable[]): Promise<void> {
   checkDkimKey(config);
   secureDataDir(config.dataDir, log);
-  loadOrCreateMasterKey({ dataDir: config.dataDir, fromEnv: config.masterKey, log });
+  // The key the children will use (a file named by SEALPOST_MASTER_KEY_FILE included): none is made beside it.
+  sealerFromConfig(config, log);
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   await db.close();
   if (config.redisUrl) return;

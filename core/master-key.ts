@@ -28,6 +28,16 @@ export function loadOrCreateMasterKey(input: {
 }
 
 /**
+ * Whether a current master key is given (SEALPOST_MASTER_KEY or _FILE) or already in the data folder:
+ * `sealpost master-key rotate` must never make a new one and re-seal every row with a key nobody else has.
+ */
+export function hasMasterKey(config: Pick<Config, 'dataDir' | 'masterKey' | 'masterKeyFile'>): boolean {
+  return (
+    Boolean(config.masterKey || config.masterKeyFile) || existsSync(path.join(config.dataDir, 'master.key'))
+  );
+}
+
+/**
  * The keys of before a rotation (docs/backup.md "Rotating the master key"): SEALPOST_MASTER_KEY_PREVIOUS
  * (comma-separated) and the file SEALPOST_MASTER_KEY_PREVIOUS_FILE (one key a line). Opened, never sealed with.
  */

@@ -18,7 +18,8 @@ export type OpenedConsoleReply =
 
 export async function openConsoleReply(input: {
   armored: string;
-  senderKey: SigningKey;
+  /** Her key, or all her keys (a reply written before a rotation is to the earlier one). */
+  senderKey: SigningKey | readonly SigningKey[];
   contactPublicKey: string;
   contactAddress: string;
   now: Date;

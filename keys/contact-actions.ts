@@ -142,6 +142,8 @@ export async function enrolContactWithPassphrase(
     });
   } catch (err) {
     if (await deps.stores.contacts.byAddress(addr)) return { outcome: 'exists' };
+    // The browser chose the id: one taken by another contact is refused, never overwritten.
+    if (await deps.stores.contacts.byId(secret.contactId)) return { outcome: 'invalid' };
     throw err;
   }
   return { outcome: 'enrolled', id: secret.contactId, address: addr };

@@ -71,8 +71,13 @@ export class KeyStore {
   }
 
   /** Import keys from an armored or binary block: private keys become sender keys, public ones pinned. */
-  importKeys(input: string | Uint8Array, who?: KeyActor, passphrase?: string): Promise<ImportResult[]> {
-    return pinned.importKeys(this.#ctx, input, who, passphrase);
+  importKeys(
+    input: string | Uint8Array,
+    who?: KeyActor,
+    passphrase?: string,
+    senderAllowed?: (address: string) => Promise<boolean>,
+  ): Promise<ImportResult[]> {
+    return pinned.importKeys(this.#ctx, input, who, passphrase, senderAllowed);
   }
 
   /** One page of sender keys with algorithm, dates and state (active, retired, revoked). */

@@ -12,7 +12,13 @@ import {
   type KeyFacts,
 } from '../openpgp/index.ts';
 import { storeSenderKey } from './sender-keys.ts';
-import { KeyImportError, type ImportResult, type KeyActor, type KeyStoreContext } from './types.ts';
+import {
+  ADMIN_DROPPED,
+  KeyImportError,
+  type ImportResult,
+  type KeyActor,
+  type KeyStoreContext,
+} from './types.ts';
 
 /**
  * Keys someone vouched for: imported by the admin (a private key becomes a sender key, a public key an
@@ -23,13 +29,16 @@ import { KeyImportError, type ImportResult, type KeyActor, type KeyStoreContext 
  * Import keys from an armored or binary block. A private key becomes the sender key of each of its User
  * ID addresses; a public key becomes an admin-pinned recipient key after validation (unusable keys are
  * refused with the reason). A private key locked with a passphrase is unlocked with `passphrase` (the
- * console's import field) and then sealed with the master key like any other.
+ * console's import field) and then sealed with the master key like any other. `senderAllowed` (the
+ * console's import) refuses a private key naming an address no user may send as: the whole block is
+ * checked before anything is stored.
  */
 export async function importKeys(
   ctx: KeyStoreContext,
   input: string | Uint8Array,
   who: KeyActor = { actor: 'cli' },
   passphrase?: string,
+  senderAllowed?: (address: string) => Promise<boolean>,
 ): Promise<ImportResult[]> {
   let keys;
   try {
@@ -38,6 +47,15 @@ export async function importKeys(
     throw new KeyImportError('no OpenPGP key could be read from the input');
   }
   const now = ctx.deps.clock.now();
+  if (senderAllowed) {
+    for (const key of keys) {
+      if (!key.isPrivate()) continue;
+      for (const address of (await keyFacts(key)).emails) {
+        if (!(await senderAllowed(address)))
+          throw new KeyImportError(`${address} is not an address a user may send as`);
+      }
+    }
+  }
   const results: ImportResult[] = [];
   for (const key of keys) {
     const check = await checkParsedKey(key, now);
@@ -91,14 +109,18 @@ async function storeRecipientKey(
   await ctx.deps.db.transaction().execute(async (tx) => {
     const existing = await tx
       .selectFrom('recipient_keys')
-      .select(['id', 'status'])
+      .select(['id', 'status', 'problem'])
       .where('address', '=', address)
       .where('fingerprint', '=', facts.fingerprint)
       .executeTakeFirst();
+    // An import vouches for a dropped key again (dropped by the admin or the refresh) — but only the
+    // admin's: a contact's own upload on the pickup page does not bring back what the admin dropped.
+    if (existing?.status === 'dropped' && existing.problem === ADMIN_DROPPED && source !== 'admin') {
+      throw new KeyImportError(`key ${facts.fingerprint} was dropped by the practice`);
+    }
     if (existing) {
       await tx
         .updateTable('recipient_keys')
-        // An import vouches for a dropped key again (dropped by the admin or the refresh).
         .set({
           public_key: publicKey,
           source,
@@ -151,6 +173,6 @@ export async function registerPickupKey(
   if (!narrowed.ok) throw new KeyImportError(`the key is not usable for ${addr}: ${narrowed.problem}`);
   const key = await readAnyKey(narrowed.binary);
   const facts = await keyFacts(key);
-  await storeRecipientKey(ctx, addr, facts, armorPublic(key), 'pickup', now);
+  await storeRecipientKey(ctx, addr, facts, armorPublic(key), 'pickup', now, { actor: `pickup:${addr}` });
   return facts.fingerprint;
 }

@@ -3,7 +3,13 @@ import { audit } from '../../core/audit.ts';
 import type { Database } from '../../core/db/schema.ts';
 import { newId, normaliseAddress } from '../../core/ids.ts';
 import { generateKeyPair } from '../openpgp/index.ts';
-import type { KeyActor, KeyStoreContext, RecipientKeyStatus, SenderKey } from './types.ts';
+import {
+  KeyImportError,
+  type KeyActor,
+  type KeyStoreContext,
+  type RecipientKeyStatus,
+  type SenderKey,
+} from './types.ts';
 import type { AnySealedColumn } from '../../core/reseal.ts';
 
 /**
@@ -40,7 +46,11 @@ export async function generateSenderKey(
   return { fingerprint: pair.fingerprint, publicKey: pair.publicKey };
 }
 
-/** Store a sender key as the active one of its address (the earlier one is deactivated), audited. */
+/**
+ * Store a sender key as the active one of its address (the earlier one is deactivated), audited. A key
+ * once revoked never becomes a sender key again (an import of its private half is refused): it would sign
+ * again while the WKD serves its revocation.
+ */
 export async function storeSenderKey(
   ctx: KeyStoreContext,
   key: { address: string; fingerprint: string; publicKey: string; privateKey: string; origin: string },
@@ -51,6 +61,13 @@ export async function storeSenderKey(
   const now = ctx.deps.clock.now();
   const sealed = ctx.deps.sealer.seal('sender-private-key', Buffer.from(key.privateKey, 'utf8'), fingerprint);
   await ctx.deps.db.transaction().execute(async (tx) => {
+    const revoked = await tx
+      .selectFrom('sender_keys')
+      .select('id')
+      .where('fingerprint', '=', fingerprint)
+      .where('revoked_at', 'is not', null)
+      .executeTakeFirst();
+    if (revoked) throw new KeyImportError(`key ${fingerprint} was revoked; it cannot be a sender key again`);
     await tx.updateTable('sender_keys').set({ active: 0 }).where('address', '=', address).execute();
     await tx
       .insertInto('sender_keys')

@@ -73,6 +73,8 @@ describe('console in Chromium: the admin’s sender keys screen', function () {
   it('generate → rotate (signs, WKD) → export → revoke (fails closed); pin and drop a recipient key', async () => {
     await makeAdmin(stack);
     await stack.gw.users.add({ login: BEA, password: 'bea-password-long' }, new Date());
+    // Carl's key is imported below: an import is only for addresses a user may send as.
+    await stack.gw.users.add({ login: CARL, password: 'carl-password-long' }, new Date());
     const eva = await freshKeyPair(EVA);
     await stack.gw.keys.importKeys(eva.publicKey);
     const earlier = (await stack.gw.keys.senderKey(SENDER))!.signer.fingerprint;

@@ -65,7 +65,7 @@ describe('console in Chromium: sent messages, withdraw, evidence record', functi
     for (const line of [pgpLine, pickupLine]) {
       assert.match(await line.getByTestId('delivery').innerText(), /zugestellt/);
       // The TLS version of the delivery (the sink offers STARTTLS; worker/tls-pool.ts).
-      assert.equal(await line.getByTestId('tls').innerText(), 'Verbindung: TLSv1.3');
+      assert.equal(await line.getByTestId('tls').innerText(), 'Verbindung zum Relay: TLSv1.3');
     }
     await screenshot(page, 'console-sent-1280');
     await accessible(page, 'sent');

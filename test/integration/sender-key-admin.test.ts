@@ -162,6 +162,16 @@ for (const kind of testDbKinds()) {
       assert.deepEqual(states, ['revoked', 'revoked']);
     });
 
+    it('the console’s import refuses a private key for an address no user may send as', async () => {
+      const outside = await freshKeyPair('fremd@example.org');
+      const known = (address: string) => testDb.db.stores.users.isKnownAddress(address);
+      await assert.rejects(keys.importKeys(outside.privateKey, undefined, undefined, known), /may send as/);
+      assert.equal(await keys.senderKey('fremd@example.org'), undefined);
+      const anna = await freshKeyPair(ANNA);
+      await keys.importKeys(anna.privateKey, undefined, undefined, known);
+      assert.equal((await keys.senderKey(ANNA))?.signer.fingerprint, anna.signer.fingerprint);
+    });
+
     it('imports a private key locked with a passphrase; a wrong passphrase is refused', async () => {
       const pair = await freshKeyPair(ANNA);
       const locked = await lockedPrivateKey(pair.signer, 'richtiges Passwort');

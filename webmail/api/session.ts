@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { errName } from '../../core/log.ts';
-import { checkKey, plausibleBrowserSecret } from '../../keys/index.ts';
+import { checkKey, KeyImportError, plausibleBrowserSecret } from '../../keys/index.ts';
 import {
   ownKeyRequest,
   secretKind,
@@ -245,7 +245,14 @@ async function ownKey(deps: PickupApiDeps, s: Session, req: Request, res: Respon
   const check = await checkKey(body.data.publicKey, deps.clock.now());
   if (!check.usable) return send(res, 'PU_KEY_INVALID', { problem: check.problem });
   if (!check.facts.emails.includes(s.address)) return send(res, 'PU_KEY_INVALID', { problem: 'address' });
-  const fingerprint = await deps.keys.registerPickupKey(s.address, body.data.publicKey);
+  let fingerprint: string;
+  try {
+    fingerprint = await deps.keys.registerPickupKey(s.address, body.data.publicKey);
+  } catch (err) {
+    // A key the practice's admin dropped: the contact's upload does not bring it back.
+    if (err instanceof KeyImportError) return send(res, 'PU_KEY_INVALID', { problem: 'dropped' });
+    throw err;
+  }
   deps.log.info('PU_KEY_REGISTERED', { contact: s.contactId, fingerprint });
   res.json({ fingerprint } satisfies OwnKeyAnswer);
 }

@@ -84,10 +84,12 @@ async function importKey(ctx: RouteContext): Promise<void> {
   if (!body.data.armored.includes('-----BEGIN PGP PRIVATE KEY BLOCK-----'))
     return sendConsole(res, 'CON_KEY_INVALID');
   try {
+    // Only for addresses a user may send as: an import never makes a sender key for an outside address.
     const imported = await deps.keys.importKeys(
       body.data.armored,
       actorOf(ctx),
       body.data.passphrase || undefined,
+      (address) => deps.db.stores.users.isKnownAddress(address),
     );
     res.json({ imported });
   } catch (err) {

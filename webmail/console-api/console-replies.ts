@@ -45,16 +45,17 @@ async function readReply({ deps, req, res, user, audit }: RouteContext): Promise
   if (!id.success) return sendConsole(res, 'CON_NOT_FOUND');
   const row = await deps.db.stores.consoleReplies.byId(user.id, id.data);
   if (!row) return sendConsole(res, 'CON_NOT_FOUND');
-  const [sender, contact] = await Promise.all([
-    deps.keys.senderKey(row.sender_address),
+  // Every key the address has had (a reply written before a rotation is to the earlier key), newest first.
+  const [senderKeys, contact] = await Promise.all([
+    deps.keys.decryptionKeys(row.sender_address),
     deps.db.stores.contacts.byId(row.contact_id),
   ]);
   const armored = deps.sealer.open('console', row.ciphertext, `reply:${row.id}`).toString('utf8');
   const opened =
-    sender && contact?.public_key
+    senderKeys.length > 0 && contact?.public_key
       ? await openConsoleReply({
           armored,
-          senderKey: sender.signer,
+          senderKey: senderKeys,
           contactPublicKey: contact.public_key,
           contactAddress: row.contact_address,
           now: deps.clock.now(),
