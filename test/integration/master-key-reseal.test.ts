@@ -79,6 +79,19 @@ for (const kind of testDbKinds()) {
         /interrupted/,
       );
       assert.deepEqual(seen, [{ table: 'outbound', column: 'body', done: 2, total: 6 }]);
+      // The walk goes by primary key (random ids): the delivered row's empty body may have been one of the
+      // two, so count what the first walk re-sealed rather than assume it.
+      const onlyNew = new Sealer(B);
+      let first = 0;
+      for (const id of ids) {
+        try {
+          onlyNew.open('spool', await bodyOf(t.db, id), id);
+          first++;
+        } catch {
+          // still sealed with A
+        }
+      }
+      assert.ok(first === 1 || first === 2, `the first batch re-sealed ${first}`);
 
       const progress: number[] = [];
       const result = await resealColumns({
@@ -89,7 +102,11 @@ for (const kind of testDbKinds()) {
         onProgress: (p) => progress.push(p.done),
       });
       assert.deepEqual(progress, [2, 4, 6]);
-      assert.deepEqual(result, { resealed: 3, skipped: 3, failed: [] }, 'the first two are not sealed again');
+      assert.deepEqual(
+        result,
+        { resealed: 5 - first, skipped: 1 + first, failed: [] },
+        'what the first walk did is not sealed again',
+      );
       const onlyB = new Sealer(B);
       for (const [i, id] of ids.entries()) {
         assert.equal(onlyB.open('spool', await bodyOf(t.db, id), id).toString(), `body-${i}`);
