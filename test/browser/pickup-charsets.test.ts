@@ -187,9 +187,17 @@ describe('pickup app in Chromium: every charset reads as text, images fit the fr
     assert.equal((await fits()).images.length, 1, 'still one <img>, within the frame');
     await screenshot(page, 'image-whole-360');
     assert.ok((await fits()).scroll <= before.width, 'the whole image scrolls in its own box');
-    await frame.locator('summary').click();
-    await whole.waitFor({ state: 'hidden' });
-    await frame.locator('summary').focus();
+    // Closed again by keyboard (Enter on the focused summary), then opened by keyboard. On a loaded machine
+    // a second click on the summary of the opened (wider than the frame) view was sometimes not taken as
+    // a toggle (CI, twice): the toggle is tried up to three times; what is checked is that it closes.
+    const summary = frame.locator('summary');
+    for (let i = 0; i < 3 && (await whole.isVisible()); i++) {
+      await summary.focus();
+      await page.keyboard.press('Enter');
+      await whole.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    }
+    assert.equal(await whole.isVisible(), false, 'the whole view closes again');
+    await summary.focus();
     await page.keyboard.press('Enter');
     await whole.waitFor();
     // Playwright's own evaluate() in the no-script frame is refused, and Chromium logs that: not the app's.
