@@ -150,8 +150,13 @@ export async function startSealpostProcess(
   try {
     await waitForLog(readyCode, timeoutMs);
     // `start` alone: three child processes; every listener is bound once the supervisor logs SYS_STARTED.
+    // Their own log lines share the pipe but are written by each process on its own, so the supervisor's
+    // line can come first: wait for each child's SYS_STARTED too (after its *_LISTENING lines in its stream).
     if (!options.services?.length) {
       await waitForLog('SYS_STARTED', timeoutMs, (l) => l.service === 'gateway,worker,webmail');
+      for (const service of ['gateway', 'worker', 'webmail']) {
+        await waitForLog('SYS_STARTED', timeoutMs, (l) => l.service === service);
+      }
     }
   } catch (err) {
     await sp.kill();
