@@ -12,7 +12,7 @@ import {
   type SigningKey,
 } from '../../keys/openpgp/index.ts';
 import { KeyStore } from '../../keys/store/index.ts';
-import { openTestDb, type TestDb } from './db.ts';
+import { openTestDb, type TestDb, type TestDbKind } from './db.ts';
 import { captureLog } from './log.ts';
 
 /** test/fixtures/keys: made once with GnuPG and sq (see the README there). TEST ONLY. */
@@ -90,9 +90,12 @@ export interface TestKeyStore {
   cleanup(): Promise<void>;
 }
 
-/** A KeyStore over a fresh SQLite file with a random master key and a fixed clock. */
-export async function openTestKeyStore(now: Date = FIXTURE_NOW): Promise<TestKeyStore> {
-  const db = await openTestDb('sqlite');
+/** A KeyStore over a fresh database (SQLite by default) with a random master key and a fixed clock. */
+export async function openTestKeyStore(
+  now: Date = FIXTURE_NOW,
+  kind: TestDbKind = 'sqlite',
+): Promise<TestKeyStore> {
+  const db = await openTestDb(kind);
   const clock = fixedClock(now);
   const store = new KeyStore({
     db: db.db.kysely,

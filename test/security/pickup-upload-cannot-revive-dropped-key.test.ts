@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { fixedClock } from '../../core/clock.ts';
-import { Sealer } from '../../core/seal.ts';
-import { KeyImportError, KeyStore } from '../../keys/index.ts';
-import { openTestDb, testDbKinds, type TestDb } from '../helpers/db.ts';
-import { FIXTURE_NOW, freshKeyPair } from '../helpers/keys.ts';
-import { captureLog } from '../helpers/log.ts';
+import { KeyImportError, type KeyStore } from '../../keys/index.ts';
+import { testDbKinds } from '../helpers/db.ts';
+import { FIXTURE_NOW, freshKeyPair, openTestKeyStore, type TestKeyStore } from '../helpers/keys.ts';
 
 /**
  * Attack (review of issue 14): the admin drops a recipient key (`/console/keys` "drop", `sealpost key
@@ -18,18 +14,13 @@ const MAX = 'max@example.org';
 for (const kind of testDbKinds()) {
   describe(`security: a contact's upload does not bring back a key the admin dropped (${kind})`, function () {
     this.timeout(60_000);
-    let testDb: TestDb;
+    let t: TestKeyStore;
     let keys: KeyStore;
     beforeEach(async () => {
-      testDb = await openTestDb(kind);
-      keys = new KeyStore({
-        db: testDb.db.kysely,
-        sealer: new Sealer(randomBytes(32)),
-        clock: fixedClock(FIXTURE_NOW),
-        log: captureLog().log,
-      });
+      t = await openTestKeyStore(FIXTURE_NOW, kind);
+      keys = t.store;
     });
-    afterEach(() => testDb.cleanup());
+    afterEach(() => t.cleanup());
 
     it('refuses the upload, the key stays dropped; the admin’s import still brings it back', async () => {
       const max = await freshKeyPair(MAX);

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { fixedClock } from '../../core/clock.ts';
-import { Sealer } from '../../core/seal.ts';
-import { KeyImportError, KeyStore } from '../../keys/index.ts';
-import { openTestDb, testDbKinds, type TestDb } from '../helpers/db.ts';
-import { FIXTURE_NOW, freshKeyPair } from '../helpers/keys.ts';
-import { captureLog } from '../helpers/log.ts';
+import { KeyImportError, type KeyStore } from '../../keys/index.ts';
+import { testDbKinds } from '../helpers/db.ts';
+import { FIXTURE_NOW, freshKeyPair, openTestKeyStore, type TestKeyStore } from '../helpers/keys.ts';
 
 /**
  * Attack (review of issue 14): a sender key the admin revoked is brought back by importing its private half
@@ -17,18 +13,13 @@ const ANNA = 'anna@praxis.example';
 for (const kind of testDbKinds()) {
   describe(`security: a revoked sender key is not imported again (${kind})`, function () {
     this.timeout(60_000);
-    let testDb: TestDb;
+    let t: TestKeyStore;
     let keys: KeyStore;
     beforeEach(async () => {
-      testDb = await openTestDb(kind);
-      keys = new KeyStore({
-        db: testDb.db.kysely,
-        sealer: new Sealer(randomBytes(32)),
-        clock: fixedClock(FIXTURE_NOW),
-        log: captureLog().log,
-      });
+      t = await openTestKeyStore(FIXTURE_NOW, kind);
+      keys = t.store;
     });
-    afterEach(() => testDb.cleanup());
+    afterEach(() => t.cleanup());
 
     it('refuses the revoked private key on import; no key signs for the address', async () => {
       const pair = await freshKeyPair(ANNA);
@@ -42,10 +33,7 @@ for (const kind of testDbKinds()) {
         return true;
       });
       assert.equal(await keys.senderKey(ANNA), undefined, 'still nothing signs for the address');
-      const rows = await testDb.db.kysely
-        .selectFrom('sender_keys')
-        .select(['active', 'revoked_at'])
-        .execute();
+      const rows = await t.db.db.kysely.selectFrom('sender_keys').select(['active', 'revoked_at']).execute();
       assert.equal(rows.length, 1, 'no second row for the revoked key');
       // A new key is fine.
       const next = await freshKeyPair(ANNA);
