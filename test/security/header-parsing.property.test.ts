@@ -30,7 +30,7 @@ const NAME = fc.constantFrom(
   'Content-Type',
   'X-B',
 );
-const PIECE = fc.constantFrom(
+const PIECES = [
   'a',
   'b c',
   ' ',
@@ -55,11 +55,32 @@ const PIECE = fc.constantFrom(
   'Sealpost-Security: forged',
   'X-Injected: y',
   '.',
+];
+/**
+ * The pieces the edge refuses wherever they stand left out: a lone CR or LF, NUL and the other controls but
+ * tab, an encoded word that decodes to CR LF. Folding, look-alike fields, colons and quotes stay.
+ */
+const TAME = PIECES.filter(
+  // eslint-disable-next-line no-control-regex
+  (p) => !/\r(?!\n)|(?<!\r)\n|[\0-\x08\x0b-\x0c\x0e-\x1f\u2028]|=0D/.test(p),
 );
-const FIELD = fc
-  .tuple(NAME, fc.array(PIECE, { maxLength: 6 }))
-  .map(([name, pieces]) => `${name}: ${pieces.join('')}`);
-const HEADER = fc.array(FIELD, { minLength: 1, maxLength: 6 }).map((fields) => fields.join('\r\n'));
+const header = (pieces: string[]) =>
+  fc
+    .array(
+      fc
+        .tuple(NAME, fc.array(fc.constantFrom(...pieces), { maxLength: 6 }))
+        .map(([name, parts]) => `${name}: ${parts.join('')}`),
+      { minLength: 1, maxLength: 6 },
+    )
+    .map((fields) => fields.join('\r\n'));
+/** Anything smuggling is made of: most of it is refused at the edge. */
+const HEADER = header(PIECES);
+/**
+ * Half of it from the tame pieces (folding, encoded words, controls, look-alike fields are still there), so
+ * that the first property is tried on enough accepted sections in every run: from all pieces alone about 12 %
+ * were accepted, and a run with fewer than a tenth failed the count now and then (CI, once).
+ */
+const MIXED = fc.oneof(HEADER, header(TAME));
 
 async function readers(raw: Buffer): Promise<{ mailparser: string[]; postal: string[] }> {
   const mp = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
@@ -89,7 +110,7 @@ describe('security: one reading of a message (property-based)', function () {
   it('what the edge accepts, every reader splits into the same fields, and nodemailer sends as is', async () => {
     let accepted = 0;
     await fc.assert(
-      fc.asyncProperty(HEADER, async (header) => {
+      fc.asyncProperty(MIXED, async (header) => {
         const raw = Buffer.from(`${header}\r\n\r\nBody\r\n`, 'utf8');
         const reading = readAtEdge(raw);
         if (!reading.ok) return;
