@@ -17,7 +17,7 @@ import { UsageError } from './io.ts';
 type Ctx = Parameters<Parameters<typeof withContext>[0]>[0];
 
 function deps(ctx: Ctx) {
-  return { config: ctx.config, stores: { settings: ctx.db.stores.settings, audit: ctx.db.stores.audit } };
+  return { config: ctx.config, stores: ctx.db.stores };
 }
 
 function print(l: SettingLine): void {

@@ -142,7 +142,15 @@ export class SettingValueError extends Error {
 
 interface SettingsDeps {
   readonly config: SettingsConfig;
-  readonly stores: { settings: SettingsStore; audit: { record(e: AuditEntry, now: Date): Promise<void> } };
+  readonly stores: SettingsStores & {
+    /** One transaction for the change and its audit entry (core/store/index.ts `Stores.transaction`). */
+    transaction<T>(fn: (stores: SettingsStores) => Promise<T>): Promise<T>;
+  };
+}
+
+interface SettingsStores {
+  settings: SettingsStore;
+  audit: { record(e: AuditEntry, now: Date): Promise<void> };
 }
 
 /** Who changes a setting: 'cli' or a console login, with the console's client IP. */
@@ -170,11 +178,15 @@ export async function setSetting(
     throw new SettingValueError(`${key.data}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const text = canonical(key.data, input.value)!;
   const before = await lineOf(deps, key.data);
-  await deps.stores.settings.set(key.data, text, now);
-  await deps.stores.audit.record(
-    { ...who, action: 'settings.set', subject: key.data, detail: `${before.value} -> ${text}` },
-    now,
-  );
+  // The change and its audit entry commit together: no setting in force that the trail does not show.
+  await deps.stores.transaction(async (s) => {
+    await s.settings.set(key.data, text, now);
+    await s.audit.record(
+      { ...who, action: 'settings.set', subject: key.data, detail: `${before.value} -> ${text}` },
+      now,
+    );
+  });
+  deps.stores.settings.forget(); // this process sees its own change at once
   return lineOf(deps, key.data);
 }
 
@@ -189,12 +201,16 @@ export async function resetSetting(
   if (!key.success)
     throw new SettingValueError(`unknown setting: expected one of ${SETTING_KEYS.join(', ')}`);
   const before = await lineOf(deps, key.data);
-  if (!(await deps.stores.settings.reset(key.data))) return false;
-  await deps.stores.audit.record(
-    { ...who, action: 'settings.reset', subject: key.data, detail: `${before.value} -> ${before.default}` },
-    now,
-  );
-  return true;
+  const reset = await deps.stores.transaction(async (s) => {
+    if (!(await s.settings.reset(key.data))) return false;
+    await s.audit.record(
+      { ...who, action: 'settings.reset', subject: key.data, detail: `${before.value} -> ${before.default}` },
+      now,
+    );
+    return true;
+  });
+  deps.stores.settings.forget();
+  return reset;
 }
 
 async function lineOf(deps: SettingsDeps, key: SettingKey): Promise<SettingLine> {

@@ -32,6 +32,11 @@ export class SettingsStore {
     return map;
   }
 
+  /** Forget the cached rows: the next read goes to the database (after a write through another instance). */
+  forget(): void {
+    this.#cache = undefined;
+  }
+
   /** Store (or replace) one key's value. */
   async set(key: string, value: string, now: Date): Promise<void> {
     this.#cache = undefined;

@@ -89,6 +89,24 @@ describe('settings store: configuration defaults, admin overrides, audit', () =>
         );
       });
 
+      it('a change whose audit entry cannot be written is not in force (one transaction)', async () => {
+        await t.db.kysely.schema.alterTable('audit').renameTo('audit_away').execute();
+        try {
+          await assert.rejects(setSetting(deps(), { key: 'language', value: 'en' }, { actor: 'cli' }, now));
+          assert.equal((await effectiveSettings({ config, db: t.db })).language, 'de');
+        } finally {
+          await t.db.kysely.schema.alterTable('audit_away').renameTo('audit').execute();
+        }
+        await setSetting(deps(), { key: 'language', value: 'en' }, { actor: 'cli' }, now);
+        await t.db.kysely.schema.alterTable('audit').renameTo('audit_away').execute();
+        try {
+          await assert.rejects(resetSetting(deps(), { key: 'language' }, { actor: 'cli' }, now));
+          assert.equal((await effectiveSettings({ config, db: t.db })).language, 'en');
+        } finally {
+          await t.db.kysely.schema.alterTable('audit_away').renameTo('audit').execute();
+        }
+      });
+
       it('refuses values outside each key’s range and stores nothing', async () => {
         const bad: [string, string][] = [
           ['retentionDays', '0'],

@@ -101,7 +101,7 @@ async function show({ deps, res }: RouteContext): Promise<void> {
 function actors({ deps, req, user }: RouteContext) {
   const stores = deps.db.stores;
   return {
-    deps: { config: deps.config, stores: { settings: stores.settings, audit: stores.audit } },
+    deps: { config: deps.config, stores },
     who: { actor: user.login, ...(req.ip ? { ip: req.ip } : {}) },
   };
 }
