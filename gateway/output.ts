@@ -1,4 +1,6 @@
 import { newMessageId } from '../core/ids.ts';
+import { errName } from '../core/log.ts';
+import { ChunkWriter, type SpooledChunks } from '../core/store/outbound.ts';
 import {
   plainCopy,
   prepare,
@@ -19,6 +21,11 @@ export interface Copy {
   kind: 'pgp' | 'plain';
   /** The copy's bytes in order; joined only by sealing, so a large message is not copied once more. */
   parts: Buffer[];
+  /**
+   * A large pgp copy was written to the spool as sealed chunks while it was encrypted (`parts` is empty):
+   * its row takes this id. The chunks stay orphans until that row commits; on failure they are dropped.
+   */
+  chunked?: SpooledChunks;
 }
 
 /** Encryption is CPU-bound; a few at a time keep one big message from starving every other session. */
@@ -45,24 +52,52 @@ export async function buildCopies(
 ): Promise<Copy[]> {
   const { message, sender, now } = input;
   const direct = input.recipients.filter((r) => r.verdict.verdict !== 'pickup');
-  return mapLimit(direct, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
-    if (rcpt.verdict.verdict === 'plain') {
-      return { recipient: rcpt.address, kind: 'plain', parts: plainCopy(message) };
-    }
-    if (!('key' in rcpt) || !sender) throw new Error('pgp recipient without keys'); // never: RCPT checked
-    const parts = await ctx.buildPgpMime({
-      message,
-      signer: sender.signer,
-      senderAddress: sender.address,
-      recipientKey: rcpt.key,
-      now,
-      signEncrypt: ctx.signEncrypt,
+  const writers: ChunkWriter[] = [];
+  try {
+    return await mapLimit(direct, BUILD_CONCURRENCY, async (rcpt): Promise<Copy> => {
+      if (rcpt.verdict.verdict === 'plain') {
+        return { recipient: rcpt.address, kind: 'plain', parts: plainCopy(message) };
+      }
+      if (!('key' in rcpt) || !sender) throw new Error('pgp recipient without keys'); // never: RCPT checked
+      // A large copy goes to the spool in sealed chunks as openpgp.js streams it out (never held whole);
+      // a small one comes back as parts and is sealed into its row (the fast path).
+      const writer = new ChunkWriter(ctx.deps, now.getTime());
+      writers.push(writer);
+      const parts = await ctx.buildPgpMime({
+        message,
+        signer: sender.signer,
+        senderAddress: sender.address,
+        recipientKey: rcpt.key,
+        now,
+        signEncrypt: ctx.signEncrypt,
+        sink: (chunk) => writer.write(chunk),
+      });
+      if (!writer.started) return { recipient: rcpt.address, kind: 'pgp', parts };
+      return { recipient: rcpt.address, kind: 'pgp', parts: [], chunked: await writer.end() };
     });
-    return { recipient: rcpt.address, kind: 'pgp', parts };
-  });
+  } catch (err) {
+    // mapLimit settles every call before it rejects: no writer adds a chunk after this.
+    await dropChunks(
+      ctx,
+      writers.filter((w) => w.started).map((w) => w.id),
+    );
+    throw err;
+  }
 }
 
-/** Map with at most `limit` calls in flight; rejects with the first error (the others still settle). */
+/** Drop the chunks of copies whose message failed (best effort: the worker's sweep takes what is left). */
+export async function dropChunks(ctx: GatewayContext, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await ctx.deps.db.stores.outbound.dropChunks(id).catch((err: unknown) => {
+      ctx.deps.log.warn('GW_CHUNKS_LEFT', { id, errName: errName(err) });
+    });
+  }
+}
+
+/**
+ * Map with at most `limit` calls in flight; after a failure no new call starts, and it rejects with the
+ * first error once the calls in flight have settled (so that a caller can clean up after all of them).
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
@@ -70,12 +105,18 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { err: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      results[i] = await fn(items[i] as T);
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (err) {
+        failure ??= { err };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure) throw failure.err;
   return results;
 }

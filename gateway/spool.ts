@@ -2,8 +2,9 @@ import { newId } from '../core/ids.ts';
 import type { Insertable } from 'kysely';
 import type { SentRecipientsTable, SentSubjectsTable } from '../core/db/schema.ts';
 import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
+import type { SpooledChunks } from '../core/store/outbound.ts';
 import type { AcceptedRecipient, GatewayContext } from './submission-context.ts';
-import type { Copy } from './output.ts';
+import { dropChunks, type Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
 
 /**
@@ -39,6 +40,7 @@ export async function spool(
         recipient: copy.recipient,
         messageId: copy.messageId ?? input.messageId,
         parts: copy.parts,
+        ...(copy.chunked ? { chunked: copy.chunked } : {}),
       },
       ts,
     );
@@ -67,14 +69,23 @@ export async function spool(
       );
   }
   // With the other messages of this event-loop turn: one commit (core/store/group-commit.ts).
-  await ctx.commits.run(async (stores) => {
-    for (const p of pickups) await storePickup(ctx, stores, p, input);
-    await stores.outbound.add(rows);
-    if (input.sent) {
-      const sent = sentRows(input.sent.recipients, rows, pickups, { batchId, userId: input.userId, ts });
-      await stores.sent.add(sent, input.sent.subject);
-    }
-  });
+  try {
+    await ctx.commits.run(async (stores) => {
+      for (const p of pickups) await storePickup(ctx, stores, p, input);
+      await stores.outbound.add(rows);
+      if (input.sent) {
+        const sent = sentRows(input.sent.recipients, rows, pickups, { batchId, userId: input.userId, ts });
+        await stores.sent.add(sent, input.sent.subject);
+      }
+    });
+  } catch (err) {
+    // Not committed: the chunks written ahead of the rows (large copies) belong to no row.
+    await dropChunks(
+      ctx,
+      input.copies.flatMap((c) => (c.chunked ? [c.chunked.id] : [])),
+    );
+    throw err;
+  }
   return { batchId, ids: rows.map((r) => r.id) };
 }
 
@@ -117,6 +128,7 @@ interface OutgoingCopy {
   kind: string;
   recipient: string;
   parts: readonly Uint8Array[];
+  chunked?: SpooledChunks;
   messageId?: string;
   envelopeFrom?: string;
 }

@@ -4,6 +4,7 @@ import {
   encryptAndSignBinary,
   keyBytes,
   STREAM_THRESHOLD,
+  type ArmorSink,
   type EncryptionKey,
   type SigningKey,
 } from './openpgp/index.ts';
@@ -22,18 +23,25 @@ export interface SignEncryptInput {
   now: Date;
 }
 
-/** `armored-crlf`: ASCII armor with CRLF line ends, as chunks (PGP/MIME); `binary`: packets (a pickup). */
-export type SignEncrypt = (input: SignEncryptInput, format: 'armored-crlf' | 'binary') => Promise<Buffer[]>;
+/**
+ * `armored-crlf`: ASCII armor with CRLF line ends, as chunks (PGP/MIME); `binary`: packets (a pickup).
+ * `sink` (armored only): above STREAM_THRESHOLD the armor goes there chunk by chunk and [] is returned.
+ */
+export type SignEncrypt = (
+  input: SignEncryptInput,
+  format: 'armored-crlf' | 'binary',
+  sink?: ArmorSink,
+) => Promise<Buffer[]>;
 
-export const inThreadSignEncrypt: SignEncrypt = (input, format) =>
-  format === 'binary' ? encryptAndSignBinary(input) : encryptAndSignArmoredCrlf(input);
+export const inThreadSignEncrypt: SignEncrypt = (input, format, sink) =>
+  format === 'binary' ? encryptAndSignBinary(input) : encryptAndSignArmoredCrlf(input, sink);
 
 export function pooledSignEncrypt(pool: CryptoPool): SignEncrypt {
   if (pool.threads === 0) return inThreadSignEncrypt;
-  return async (input, format) => {
+  return async (input, format, sink) => {
     if (input.to.length === 0) throw new Error('no encryption keys');
     const total = input.parts.reduce((n, p) => n + p.length, 0);
-    if (total > STREAM_THRESHOLD) return inThreadSignEncrypt(input, format);
+    if (total > STREAM_THRESHOLD) return inThreadSignEncrypt(input, format, sink);
     const data = new Uint8Array(total); // its own ArrayBuffer: moved to the thread whole
     let at = 0;
     for (const part of input.parts) {

@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import type { DeliverQueue } from '../core/queue-client.ts';
 import { enqueueDeliveries } from '../core/queue-client.ts';
 import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
 import { errName } from '../core/log.ts';
 import type { OutboundRow } from '../core/store/index.ts';
+import { chunkReader, openChunk } from '../core/store/outbound.ts';
 import { classify, type Classification } from './classify.ts';
 import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
@@ -48,9 +50,12 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     await markDelivered(ctx, row);
     return { kind: 'delivered' };
   }
+  // What a DSN may quote (its first KBs): the body, or a chunked body's first chunk (opened here, so that
+  // a body that does not open at its start never reaches the relay).
   let raw: Buffer;
   try {
-    raw = ctx.deps.sealer.open('spool', row.body, row.id);
+    raw =
+      row.chunks > 0 ? await openChunk(ctx.deps, row, 0) : ctx.deps.sealer.open('spool', row.body, row.id);
   } catch (err) {
     // A different master key, or a body that is not this row's: never send it; retry until the admin
     // fixes the key, and bounce (without any header of the original) when the row expires.
@@ -64,9 +69,14 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     return failed(ctx, row, null, verdict, errName(err));
   }
   let receipt: SendReceipt | void;
+  let unreadable: unknown;
   try {
     // A decrypted reply lives for this attempt only; `raw` (what a DSN may quote) stays the sealed copy.
-    const out = await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
+    // A chunked body (a large copy; never a reply) streams from the database a chunk at a time.
+    const out =
+      row.chunks > 0
+        ? { raw: chunkStream(ctx, row, raw, (err) => (unreadable = err)), toPractice: false }
+        : await replyForDelivery({ ...ctx.deps, keys: ctx.keys }, row, raw);
     const transport = out.toPractice && ctx.practice ? ctx.practice : ctx.transport;
     receipt = await transport.send({
       id: row.id,
@@ -74,6 +84,18 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
       raw: out.raw,
     });
   } catch (err) {
+    if (unreadable !== undefined) {
+      // A later chunk is missing or does not open: the stream failed before the end of the body, so the
+      // transport never ended the DATA (nodemailer drops the connection): nothing partial was delivered.
+      ctx.deps.log.error('DLV_SPOOL_UNREADABLE', { id: row.id, errName: errName(unreadable) });
+      const verdict: Classification = {
+        action: 'defer',
+        code: 'DLV_SPOOL_UNREADABLE',
+        smtpCode: null,
+        enhanced: null,
+      };
+      return failed(ctx, row, raw, verdict, errName(unreadable));
+    }
     return failed(ctx, row, raw, { ...classify(err), reply: remoteReply(err) }, errName(err));
   }
   // The first thing after the relay's 250: the mark, before the database update that may wait for a lock.
@@ -82,6 +104,19 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
   await markDelivered(ctx, row, receipt ?? {});
   await ctx.accepted?.clear(row.id);
   return { kind: 'delivered' };
+}
+
+/** A chunked body as a byte stream; `onUnreadable` learns of a chunk that fails before the stream errors. */
+function chunkStream(ctx: DeliverContext, row: Row, first: Buffer, onUnreadable: (err: unknown) => void) {
+  async function* watched(): AsyncGenerator<Buffer> {
+    try {
+      yield* chunkReader(ctx.deps, row, first);
+    } catch (err) {
+      onUnreadable(err);
+      throw err;
+    }
+  }
+  return Readable.from(watched(), { objectMode: false });
 }
 
 // After a successful send, failing to record it would send the message again on retry. So the update is

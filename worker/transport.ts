@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { Config } from '../core/config.ts';
 import { parseRelayUrl, relayPoolOptions } from '../core/relay-url.ts';
@@ -21,7 +22,11 @@ export interface Envelope {
 export interface OutgoingMessage {
   id: string;
   envelope: Envelope;
-  raw: Buffer;
+  /**
+   * The bytes, or a stream of them (a large spooled body, read a chunk at a time). A stream that errors
+   * fails the send before the end of the message: the relay never gets the final dot, the outbox no file.
+   */
+  raw: Buffer | Readable;
 }
 
 /**
@@ -85,7 +90,14 @@ export function createOutboxTransport(dir: string): Transport {
       try {
         const file = await open(temp, 'wx', 0o600);
         try {
-          await file.writev([envelopeFields(message.envelope), message.raw]);
+          if (Buffer.isBuffer(message.raw)) {
+            await file.writev([envelopeFields(message.envelope), message.raw]);
+          } else {
+            await file.write(envelopeFields(message.envelope));
+            for await (const chunk of message.raw as AsyncIterable<Buffer>) {
+              for (let at = 0; at < chunk.length; ) at += (await file.write(chunk, at)).bytesWritten;
+            }
+          }
           await file.sync();
         } finally {
           await file.close();

@@ -373,6 +373,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('outbound').addColumn('remote_tls', 'text').execute();
       },
     },
+    '0014_outbound_chunks': {
+      async up(db: Kysely<unknown>) {
+        // A large spool body in sealed chunks of at most 1 MiB (docs/performance.md "Memory of one large
+        // message"), written while the copy is encrypted and streamed to the relay a chunk at a time.
+        // `outbound.chunks` counts them; 0: the body is the one sealed blob in `outbound.body` (small copies).
+        await db.schema
+          .alterTable('outbound')
+          .addColumn('chunks', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('outbound_chunks')
+          .addColumn('outbound_id', 'text', (c) => c.notNull())
+          .addColumn('idx', 'integer', (c) => c.notNull())
+          // The associated data the chunk is sealed with: the key of the re-seal walk (core/reseal.ts).
+          .addColumn('place', 'text', (c) => c.notNull().unique())
+          .addColumn('body', blob, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('outbound_chunks_pk', ['outbound_id', 'idx'])
+          .execute();
+      },
+    },
   };
 }
 

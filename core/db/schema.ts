@@ -96,6 +96,20 @@ export interface OutboundTable {
   contact_id: string | null; // for a pickup reply: the contact who wrote it (reply limits)
   remote_reply: string | null; // the receiving server's last reply line (shortened; its own words)
   remote_tls: string | null; // the TLS protocol that carried the delivered copy ('TLSv1.3'; 'none': clear)
+  chunks: Generated<number>; // 0: the body is `body`; n > 0: `body` is empty, the body is n outbound_chunks
+}
+
+/**
+ * A large spool body (above 1 MiB) in order: chunk `idx` of row `outbound_id`, at most 1 MiB of the outgoing
+ * bytes each, sealed ('spool') with `${outbound_id}:${idx}` as associated data, and the last one with
+ * `${outbound_id}:${idx}:last` — a chunk moved to another row or place, or a body cut short, does not open.
+ */
+export interface OutboundChunksTable {
+  outbound_id: string;
+  idx: number;
+  place: string; // the associated data it is sealed with (`${outbound_id}:${idx}`, `…:last`): unique
+  body: Uint8Array; // the sealed chunk
+  created_at: number; // an orphan (its row never committed) is swept after an hour
 }
 
 /**
@@ -266,6 +280,7 @@ export interface Database {
   recipient_keys: RecipientKeysTable;
   policy_rules: PolicyRulesTable;
   outbound: OutboundTable;
+  outbound_chunks: OutboundChunksTable;
   audit: AuditTable;
   contacts: ContactsTable;
   pickups: PickupsTable;

@@ -1,4 +1,4 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely, Selectable } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database, OutboundTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
@@ -23,10 +23,25 @@ export interface NewOutbound {
   messageId: string;
   parts: Uint8Array | readonly Uint8Array[];
   contactId?: string | null;
+  /**
+   * The body was already written as sealed chunks under this row id (`ChunkWriter`): `parts` is empty, the
+   * row keeps an empty `body`, the byte count and the number of chunks.
+   */
+  chunked?: SpooledChunks;
+}
+
+/** A body written in chunks under a row id that the row itself takes (gateway/output.ts). */
+export interface SpooledChunks {
+  id: string;
+  chunks: number;
+  size: number;
 }
 
 export type OutboundRow = Selectable<OutboundTable>;
 export type NewOutboundRow = Insertable<OutboundTable> & { id: string };
+
+/** A done row keeps no body; a chunked row keeps its body in outbound_chunks. */
+const EMPTY = new Uint8Array(0);
 
 /** When a message queued at `createdAt` expires (is bounced if still undelivered). */
 export function expiresAt(createdAt: number, giveUpAfterSeconds: number): number {
@@ -44,7 +59,7 @@ export function outboundRow(
   input: NewOutbound,
   now: number,
 ): NewOutboundRow {
-  const id = newId();
+  const id = input.chunked?.id ?? newId();
   const parts = input.parts instanceof Uint8Array ? [input.parts] : input.parts;
   return {
     id,
@@ -54,8 +69,9 @@ export function outboundRow(
     envelope_from: input.envelopeFrom,
     recipient: input.recipient,
     message_id: input.messageId,
-    body: deps.sealer.seal('spool', parts, id),
-    size: parts.reduce((n, p) => n + p.length, 0),
+    body: input.chunked ? EMPTY : deps.sealer.seal('spool', parts, id),
+    size: input.chunked ? input.chunked.size : parts.reduce((n, p) => n + p.length, 0),
+    chunks: input.chunked?.chunks ?? 0,
     status: 'queued',
     attempts: 0,
     next_attempt_at: now,
@@ -69,17 +85,15 @@ export function outboundRow(
   };
 }
 
-/** Rows per INSERT statement: 50 × 19 columns stays under SQLite's historic 999-parameter limit. */
-const ROWS_PER_INSERT = 50;
-/** A done row keeps no body. */
-const EMPTY = new Uint8Array(0);
+/** Rows per INSERT statement: 50 × 20 columns stays under SQLite's historic 999-parameter limit. */
+const ROWS_PER_INSERT = 40;
 
 export type QueueView = 'waiting' | 'deferred' | 'bounced' | 'delivered';
 
 /** A row of the console's queue screen: metadata, never the body. */
 export type QueueLine = Omit<
   OutboundRow,
-  'body' | 'batch_id' | 'user_id' | 'message_id' | 'updated_at' | 'contact_id'
+  'body' | 'batch_id' | 'user_id' | 'message_id' | 'updated_at' | 'contact_id' | 'chunks'
 >;
 
 export interface RelayHealth {
@@ -136,10 +150,12 @@ function tlsName(tls: string | undefined): string | null {
 
 async function markOneDelivered(
   db: Kysely<Database>,
-  row: Pick<OutboundRow, 'id' | 'attempts'>,
+  row: MarkedRow,
   now: number,
   receipt: DeliveryReceipt,
 ): Promise<void> {
+  // In the same transaction as the state change: a done row keeps no body, chunked or not.
+  if (row.chunks !== 0) await dropChunks(db, row.id);
   await db
     .updateTable('outbound')
     .set({
@@ -155,6 +171,13 @@ async function markOneDelivered(
     })
     .where('id', '=', row.id)
     .execute();
+}
+
+/** A row to mark done; `chunks` (when known to be 0) spares the delete of its chunks. */
+type MarkedRow = Pick<OutboundRow, 'id' | 'attempts'> & { chunks?: number };
+
+async function dropChunks(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('outbound_chunks').where('outbound_id', '=', id).execute();
 }
 
 export class OutboundStore {
@@ -193,11 +216,7 @@ export class OutboundStore {
    * the commit that holds its row, so a delivery is never reported marked before it is; a failed commit
    * fails every mark in it (the worker retries each, worker/deliver.ts). In a transaction: at once.
    */
-  markDelivered(
-    row: Pick<OutboundRow, 'id' | 'attempts'>,
-    now: number,
-    receipt: DeliveryReceipt = {},
-  ): Promise<void> {
+  markDelivered(row: MarkedRow, now: number, receipt: DeliveryReceipt = {}): Promise<void> {
     if (this.db.isTransaction) return markOneDelivered(this.db, row, now, receipt);
     return new Promise<void>((resolve, reject) => {
       this.#marks.push({ row, now, receipt, resolve, reject });
@@ -206,7 +225,7 @@ export class OutboundStore {
   }
 
   readonly #marks: {
-    row: Pick<OutboundRow, 'id' | 'attempts'>;
+    row: MarkedRow;
     now: number;
     receipt: DeliveryReceipt;
     resolve: () => void;
@@ -275,6 +294,7 @@ export class OutboundStore {
         .where('status', '=', 'queued')
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return false;
+      await dropChunks(trx, row.id);
       if (dsn) await trx.insertInto('outbound').values(dsn).execute();
       await audit(trx, { ...by, subject: row.id, detail: result.code }, now);
       return true;
@@ -418,21 +438,190 @@ export class OutboundStore {
 
   /** GDPR erasure of a contact: every spool row to or from her (notifications, her replies). */
   async eraseContact(address: string, contactId: string): Promise<number> {
+    const hers = (eb: ExpressionBuilder<Database, 'outbound'>) =>
+      eb.or([
+        eb('recipient', '=', address),
+        eb('envelope_from', '=', address),
+        eb('contact_id', '=', contactId),
+      ]);
+    await this.db
+      .deleteFrom('outbound_chunks')
+      .where('outbound_id', 'in', (eb) => eb.selectFrom('outbound').select('id').where(hers))
+      .execute();
+    const res = await this.db.deleteFrom('outbound').where(hers).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** Insert one sealed chunk (its own statement: chunks are written before their row commits). */
+  async addChunk(
+    outboundId: string,
+    idx: number,
+    last: boolean,
+    sealed: Uint8Array,
+    now: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto('outbound_chunks')
+      .values({
+        outbound_id: outboundId,
+        idx,
+        place: chunkAad(outboundId, idx, last),
+        body: sealed,
+        created_at: now,
+      })
+      .execute();
+  }
+
+  /** One sealed chunk, or undefined when it is missing. */
+  async chunk(outboundId: string, idx: number): Promise<Uint8Array | undefined> {
+    const row = await this.db
+      .selectFrom('outbound_chunks')
+      .select('body')
+      .where('outbound_id', '=', outboundId)
+      .where('idx', '=', idx)
+      .executeTakeFirst();
+    return row?.body;
+  }
+
+  /** Drop the chunks of a copy that never committed (its message failed). */
+  async dropChunks(outboundId: string): Promise<void> {
+    await dropChunks(this.db, outboundId);
+  }
+
+  /**
+   * Chunks older than `before` (ms) whose row is not queued: a message whose process died between its
+   * chunks and its commit, or a done row's chunks should a delete ever have been missed. A row still being
+   * written is younger than `before` (its chunks are written within one DATA phase).
+   */
+  async sweepChunks(before: number): Promise<number> {
     const res = await this.db
-      .deleteFrom('outbound')
+      .deleteFrom('outbound_chunks')
+      .where('created_at', '<', before)
       .where((eb) =>
-        eb.or([
-          eb('recipient', '=', address),
-          eb('envelope_from', '=', address),
-          eb('contact_id', '=', contactId),
-        ]),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('outbound')
+              .select('outbound.id')
+              .whereRef('outbound.id', '=', 'outbound_chunks.outbound_id')
+              .where('outbound.status', '=', 'queued'),
+          ),
+        ),
       )
       .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 }
 
-/** The spool's sealed column: a master-key rotation re-seals it (core/reseal.ts). */
+/** The associated data of chunk `idx` of row `id`: the row, the place, and whether the body ends there. */
+export function chunkAad(id: string, idx: number, last: boolean): string {
+  return `${id}:${idx}${last ? ':last' : ''}`;
+}
+
+/** Plain bytes per chunk (the last may be shorter). */
+export const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Writes one copy's body as sealed chunks while it is produced (gateway/output.ts), each chunk in a
+ * statement of its own before the row commits: the gateway never holds the whole copy, sealed or not.
+ * A chunk is sealed once the next byte shows it is not the last; `end()` seals the rest as the last one.
+ * The caller drops the chunks (`OutboundStore.dropChunks`) when the message then fails.
+ */
+export class ChunkWriter {
+  readonly id = newId();
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #idx = 0;
+  #size = 0;
+  #ended = false;
+
+  constructor(
+    private readonly deps: { sealer: Sealer; db: { stores: { outbound: OutboundStore } } },
+    private readonly now: number,
+  ) {}
+
+  /** True once anything was written (the copy went to chunks, not to `parts`). */
+  get started(): boolean {
+    return this.#size > 0;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.#ended) throw new Error('chunk writer ended');
+    if (bytes.length === 0) return;
+    this.#pending.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.#pendingBytes += bytes.length;
+    this.#size += bytes.length;
+    while (this.#pendingBytes > CHUNK_BYTES) await this.#flush(CHUNK_BYTES, false);
+  }
+
+  async end(): Promise<SpooledChunks> {
+    if (this.#ended) throw new Error('chunk writer ended');
+    this.#ended = true;
+    await this.#flush(this.#pendingBytes, true);
+    return { id: this.id, chunks: this.#idx, size: this.#size };
+  }
+
+  async #flush(bytes: number, last: boolean): Promise<void> {
+    const take: Buffer[] = [];
+    let n = 0;
+    while (n < bytes) {
+      const head = this.#pending[0]!;
+      const want = bytes - n;
+      if (head.length <= want) {
+        take.push(head);
+        this.#pending.shift();
+        n += head.length;
+      } else {
+        take.push(head.subarray(0, want));
+        this.#pending[0] = head.subarray(want);
+        n += want;
+      }
+    }
+    this.#pendingBytes -= n;
+    const idx = this.#idx++;
+    const sealed = this.deps.sealer.seal('spool', take, chunkAad(this.id, idx, last));
+    await this.deps.db.stores.outbound.addChunk(this.id, idx, last, sealed, this.now);
+  }
+}
+
+/** A chunk that is missing or does not open: the body must not be sent (worker/deliver.ts). */
+export class SpoolUnreadableError extends Error {
+  override name = 'SpoolUnreadableError';
+}
+
+/**
+ * The chunks of a chunked row, read, opened and yielded one at a time (one SELECT per chunk). `first`: chunk
+ * 0 already opened by the caller. Throws SpoolUnreadableError on a missing chunk or one that does not open
+ * under its place (and, for the last, the last-chunk marker): a consumer stops before the end of the body.
+ */
+export async function* chunkReader(
+  deps: { sealer: Sealer; db: { stores: { outbound: OutboundStore } } },
+  row: Pick<OutboundRow, 'id' | 'chunks'>,
+  first?: Buffer,
+): AsyncGenerator<Buffer> {
+  for (let idx = 0; idx < row.chunks; idx++) {
+    yield idx === 0 && first ? first : await openChunk(deps, row, idx);
+  }
+}
+
+/** Chunk `idx` of a chunked row, opened; SpoolUnreadableError when it is missing or does not open. */
+export async function openChunk(
+  deps: { sealer: Sealer; db: { stores: { outbound: OutboundStore } } },
+  row: Pick<OutboundRow, 'id' | 'chunks'>,
+  idx: number,
+): Promise<Buffer> {
+  const sealed = await deps.db.stores.outbound.chunk(row.id, idx);
+  if (!sealed) throw new SpoolUnreadableError(`chunk ${idx} of ${row.chunks} missing`);
+  try {
+    return deps.sealer.open('spool', sealed, chunkAad(row.id, idx, idx === row.chunks - 1));
+  } catch (err) {
+    throw new SpoolUnreadableError(`chunk ${idx} of ${row.chunks} does not open`, { cause: err });
+  }
+}
+
+/** The spool's sealed columns: a master-key rotation re-seals it (core/reseal.ts). */
 export const SEALED_OUTBOUND: readonly AnySealedColumn[] = [
   { table: 'outbound', column: 'body', key: 'id', purpose: 'spool' },
+  // A chunk is re-sealed under the associated data it was sealed with (its place): never mended.
+  { table: 'outbound_chunks', column: 'body', key: 'place', purpose: 'spool' },
 ];

@@ -17,7 +17,14 @@ import { sessionState, type GatewayContext, type Transaction } from '../submissi
 import { atEdge, readData } from '../edge.ts';
 import { encodeWord } from '../../keys/index.ts';
 import { answerData } from '../smtp-reply.ts';
-import { BUILD_CONCURRENCY, buildCopies, mapLimit, prepareMessage, type Copy } from '../output.ts';
+import {
+  BUILD_CONCURRENCY,
+  buildCopies,
+  dropChunks,
+  mapLimit,
+  prepareMessage,
+  type Copy,
+} from '../output.ts';
 import { buildPickup, type PickupCopy } from '../pickup.ts';
 import { spool } from '../spool.ts';
 
@@ -175,9 +182,18 @@ async function encrypt(
     sender: tx.sender && { address: tx.mailFrom, signer: tx.sender.signer },
     now,
   });
-  const pickups = await buildPickups(ctx, message, tx, userId, now);
-  const subject = await sealedSubject(ctx, message, { userId, batchId: input.batchId, now });
-  return { copies, pickups, messageId: message.messageId, ...(subject ? { subject } : {}) };
+  try {
+    const pickups = await buildPickups(ctx, message, tx, userId, now);
+    const subject = await sealedSubject(ctx, message, { userId, batchId: input.batchId, now });
+    return { copies, pickups, messageId: message.messageId, ...(subject ? { subject } : {}) };
+  } catch (err) {
+    // Large copies are already in the spool as chunks of rows that will never be written.
+    await dropChunks(
+      ctx,
+      copies.flatMap((c) => (c.chunked ? [c.chunked.id] : [])),
+    );
+    throw err;
+  }
 }
 
 /** The subject for her sent list, encrypted to her console key; none without a subject or a console key. */

@@ -16,6 +16,8 @@ import {
   binaryPublic,
   decryptInbound,
   parseEncryptionKey,
+  STREAM_THRESHOLD,
+  type ArmorSink,
   type EncryptionKey,
   type InboundProblem,
   type SignatureVerdict,
@@ -138,6 +140,12 @@ export interface BuildPgpMimeInput {
   now: Date;
   /** Where the OpenPGP work runs (keys/sign-encrypt.ts); default: this thread. */
   signEncrypt?: SignEncrypt;
+  /**
+   * Where a large copy goes as it is built (the spool's chunk writer): when the payload is above
+   * STREAM_THRESHOLD the whole copy, header to closing delimiter, is written here in order and [] is
+   * returned. A small copy ignores it and comes back as parts.
+   */
+  sink?: ArmorSink;
 }
 
 /**
@@ -155,16 +163,27 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
   outer.push(subject);
   const hpOuter = outer.filter((f) => /^(date|from|to|cc|message-id|subject):/i.test(f.toString('latin1')));
   const signEncrypt = input.signEncrypt ?? inThreadSignEncrypt;
-  const armored = await signEncrypt(
-    {
-      parts: payload(message, hpOuter),
-      to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
-      signer: input.signer,
-      now: input.now,
-    },
-    'armored-crlf',
-  );
-  return wrapEncrypted([...outer, autocryptHeader(input.senderAddress, input.signer)], armored);
+  const parts = payload(message, hpOuter);
+  const request = {
+    parts,
+    to: [input.recipientKey, { fingerprint: input.signer.fingerprint, key: input.signer.publicKey }],
+    signer: input.signer,
+    now: input.now,
+  };
+  const envelope = encryptedEnvelope([...outer, autocryptHeader(input.senderAddress, input.signer)]);
+  const sink = input.sink;
+  if (sink && parts.reduce((n, p) => n + p.length, 0) > STREAM_THRESHOLD) {
+    for (const part of envelope.head) await sink(part);
+    let lastByte: number | undefined;
+    await signEncrypt(request, 'armored-crlf', async (chunk) => {
+      if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
+      await sink(chunk);
+    });
+    await sink(envelope.after(lastByte));
+    return [];
+  }
+  const armored = await signEncrypt(request, 'armored-crlf');
+  return [...envelope.head, ...armored, envelope.after(armored.at(-1)?.at(-1))];
 }
 
 /**
@@ -172,6 +191,18 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
  * multipart/encrypted body with the version part and the armor (chunks with CRLF line ends).
  */
 export function wrapEncrypted(outer: readonly Buffer[], armored: readonly Buffer[]): Buffer[] {
+  const envelope = encryptedEnvelope(outer);
+  return [...envelope.head, ...armored, envelope.after(armored.at(-1)?.at(-1))];
+}
+
+/**
+ * What goes before the armor (header and MIME preamble) and after it (the closing delimiter, on a line of
+ * its own: `lastByte` is the armor's last byte), so that a streamed armor can be written between them.
+ */
+function encryptedEnvelope(outer: readonly Buffer[]): {
+  head: Buffer[];
+  after: (lastByte: number | undefined) => Buffer;
+} {
   const boundary = `sealpost-${randomBytes(12).toString('hex')}`;
   const head = [
     ...outer,
@@ -196,9 +227,11 @@ export function wrapEncrypted(outer: readonly Buffer[], armored: readonly Buffer
     '',
     '',
   ].join('\r\n');
-  // The armor ends with CRLF; the closing delimiter follows on its own line.
-  const after = `${armored.at(-1)?.at(-1) === 0x0a ? '' : '\r\n'}--${boundary}--\r\n`;
-  return [...head, CRLF, Buffer.from(before, 'latin1'), ...armored, Buffer.from(after, 'latin1')];
+  return {
+    head: [...head, CRLF, Buffer.from(before, 'latin1')],
+    // The armor ends with CRLF; the closing delimiter follows on its own line.
+    after: (lastByte) => Buffer.from(`${lastByte === 0x0a ? '' : '\r\n'}--${boundary}--\r\n`, 'latin1'),
+  };
 }
 
 /**

@@ -40,12 +40,15 @@ const STREAM_CHUNK = 256 * 1024;
  * is the same OpenPGP message either way; the streamed one uses partial body lengths, which every OpenPGP
  * implementation reads (the interop tests check gpg and sq).
  */
-export async function encryptAndSignArmoredCrlf(input: {
-  parts: readonly Uint8Array[];
-  to: readonly EncryptionKey[];
-  signer: SigningKey;
-  now: Date;
-}): Promise<Buffer[]> {
+export async function encryptAndSignArmoredCrlf(
+  input: {
+    parts: readonly Uint8Array[];
+    to: readonly EncryptionKey[];
+    signer: SigningKey;
+    now: Date;
+  },
+  sink?: ArmorSink,
+): Promise<Buffer[]> {
   if (input.to.length === 0) throw new Error('no encryption keys');
   const total = input.parts.reduce((n, p) => n + p.length, 0);
   if (total <= STREAM_THRESHOLD) {
@@ -61,11 +64,20 @@ export async function encryptAndSignArmoredCrlf(input: {
   const armored = await openpgp.encrypt({ message, ...signAndEncryptTo(input) });
   const out: Buffer[] = [];
   // Errors anywhere in the pipeline (a bad key, a failing signature) reject this loop: nothing is returned.
+  // With a sink each chunk goes there as it comes (awaited: the sink's pace is the pipeline's), not kept.
   for await (const chunk of armored as unknown as AsyncIterable<string>) {
-    out.push(Buffer.from(toCrlf(chunk), 'latin1'));
+    const bytes = Buffer.from(toCrlf(chunk), 'latin1');
+    if (sink) await sink(bytes);
+    else out.push(bytes);
   }
   return out;
 }
+
+/**
+ * Where the armor of a streamed (large) message goes chunk by chunk instead of into the returned list:
+ * the spool's chunk writer (gateway/output.ts). Below STREAM_THRESHOLD it is not called.
+ */
+export type ArmorSink = (chunk: Buffer) => Promise<void>;
 
 /** Armor has no meaningful CR: dropping every CR and expanding every LF is safe chunk by chunk. */
 function toCrlf(text: string): string {

@@ -31,6 +31,7 @@ export {
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
   encryptToKey,
+  type ArmorSink,
 } from './encrypt.ts';
 export {
   decryptAndVerify,

@@ -308,6 +308,7 @@ const TABLES: (keyof Database)[] = [
   'recipient_keys',
   'policy_rules',
   'outbound',
+  'outbound_chunks',
   'audit',
   'contacts',
   'pickups',

@@ -25,7 +25,7 @@ for (const kind of testDbKinds()) {
       const msgs = await stack.sink.waitFor(2);
       const id = await linkId(msgs.find((m) => m.to[0] === 'max@example.org')!.raw);
       assert.equal((await metadata(stack.web, id)).status, 200);
-      assert.deepEqual(await stack.workers.expire(), { pickups: 0, sessions: 0 });
+      assert.deepEqual(await stack.workers.expire(), { pickups: 0, sessions: 0, chunks: 0 });
       offset = 29 * 86_400_000;
       assert.equal((await metadata(stack.web, id)).status, 200, 'still there after 29 days');
       offset = 30 * 86_400_000 + 1000;

@@ -9,6 +9,7 @@ import path from 'node:path';
  */
 const OWNERS: Record<string, readonly string[]> = {
   outbound: ['core/store/outbound.ts'],
+  outbound_chunks: ['core/store/outbound.ts'],
   pickups: ['core/store/pickups.ts'],
   pickup_tombstones: ['core/store/pickups.ts'],
   pickup_sessions: ['core/store/pickups.ts'],

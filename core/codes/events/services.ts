@@ -202,6 +202,12 @@ export const SERVICE_EVENTS = {
       meaning: 'committed but not enqueued (Redis down): reconcile will enqueue it',
     },
     {
+      codes: ['GW_CHUNKS_LEFT'],
+      level: 'warn',
+      meaning:
+        "a failed message's spool chunks could not be dropped (`id`): the worker's sweep drops them after an hour",
+    },
+    {
       codes: ['GW_INTERNAL_ERROR'],
       level: 'error',
       meaning: 'an unexpected error in a stage: answered 451, nothing stored',
@@ -235,6 +241,12 @@ export const SERVICE_EVENTS = {
       meaning: 'recording an outcome in the database failed; retried',
     },
     { codes: ['DLV_DSN_QUEUED'], level: 'info', meaning: 'a bounce (DSN) to the sender was committed' },
+    {
+      codes: ['DLV_CHUNKS_SWEPT'],
+      level: 'info',
+      meaning:
+        'spool chunks of no queued row, older than an hour, were deleted (`count`; a message that died)',
+    },
     {
       codes: ['DLV_ENQUEUE_FAILED'],
       level: 'warn',
