@@ -1,6 +1,7 @@
 import { newMessageId } from '../core/ids.ts';
 import { errName } from '../core/log.ts';
-import { ChunkWriter, type SpooledChunks } from '../core/store/outbound.ts';
+import { ChunkWriter } from '../core/store/outbound-chunks.ts';
+import type { SpooledChunks } from '../core/store/outbound.ts';
 import {
   plainCopy,
   prepare,

@@ -5,7 +5,7 @@ import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
 import { errName } from '../core/log.ts';
 import type { OutboundRow } from '../core/store/index.ts';
-import { chunkReader, openChunk } from '../core/store/outbound.ts';
+import { chunkReader, openChunk } from '../core/store/outbound-chunks.ts';
 import { classify, type Classification } from './classify.ts';
 import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';

@@ -4,14 +4,13 @@ import { parseConfig } from '../../core/config.ts';
 import type { Db } from '../../core/db/index.ts';
 import { resealColumns } from '../../core/reseal.ts';
 import { Sealer } from '../../core/seal.ts';
+import { outboundRow, SEALED_OUTBOUND } from '../../core/store/outbound.ts';
 import {
   CHUNK_BYTES,
   ChunkWriter,
   chunkReader,
-  outboundRow,
-  SEALED_OUTBOUND,
   SpoolUnreadableError,
-} from '../../core/store/outbound.ts';
+} from '../../core/store/outbound-chunks.ts';
 import { openTestDb, testDbKinds, type TestDb } from '../helpers/db.ts';
 
 /**
