@@ -142,6 +142,57 @@ for (const kind of testDbKinds()) {
       assert.equal(rows[0]!.status, 'delivered');
     });
 
+    it('a large message (spooled in chunks, streamed to the relay) arrives as a small one would', async () => {
+      const colleague = await gw.addRecipient(COLLEAGUE);
+      const send = async (attachment: Buffer) => {
+        const info = await gw.transport().sendMail({
+          from: SENDER,
+          to: COLLEAGUE,
+          subject: SUBJECT,
+          text: TEXT,
+          attachments: [{ filename: 'scan.pdf', content: attachment, contentType: 'application/pdf' }],
+        });
+        assert.match(String(info.response), /^250 /);
+      };
+      const big = randomBytes(3_500_000);
+      await send(big);
+      const [row] = await gw.outbound();
+      assert.ok(row && row.chunks >= 4, `spooled in chunks (${row?.chunks})`);
+      assert.equal(row.body.length, 0);
+      await send(randomBytes(20_000));
+      // Delivered in either order (two jobs): tell them apart by size.
+      const [large, small] = [...(await sink.waitFor(2))].sort((a, b) => b.raw.length - a.raw.length);
+      assert.ok(large && small && large.raw.length > 3_500_000 && small.raw.length < 100_000);
+
+      // The same message layout either way: the header fields and the MIME parts around the armor.
+      const skeleton = (raw: Buffer) =>
+        raw
+          .toString('latin1')
+          .replace(/sealpost-[0-9a-f]{24}/g, 'BOUNDARY')
+          .replace(/-----BEGIN PGP MESSAGE-----[\s\S]*-----END PGP MESSAGE-----/, 'ARMOR')
+          .replace(/^(Date|Message-ID): .*$/gm, '$1: …');
+      assert.equal(skeleton(large.raw), skeleton(small.raw));
+
+      const senderPublic = (await gw.keys.exportPublic(SENDER))!;
+      const viaGpg = await gpgDecryptVerify({
+        message: large.raw,
+        recipientSecretKeyArmored: colleague.privateKey.key.armor(),
+        senderPublicKeyArmored: senderPublic,
+      });
+      assert.ok(viaGpg.goodSignature, `gpg: ${viaGpg.diagnostics}`);
+      const parsed = await simpleParser(viaGpg.plaintext);
+      assert.equal(parsed.subject, SUBJECT);
+      assert.ok(parsed.attachments[0]!.content.equals(big), 'attachment byte for byte');
+
+      // Delivered (marked just after the relay's 250): the row keeps no chunk.
+      for (let i = 0; (await gw.outbound()).find((r) => r.id === row.id)?.status !== 'delivered'; i++) {
+        assert.ok(i < 400, 'marked delivered');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const left = await gw.testDb.db.kysely.selectFrom('outbound_chunks').selectAll().execute();
+      assert.equal(left.length, 0);
+    });
+
     it('sends one copy per recipient, and a Bcc recipient appears in no copy', async () => {
       const to = 'a@klinik.example';
       const cc = 'b@klinik.example';

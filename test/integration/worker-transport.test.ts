@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { parseConfig } from '../../core/config.ts';
 import { classify } from '../../worker/classify.ts';
 import { createRelayTransport, parseRelayUrl, type OutgoingMessage } from '../../worker/transport.ts';
+import { startRawRelay, type RawRelay } from '../helpers/raw-relay.ts';
 import { startSink, type Sink } from '../helpers/sink.ts';
 
 const config = parseConfig({ hostname: 'mx.sealpost.test', delivery: { connectionTimeoutSeconds: 5 } });
@@ -114,5 +116,46 @@ describe('worker/transport: against a real SMTP server', () => {
     sink = undefined;
     const err = await failure(`smtp://127.0.0.1:${port}`);
     assert.equal(classify(err).code, 'DLV_DEFER_NETWORK');
+  });
+});
+
+describe('worker/transport: a streamed body that fails half way (a spool chunk that does not open)', () => {
+  let relay: RawRelay | undefined;
+  afterEach(async () => {
+    await relay?.close();
+    relay = undefined;
+  });
+
+  it('cuts the DATA phase: the relay has the first part, never the final dot; the send fails', async () => {
+    const raw = (relay = await startRawRelay());
+    const transport = createRelayTransport(config, raw.url);
+    const first = Buffer.from(`From: a@example.org\r\nSubject: x\r\n\r\n${'a'.repeat(70_000)}\r\n`);
+    async function* body(): AsyncGenerator<Buffer> {
+      yield first;
+      // The next chunk fails only once the relay holds the first one: the DATA phase has begun.
+      while (!(raw.sessions[0]?.data.length ?? 0)) await new Promise((resolve) => setTimeout(resolve, 10));
+      throw new Error('chunk 1 of 2 does not open');
+    }
+    try {
+      await assert.rejects(
+        transport.send({ ...msg(), raw: Readable.from(body(), { objectMode: false }) }),
+        /does not open/,
+      );
+    } finally {
+      transport.close();
+    }
+    assert.equal(raw.sessions.length, 1);
+    assert.ok(raw.sessions[0]!.data.length > 0, 'the DATA phase had begun');
+    assert.equal(raw.sessions[0]!.complete, false, 'the relay got the final dot');
+    // The pool dropped the connection: a next message never lands inside the cut DATA phase.
+    const next = createRelayTransport(config, raw.url);
+    try {
+      await next.send(msg());
+    } finally {
+      next.close();
+    }
+    assert.equal(raw.sessions.length, 2);
+    assert.equal(raw.sessions[1]!.complete, true);
+    assert.ok(raw.sessions[1]!.data.equals(msg().raw as Buffer), 'the next message alone, whole');
   });
 });
