@@ -61,16 +61,77 @@ export async function encryptAndSignArmoredCrlf(
     format: 'binary',
     date: input.now,
   });
-  const armored = await openpgp.encrypt({ message, ...signAndEncryptTo(input) });
+  // Binary packets, armored here into Buffers: openpgp.js's own streaming armor makes several strings of
+  // every chunk (on the JavaScript heap, freed only by a later full collection); the bytes are the same.
+  const binary = await openpgp.encrypt({ message, ...signAndEncryptTo(input), format: 'binary' });
   const out: Buffer[] = [];
   // Errors anywhere in the pipeline (a bad key, a failing signature) reject this loop: nothing is returned.
   // With a sink each chunk goes there as it comes (awaited: the sink's pace is the pipeline's), not kept.
-  for await (const chunk of armored as unknown as AsyncIterable<string>) {
-    const bytes = Buffer.from(toCrlf(chunk), 'latin1');
+  for await (const bytes of armorCrlf(binary as unknown as AsyncIterable<Uint8Array>)) {
     if (sink) await sink(bytes);
     else out.push(bytes);
   }
   return out;
+}
+
+const BEGIN_MESSAGE = Buffer.from('-----BEGIN PGP MESSAGE-----\r\n\r\n', 'latin1');
+/** Bytes per armor line: 60 base64 characters, as openpgp.js writes them. */
+const LINE_BYTES = 45;
+
+/**
+ * ASCII armor (RFC 4880 §6.2) of an OpenPGP message, exactly as openpgp.js writes it for ours (no Version or
+ * Comment header, lines of 60 characters, the CRC-24 checksum line that SEIPD v1 messages carry), with CRLF
+ * line ends, as Buffers: one per input chunk.
+ */
+export async function* armorCrlf(binary: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  yield BEGIN_MESSAGE;
+  let crc = CRC24_INIT;
+  let rest = Buffer.alloc(0);
+  for await (const chunk of binary) {
+    crc = crc24(crc, chunk);
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const data = rest.length > 0 ? Buffer.concat([rest, view]) : view;
+    const lines = Math.floor(data.length / LINE_BYTES);
+    if (lines > 0) yield base64Lines(data.subarray(0, lines * LINE_BYTES), lines);
+    rest = Buffer.from(data.subarray(lines * LINE_BYTES)); // fewer than 45 bytes: a copy, not a view
+  }
+  const tail = rest.length > 0 ? `${rest.toString('base64')}\r\n` : '';
+  const sum = Buffer.from([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff]).toString('base64');
+  yield Buffer.from(`${tail}=${sum}\r\n-----END PGP MESSAGE-----\r\n`, 'latin1');
+}
+
+/** `lines` × 45 bytes as lines of 60 base64 characters, each followed by CRLF. */
+function base64Lines(data: Buffer, lines: number): Buffer {
+  const encoded = Buffer.from(data.toString('base64'), 'latin1');
+  const out = Buffer.allocUnsafe(lines * 62);
+  for (let i = 0; i < lines; i++) {
+    encoded.copy(out, i * 62, i * 60, i * 60 + 60);
+    out[i * 62 + 60] = 0x0d;
+    out[i * 62 + 61] = 0x0a;
+  }
+  return out;
+}
+
+const CRC24_INIT = 0xb704ce;
+const CRC24_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 16;
+    for (let j = 0; j < 8; j++) {
+      c <<= 1;
+      if (c & 0x1000000) c ^= 0x1864cfb;
+    }
+    table[i] = c & 0xffffff;
+  }
+  return table;
+})();
+
+/** RFC 4880 §6.1 CRC-24, continued over `data`. */
+function crc24(crc: number, data: Uint8Array): number {
+  let c = crc;
+  for (let i = 0; i < data.length; i++)
+    c = ((c << 8) ^ CRC24_TABLE[((c >> 16) ^ data[i]!) & 0xff]!) & 0xffffff;
+  return c;
 }
 
 /**
