@@ -100,17 +100,28 @@ export async function* armorCrlf(binary: AsyncIterable<Uint8Array>): AsyncGenera
   yield Buffer.from(`${tail}=${sum}\r\n-----END PGP MESSAGE-----\r\n`, 'latin1');
 }
 
-/** `lines` × 45 bytes as lines of 60 base64 characters, each followed by CRLF. */
+/**
+ * `lines` × 45 bytes as lines of 60 base64 characters, each followed by CRLF, written straight into one
+ * Buffer (no string of the chunk on the JavaScript heap).
+ */
 function base64Lines(data: Buffer, lines: number): Buffer {
-  const encoded = Buffer.from(data.toString('base64'), 'latin1');
   const out = Buffer.allocUnsafe(lines * 62);
-  for (let i = 0; i < lines; i++) {
-    encoded.copy(out, i * 62, i * 60, i * 60 + 60);
-    out[i * 62 + 60] = 0x0d;
-    out[i * 62 + 61] = 0x0a;
+  let o = 0;
+  for (let line = 0, i = 0; line < lines; line++) {
+    for (const end = i + LINE_BYTES; i < end; i += 3) {
+      const n = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      out[o++] = B64[n >> 18]!;
+      out[o++] = B64[(n >> 12) & 63]!;
+      out[o++] = B64[(n >> 6) & 63]!;
+      out[o++] = B64[n & 63]!;
+    }
+    out[o++] = 0x0d;
+    out[o++] = 0x0a;
   }
   return out;
 }
+
+const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 
 const CRC24_INIT = 0xb704ce;
 const CRC24_TABLE = (() => {
