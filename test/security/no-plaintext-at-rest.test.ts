@@ -211,7 +211,13 @@ for (const kind of testDbKinds()) {
         subject: `Befund ${canary}`,
         text: `Therapienotizen ${canary}\n`,
         html: `<p>Therapienotizen <b>${canary}</b></p>`,
-        attachments: [{ filename: `${canary}.txt`, content: `Anhang ${canary}\n` }],
+        attachments: [
+          {
+            filename: `${canary}.txt`,
+            // Large enough that the pgp copy is spooled in chunks (outbound_chunks): those are scanned too.
+            content: `Anhang ${canary}\n${`Seite ${canary}\n`.repeat(60_000)}`,
+          },
+        ],
       });
       assert.equal(replyCode(info.response), 'GW_ACCEPTED_PLAIN');
       const rows = await gw.outbound();
@@ -223,6 +229,9 @@ for (const kind of testDbKinds()) {
         ],
       );
       await assertCarries(gw.openBody(rows[1]!), canary, 'the sealed plain copy'); // what must stay sealed
+      assert.ok(rows[0]!.chunks > 1, 'the large pgp copy is spooled in chunks');
+      const chunks = () => gw.deps.db.kysely.selectFrom('outbound_chunks').select('idx').execute();
+      assert.equal((await chunks()).length, rows[0]!.chunks);
 
       assert.deepEqual(await leaks(), [], 'nothing in clear while the message is queued');
 
@@ -261,6 +270,7 @@ for (const kind of testDbKinds()) {
       });
       await assertCarries(Buffer.from(data), canary, 'the decrypted pgp copy');
 
+      assert.equal((await chunks()).length, 0, 'a delivered copy keeps no chunk');
       assert.deepEqual(await leaks(), [], 'nothing in clear after delivery');
     });
   });
