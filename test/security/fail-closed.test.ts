@@ -24,21 +24,23 @@ type SmtpErr = { responseCode?: number; response?: string; rejectedErrors?: Smtp
 const CANARY_SUBJECT = 'CANARY-SUBJECT-7f3kq9xd';
 const CANARY_BODY = 'CANARY-BODY-2m8tzv4w';
 
-function message(to: string[]): string {
+/** `large`: a body of about 3 MB, so that each pgp copy is spooled in chunks while it is encrypted. */
+function message(to: string[], large = false): string {
   return [
     `From: Anna <${SENDER}>`,
     `To: ${to.join(', ')}`,
     `Subject: ${CANARY_SUBJECT}`,
     '',
     `Diagnosis: ${CANARY_BODY}`,
+    ...(large ? Array.from({ length: 40_000 }, (_, i) => `Befundzeile ${i} ${CANARY_BODY}`) : []),
     '',
   ].join('\r\n');
 }
 
 /** Send and return the SMTP error the client saw for `rcpt` (its RCPT reply or the DATA reply). */
-async function refusal(gw: TestGateway, to: string[]): Promise<SmtpErr> {
+async function refusal(gw: TestGateway, to: string[], large = false): Promise<SmtpErr> {
   try {
-    const info = await gw.transport().sendMail({ envelope: { from: SENDER, to }, raw: message(to) });
+    const info = await gw.transport().sendMail({ envelope: { from: SENDER, to }, raw: message(to, large) });
     const rejected = (info as { rejectedErrors?: SmtpErr[] }).rejectedErrors;
     assert.ok(rejected?.length, `expected a refusal, got ${info.response}`);
     return rejected[0]!;
@@ -50,6 +52,8 @@ async function refusal(gw: TestGateway, to: string[]): Promise<SmtpErr> {
 
 async function assertNothingStored(gw: TestGateway): Promise<void> {
   assert.equal((await gw.outbound()).length, 0, 'no outbound row');
+  const chunks = await gw.deps.db.kysely.selectFrom('outbound_chunks').select('idx').execute();
+  assert.equal(chunks.length, 0, 'no spool chunk left behind');
   assert.deepEqual(gw.enqueued, []);
   for (const canary of [CANARY_SUBJECT, CANARY_BODY]) {
     assert.equal(await dbContains(gw.testDb, canary), false, `${canary} is not in the database`);
@@ -226,6 +230,39 @@ for (const kind of testDbKinds()) {
       assert.equal(replyCode(err.response), 'GW_TEMP_FAILURE');
       await assertNothingStored(gw);
       assert.ok(gw.logText().includes('GW_INTERNAL_ERROR'));
+    });
+
+    it('a large message: answers 451 and leaves no chunk when the commit fails', async () => {
+      gw = await startTestGateway({ kind });
+      for (const r of ['a', 'b']) await gw.addRecipient(`${r}@clinic.example`);
+      await breakOutboundInserts(gw);
+      const err = await refusal(gw, ['a@clinic.example', 'b@clinic.example'], true);
+      assert.equal(err.responseCode, 451);
+      assert.equal(replyCode(err.response), 'GW_TEMP_FAILURE');
+      await assertNothingStored(gw);
+    });
+
+    it("a large message: answers 451 and drops the first copy's chunks when the second fails", async () => {
+      let calls = 0;
+      const current = () => gw!;
+      gw = await startTestGateway({
+        kind,
+        buildPgpMime: async (input) => {
+          if (++calls !== 2) return buildPgpMime(input);
+          // Fail only once the other copy has written chunks of its own.
+          const written = () =>
+            current().deps.db.kysely.selectFrom('outbound_chunks').select('idx').execute();
+          for (let i = 0; (await written()).length === 0; i++) {
+            assert.ok(i < 2000, 'the other copy writes chunks');
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          throw new Error('boom');
+        },
+      });
+      for (const r of ['a', 'b']) await gw.addRecipient(`${r}@clinic.example`);
+      const err = await refusal(gw, ['a@clinic.example', 'b@clinic.example'], true);
+      assert.equal(replyCode(err.response), 'GW_TEMP_FAILURE');
+      await assertNothingStored(gw);
     });
 
     it('answers 4xx when the database is gone, and the process keeps serving', async () => {
