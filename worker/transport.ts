@@ -95,7 +95,7 @@ export function createOutboxTransport(dir: string): Transport {
           } else {
             await file.write(envelopeFields(message.envelope));
             for await (const chunk of message.raw as AsyncIterable<Buffer>) {
-              for (let at = 0; at < chunk.length; ) at += (await file.write(chunk, at)).bytesWritten;
+              for (let at = 0; at < chunk.length;) at += (await file.write(chunk, at)).bytesWritten;
             }
           }
           await file.sync();
