@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { parseConfig } from '../../core/config.ts';
 import type { Db } from '../../core/db/index.ts';
 import { resealColumns } from '../../core/reseal.ts';
@@ -11,7 +14,9 @@ import {
   chunkReader,
   SpoolUnreadableError,
 } from '../../core/store/outbound-chunks.ts';
+import { createOutboxTransport } from '../../worker/transport.ts';
 import { openTestDb, testDbKinds, type TestDb } from '../helpers/db.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 /**
  * The spool body in chunks (core/store/outbound.ts, docs/performance.md "Memory of one large message") on a
@@ -174,6 +179,39 @@ for (const kind of testDbKinds()) {
       assert.deepEqual(result, { resealed: 3, skipped: 1, failed: [] }, 'three chunks; the empty row body');
       assert.ok((await readAll(t.db, new Sealer(B), row.id)).equals(body), 'opens with the new key alone');
       await assert.rejects(readAll(t.db, new Sealer(A), row.id), SpoolUnreadableError);
+    });
+
+    it('the outbox folder gets a chunked body whole, or no file when a chunk does not open', async () => {
+      const { dir, cleanup } = tmpDir();
+      try {
+        const outbox = createOutboxTransport(dir);
+        const row = await writeChunked(t.db, sealer, body);
+        const send = () =>
+          outbox.send({
+            id: row.id,
+            envelope: { from: 'anna@praxis.example', to: 'x@example.org' },
+            raw: Readable.from(chunkReader({ sealer, db: t.db }, row), { objectMode: false }),
+          });
+        await send();
+        const file = readFileSync(path.join(dir, `${row.id}.eml`));
+        assert.ok(file.subarray(file.length - body.length).equals(body));
+        assert.match(file.subarray(0, 100).toString('latin1'), /^Return-Path: <anna@praxis\.example>\r\n/);
+
+        const broken = await writeChunked(t.db, sealer, body);
+        await setChunk(t.db, broken.id, 2, (await chunkRows(t.db, row.id))[2]!.body);
+        await assert.rejects(
+          outbox.send({
+            id: broken.id,
+            envelope: { from: 'anna@praxis.example', to: 'x@example.org' },
+            raw: Readable.from(chunkReader({ sealer, db: t.db }, broken), { objectMode: false }),
+          }),
+          SpoolUnreadableError,
+        );
+        assert.equal(existsSync(path.join(dir, `${broken.id}.eml`)), false);
+        assert.deepEqual(readdirSync(dir), [`${row.id}.eml`], 'no temporary file left');
+      } finally {
+        cleanup();
+      }
     });
 
     it('sweeps chunks of no queued row after an hour, never those of a queued row or a young orphan', async () => {
