@@ -17,7 +17,8 @@ export async function dkimSignMail(
   // The signature's t=, read once here. Left to mailauth, the clock is read twice — for the header that is
   // hashed, and again (Math.round) for the header that is written, after the RSA signing — and when a
   // half-second passed in between, the written t= was not the signed one: "bad signature" at the receiver,
-  // at random, more often on a busy machine. The wall clock, not the pipeline's: a t= in the future fails.
+  // at random, more often on a busy machine. The wall clock, not the pipeline's: a receiver may refuse a t=
+  // ahead of its own clock.
   signedAt: Date = new Date(),
 ): Promise<Buffer> {
   const dkim = config.dkim;
