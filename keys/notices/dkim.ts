@@ -10,7 +10,17 @@ import type { Config } from '../../core/config.ts';
  */
 const keys = new Map<string, Promise<string>>();
 
-export async function dkimSignMail(config: Config, bytes: Buffer, fromAddress: string): Promise<Buffer> {
+export async function dkimSignMail(
+  config: Pick<Config, 'dkim'>,
+  bytes: Buffer,
+  fromAddress: string,
+  // The signature's t=, read once here. Left to mailauth, the clock is read twice — for the header that is
+  // hashed, and again (Math.round) for the header that is written, after the RSA signing — and when a
+  // half-second passed in between, the written t= was not the signed one: "bad signature" at the receiver,
+  // at random, more often on a busy machine. The wall clock, not the pipeline's: a receiver may refuse a t=
+  // ahead of its own clock.
+  signedAt: Date = new Date(),
+): Promise<Buffer> {
   const dkim = config.dkim;
   if (!dkim) return bytes;
   let key = keys.get(dkim.keyFile);
@@ -27,7 +37,7 @@ export async function dkimSignMail(config: Config, bytes: Buffer, fromAddress: s
     privateKey,
     canonicalization: 'relaxed/relaxed',
   };
-  const result = await dkimSign(bytes, { ...signature, signatureData: [signature] });
+  const result = await dkimSign(bytes, { ...signature, signatureData: [signature], signTime: signedAt });
   if (result.errors.length > 0 || !result.signatures) throw new Error('DKIM signing failed');
   return Buffer.concat([Buffer.from(result.signatures, 'latin1'), bytes]);
 }

@@ -43,18 +43,19 @@ export async function adminSignIn(
   return { web, cookie: r.cookie, key: r.json.session.key, login };
 }
 
-/** The first sign-in of an admin without TOTP: enrol, then sign in with the first code. */
+/** The first sign-in of an admin without TOTP: enrol, then sign in with the first code (returned: it is used up). */
 export async function adminEnrol(
   web: string,
   login: string,
   password: string,
-): Promise<{ session: AdminSession; totp: OTPAuth.TOTP }> {
+): Promise<{ session: AdminSession; totp: OTPAuth.TOTP; code: string }> {
   const first = await postSignIn(web, { login, password });
   if (first.json.code !== 'CON_TOTP_ENROL' || !first.json.uri) {
     throw new Error(`admin enrolment: ${first.status} ${first.json.code}`);
   }
   const totp = OTPAuth.URI.parse(first.json.uri) as OTPAuth.TOTP;
-  return { session: await adminSignIn(web, login, password, codeAt(totp, 0)), totp };
+  const code = codeAt(totp, 0);
+  return { session: await adminSignIn(web, login, password, code), totp, code };
 }
 
 /**

@@ -56,6 +56,9 @@ export async function dkimSigned(
   const result = await dkimSign(message, {
     ...signature,
     signatureData: [signature],
+    // t= read once: without it mailauth reads the clock for the hashed and again for the written header,
+    // and they differ when a half-second passes in between (a "bad signature" at random).
+    signTime: new Date(),
     ...(headerList ? { headerList } : {}),
   });
   if (result.errors.length > 0) throw result.errors[0]!;

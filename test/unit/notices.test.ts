@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { dkimVerify } from 'mailauth';
 import { simpleParser } from 'mailparser';
-import { encodeText, notificationMail, receiptMail, type Language } from '../../keys/notices/index.ts';
+import {
+  dkimSignMail,
+  encodeText,
+  notificationMail,
+  receiptMail,
+  type Language,
+} from '../../keys/notices/index.ts';
+import { dkimDomain, dkimResolver } from '../helpers/dkim.ts';
+import { tmpDir } from '../helpers/tmp.ts';
 
 const head = {
   from: { name: 'Praxis Anna Berg', address: 'noreply@sealpost.test' },
@@ -100,5 +111,37 @@ describe('pickup notices (German default, English)', () => {
     const m = await simpleParser(`Subject: ${encoded}\r\n\r\nx`);
     assert.equal(m.subject, subject);
     assert.equal(encodeText('plain ascii'), 'plain ascii');
+  });
+
+  it('DKIM: t= is the signing time read once, so the header written is the header signed', async () => {
+    // mailauth, left to read the clock itself, read it for the hashed header and again after the RSA
+    // signing for the written one; across a half-second the two t= differed and the signature failed at
+    // random. The time is now read once and handed over: the t= written is this one, and it verifies.
+    const tmp = tmpDir('sealpost-notices-dkim-');
+    try {
+      const d = dkimDomain('praxis.example', 'sp2026');
+      const keyFile = path.join(tmp.dir, 'dkim.pem');
+      writeFileSync(keyFile, d.privateKey, { mode: 0o600 });
+      const signedAt = new Date('2026-11-23T10:00:00.700Z'); // rounds up, floors down: either way not now
+      const raw = notificationMail({
+        ...head,
+        language: 'de',
+        senderName: 'Praxis Anna Berg',
+        link: 'https://pickup.example/p/AAAAAAAAAAAAAAAAAAAAAA',
+        expiresAt: new Date('2026-12-23T10:00:00Z'),
+      });
+      const from = 'noreply@praxis.example';
+      const signed = await dkimSignMail({ dkim: { selector: d.selector, keyFile } }, raw, from, signedAt);
+      const field = signed.toString('latin1').split('\r\n\r\n')[0]!;
+      assert.match(field, new RegExp(`[;\\s]t=${Math.floor(signedAt.getTime() / 1000)};`));
+      const result = await dkimVerify(signed, {
+        resolver: dkimResolver([d]) as never,
+        curTime: new Date(signedAt.getTime() + 60_000),
+      });
+      assert.equal(result.results[0]?.status.result, 'pass', JSON.stringify(result.results[0]?.status));
+      assert.equal(result.results[0]?.signingDomain, 'praxis.example');
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
