@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { inboundBench, inboundRatio, printInbound } from './inbound.ts';
 import { BenchClient } from './smtp-client.ts';
@@ -96,6 +96,39 @@ function cpuMsTree(pid: number): number {
   }
 }
 
+/**
+ * BENCH_THREADS=1: the same CPU split by process and thread (`/proc/<pid>/task/<tid>/stat`), summed by
+ * the process's script (stack-main: the gateway, stack-worker: the delivery worker, redis-server) and the
+ * thread's name, the main thread as `main`: where the CPU per message goes without a profiler's overhead.
+ */
+function cpuMsThreads(pid: number, into = new Map<string, number>()): Map<string, number> {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const script = cmdline.find((a) => /stack-(main|worker)\.ts$|redis-server/.test(a)) ?? cmdline[0] ?? '?';
+    const role = /redis/.test(script) ? 'redis-server' : script.replace(/^.*\//, '').replace(/\.ts$/, '');
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      into.set(`${role}/${name}`, (into.get(`${role}/${name}`) ?? 0) + ms);
+    }
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    for (const child of children) cpuMsThreads(Number(child), into);
+  } catch {
+    // the process ended meanwhile
+  }
+  return into;
+}
+
+function printThreads(before: Map<string, number>, after: Map<string, number>, messages: number): void {
+  const rows = [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / messages] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`CPU ms/msg by thread: ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -124,6 +157,7 @@ async function throughput(mode: StackMode): Promise<Result> {
     );
     const latencies: number[] = [];
     let next = 0;
+    const threadsBefore = process.env.BENCH_THREADS ? cpuMsThreads(child.pid!) : undefined;
     const cpuBefore = { sealpost: cpuMsTree(child.pid!), bench: process.cpuUsage() };
     const started = performance.now();
     await Promise.all(
@@ -138,6 +172,7 @@ async function throughput(mode: StackMode): Promise<Result> {
     await sink.waitFor(already + MESSAGES, 600_000);
     const seconds = (performance.now() - started) / 1000;
     const bench = process.cpuUsage(cpuBefore.bench);
+    if (threadsBefore) printThreads(threadsBefore, cpuMsThreads(child.pid!), MESSAGES);
     latencies.sort((a, b) => a - b);
     return {
       mode,
