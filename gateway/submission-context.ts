@@ -24,7 +24,7 @@ export interface GatewayDeps extends CoreDeps {
   readonly keys: KeyStore;
   /**
    * The process's crypto pool (keys/crypto-pool.ts): new contacts' key generation and Argon2id, and the
-   * OpenPGP sign + encrypt of every copy up to 1 MiB, and each message's subject encrypted to her console key.
+   * OpenPGP sign + encrypt of every copy up to 1 MiB.
    */
   readonly crypto: CryptoPool;
   readonly tls: { key: string | Buffer; cert: string | Buffer };

@@ -7,7 +7,7 @@ import type { ConsoleKeyRow, Stores } from '../core/store/index.ts';
 import type { CryptoPool } from './crypto-pool.ts';
 import { decodeWords } from './mime/edge.ts';
 import { getValue, type SplitMessage } from './mime/mime.ts';
-import { encryptToKey, keyBytes } from './openpgp/index.ts';
+import { encryptToKey } from './openpgp/index.ts';
 import { ParseCache } from './store/parse-cache.ts';
 
 /**
@@ -74,11 +74,11 @@ export function subjectOf(split: SplitMessage): string | undefined {
  * the master key (aad `subject:<batch id>`); only her browser reads it (docs/console.md "Sent messages").
  */
 export async function sentSubjectRow(
-  deps: { sealer: Sealer; crypto?: CryptoPool },
+  deps: { sealer: Sealer },
   key: ConsoleKeyRow,
   input: { userId: string; batchId: string; subject: string; now: Date },
 ): Promise<Insertable<SentSubjectsTable>> {
-  const encrypted = await encryptToConsoleKey(key, input.subject, input.now, deps.crypto);
+  const encrypted = await encryptToConsoleKey(key, input.subject, input.now);
   return {
     batch_id: input.batchId,
     user_id: input.userId,
@@ -89,21 +89,11 @@ export async function sentSubjectRow(
 
 /**
  * `text` (a code, a subject) as an OpenPGP message to her console key: only her browser, with her password,
- * can read it. With a crypto pool the encryption runs in its threads (a sent message's subject is encrypted
- * for every message: about a millisecond of openpgp.js and WebCrypto that the event loop no longer pays).
+ * can read it.
  */
-export async function encryptToConsoleKey(
-  key: ConsoleKeyRow,
-  text: string,
-  now: Date,
-  crypto?: CryptoPool,
-): Promise<Uint8Array> {
+export async function encryptToConsoleKey(key: ConsoleKeyRow, text: string, now: Date): Promise<Uint8Array> {
   const to = await consoleKeys.publicKey(key.fingerprint, key.public_key);
-  const data = Buffer.from(text, 'utf8');
-  if (crypto && crypto.threads > 0) {
-    return crypto.run('encryptToKey', { data, to: keyBytes(to), nowMs: now.getTime() });
-  }
-  return encryptToKey({ data, to, now });
+  return encryptToKey({ data: Buffer.from(text, 'utf8'), to, now });
 }
 
 /**

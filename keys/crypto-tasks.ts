@@ -11,7 +11,6 @@ import {
   encryptAndSignArmoredCrlf,
   encryptAndSignBinary,
   encryptionKeyFromBytes,
-  encryptToKey,
   generateContactKeyPair,
   signingKeyFromBytes,
   type InboundDecryption,
@@ -117,19 +116,6 @@ export async function signEncrypt(input: SignEncryptInput): Promise<Uint8Array[]
   return input.format === 'binary' ? encryptAndSignBinary(args) : encryptAndSignArmoredCrlf(args);
 }
 
-/** A short text (a sent message's subject) to encrypt to one key, unsigned; the key as binary packets. */
-export interface EncryptToKeyInput {
-  data: Uint8Array;
-  to: Uint8Array;
-  nowMs: number;
-}
-
-/** encryptToKey in a pool thread (keys/console-codes.ts): the key parsed once per thread and cached. */
-export async function encryptToKeyTask(input: EncryptToKeyInput): Promise<Uint8Array> {
-  const to = await encryptionKeyFromBytes(input.to);
-  return encryptToKey({ data: input.data, to, now: new Date(input.nowMs) });
-}
-
 /** One inbound message to decrypt and verify (keys/open-inbound.ts), the keys as binary packets. */
 export interface OpenInboundInput {
   armored: string;
@@ -157,13 +143,7 @@ export async function openInbound(input: OpenInboundInput): Promise<InboundDecry
   });
 }
 
-export const TASKS = {
-  contactSecret,
-  consoleKey,
-  signEncrypt,
-  encryptToKey: encryptToKeyTask,
-  openInbound,
-} as const;
+export const TASKS = { contactSecret, consoleKey, signEncrypt, openInbound } as const;
 export type TaskName = keyof typeof TASKS;
 export type TaskInput<K extends TaskName> = Parameters<(typeof TASKS)[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<(typeof TASKS)[K]>>;
