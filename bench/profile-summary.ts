@@ -50,6 +50,8 @@ const CATEGORIES: { name: string; fn?: RegExp; url?: RegExp }[] = [
   { name: 'module loading', url: /^node:internal\/modules|node_modules\/(tsx|esbuild)/ },
   { name: 'pino', url: /node_modules\/pino/ },
   { name: 'Sealpost code', url: /\/(core|keys|gateway|worker|cli)\// },
+  { name: 'V8 and native code (program)', fn: /^\(program\)$/ },
+  { name: 'Node (other internals)', url: /^node:/ },
 ];
 
 function categoryOf(node: ProfileNode, parentOf: Map<number, ProfileNode>): string {
@@ -83,6 +85,14 @@ export function summarise(profile: Profile, fromUs: number, toUs: number): Map<s
   return ms;
 }
 
+/** Which thread a profile is, from what it did: the gateway, the delivery worker, a crypto pool thread. */
+function roleOf(ms: Map<string, number>): string {
+  if (ms.has('smtp-server')) return 'gateway, event loop';
+  if (ms.has('nodemailer')) return 'delivery worker, event loop';
+  if (ms.has('waiting for a task (piscina)')) return 'crypto pool thread';
+  return 'other thread';
+}
+
 const [dir, from, to, messages] = process.argv.slice(2);
 if (!dir || !from || !to) throw new Error('usage: profile-summary.ts DIR FROM_US TO_US [MESSAGES]');
 const count = Number(messages ?? 0);
@@ -93,7 +103,7 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     .filter(([k]) => k !== 'idle' && !k.startsWith('waiting'))
     .reduce((n, [, v]) => n + v, 0);
   if (busy < 50) continue; // a thread that did nothing in the window (tsx's loader, an idle pool thread)
-  console.log(`\n${file}: busy ${busy.toFixed(0)} ms of the window`);
+  console.log(`\n${file} (${roleOf(ms)}): busy ${busy.toFixed(0)} ms of the window`);
   for (const [name, v] of [...ms].sort((a, b) => b[1] - a[1])) {
     if (name === 'idle' || name.startsWith('waiting') || v < busy / 200) continue;
     const perMsg = count ? `  ${(v / count).toFixed(2)} ms/msg` : '';
