@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { inboundBench, inboundRatio, printInbound } from './inbound.ts';
 import { BenchClient } from './smtp-client.ts';
@@ -16,7 +16,7 @@ import { startSink, type Sink } from '../test/helpers/sink.ts';
  * read the ratios.
  *
  * Environment: BENCH_MESSAGES (2000), BENCH_CONNECTIONS (8), BENCH_SIZE_KB (50), BENCH_BIG_MB (25),
- * BENCH_ONLY (`pgp`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
+ * BENCH_ONLY (`pgp`, `plain`, `big` or `pickup-gateway`: run only that part; the table then lacks the baseline;
  * `ratio`: plain then pgp, the throughput ratio of one sitting;
  * `pickup`: the pickup app in headless Chromium, bench/pickup.ts; `inbound`: only the inbound listener,
  * bench/inbound.ts, with its own baseline; `new-contacts`: one message to 20 and to 100 new pickup contacts,
@@ -96,6 +96,39 @@ function cpuMsTree(pid: number): number {
   }
 }
 
+/**
+ * BENCH_THREADS=1: the same CPU split by process and thread (`/proc/<pid>/task/<tid>/stat`), summed by
+ * the process's script (stack-main: the gateway, stack-worker: the delivery worker, redis-server) and the
+ * thread's name, the main thread as `main`: where the CPU per message goes without a profiler's overhead.
+ */
+function cpuMsThreads(pid: number, into = new Map<string, number>()): Map<string, number> {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const script = cmdline.find((a) => /stack-(main|worker)\.ts$|redis-server/.test(a)) ?? cmdline[0] ?? '?';
+    const role = /redis/.test(script) ? 'redis-server' : script.replace(/^.*\//, '').replace(/\.ts$/, '');
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      into.set(`${role}/${name}`, (into.get(`${role}/${name}`) ?? 0) + ms);
+    }
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    for (const child of children) cpuMsThreads(Number(child), into);
+  } catch {
+    // the process ended meanwhile
+  }
+  return into;
+}
+
+function printThreads(before: Map<string, number>, after: Map<string, number>, messages: number): void {
+  const rows = [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / messages] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  console.log(`CPU ms/msg by thread: ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -117,15 +150,22 @@ async function throughput(mode: StackMode): Promise<Result> {
     const warm = await BenchClient.connect(port, SENDER, PASSWORD);
     for (let i = 0; i < 20; i++) await warm.send(SENDER, RECIPIENT, bodies[i % bodies.length]!);
     warm.close();
-    await sink.waitFor(20, 60_000);
-    const already = sink.messages.length;
     const clients = await Promise.all(
       Array.from({ length: CONNECTIONS }, () => BenchClient.connect(port, SENDER, PASSWORD)),
     );
+    // Then a few on every connection at once, so that the crypto pool has started all its threads before
+    // the timed run: a thread's start (tsx, openpgp.js loaded and compiled) is a second or more of CPU,
+    // once per process, not per message.
+    await Promise.all(clients.map((c, i) => c.send(SENDER, RECIPIENT, bodies[i % bodies.length]!)));
+    await Promise.all(clients.map((c, i) => c.send(SENDER, RECIPIENT, bodies[(i + 1) % bodies.length]!)));
+    await sink.waitFor(20 + 2 * CONNECTIONS, 60_000);
+    const already = sink.messages.length;
     const latencies: number[] = [];
     let next = 0;
+    const threadsBefore = process.env.BENCH_THREADS ? cpuMsThreads(child.pid!) : undefined;
     const cpuBefore = { sealpost: cpuMsTree(child.pid!), bench: process.cpuUsage() };
     const started = performance.now();
+    const window = process.hrtime.bigint() / 1000n; // CLOCK_MONOTONIC µs, the clock of a .cpuprofile
     await Promise.all(
       clients.map(async (client) => {
         while (next < MESSAGES) {
@@ -137,7 +177,12 @@ async function throughput(mode: StackMode): Promise<Result> {
     );
     await sink.waitFor(already + MESSAGES, 600_000);
     const seconds = (performance.now() - started) / 1000;
+    if (process.env.BENCH_NODE_ARGS)
+      console.log(
+        `${mode}: timed run ${window}–${process.hrtime.bigint() / 1000n} µs (bench/profile-summary.ts)`,
+      );
     const bench = process.cpuUsage(cpuBefore.bench);
+    if (threadsBefore) printThreads(threadsBefore, cpuMsThreads(child.pid!), MESSAGES);
     latencies.sort((a, b) => a - b);
     return {
       mode,
@@ -265,11 +310,11 @@ if (only === 'ratio') {
   console.log(`encrypted/plain throughput ratio: ${(pgp.msgsPerSec / plain.msgsPerSec).toFixed(2)}`);
   process.exit(0);
 }
-if (only === 'pgp') {
-  new LoadLog().before('pgp');
-  const r = await throughput('pgp');
+if (only === 'pgp' || only === 'plain') {
+  new LoadLog().before(only);
+  const r = await throughput(only);
   console.log(
-    `pgp only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+    `${only} only: ${r.msgsPerSec.toFixed(1)} msgs/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
       `CPU per message: Sealpost ${r.cpuMs.sealpost.toFixed(1)} ms, clients and sink ${r.cpuMs.bench.toFixed(1)} ms`,
   );
   process.exit(0);

@@ -7,7 +7,8 @@ import type { ConsoleKeyRow, Stores } from '../core/store/index.ts';
 import type { CryptoPool } from './crypto-pool.ts';
 import { decodeWords } from './mime/edge.ts';
 import { getValue, type SplitMessage } from './mime/mime.ts';
-import { encryptToKey, parseEncryptionKey } from './openpgp/index.ts';
+import { encryptToKey } from './openpgp/index.ts';
+import { ParseCache } from './store/parse-cache.ts';
 
 /**
  * Access codes for the practitioner's console (docs/console.md): a new contact's code is encrypted to her
@@ -91,5 +92,15 @@ export async function sentSubjectRow(
  * can read it.
  */
 export async function encryptToConsoleKey(key: ConsoleKeyRow, text: string, now: Date): Promise<Uint8Array> {
-  return encryptToKey({ data: Buffer.from(text, 'utf8'), to: await parseEncryptionKey(key.public_key), now });
+  const to = await consoleKeys.publicKey(key.fingerprint, key.public_key);
+  return encryptToKey({ data: Buffer.from(text, 'utf8'), to, now });
 }
+
+/**
+ * Console keys parsed once per key material, not once per message: every sent message's subject is
+ * encrypted to its sender's console key on the event loop, and parsing the armored key and verifying its
+ * self-signatures anew each time (openpgp.js remembers a verified signature on the parsed key only) cost
+ * more than the encryption itself (docs/performance.md, issue 17, 2026-12-03). Keyed by fingerprint and
+ * a hash of the material, so a replaced key (a password reset) is parsed afresh.
+ */
+const consoleKeys = new ParseCache();

@@ -11,6 +11,7 @@ import {
   SqliteDriver,
   type DatabaseConnection,
   type Driver,
+  type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
 import pg from 'pg';
@@ -76,6 +77,37 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** More distinct statements than this (SQL texts, not calls) and the cache starts over. */
+const STATEMENT_CACHE_LIMIT = 500;
+
+/**
+ * better-sqlite3 keeping its prepared statements: Kysely's SQLite driver prepares every query anew, so
+ * SQLite parsed and planned the same few dozen SQL texts on every call, on the event loop (a tenth of the
+ * SQL time per message in the issue 17 profile, docs/performance.md). A statement is reused by its SQL
+ * text; one still busy (an iterator not finished) is never handed out twice: the caller gets a fresh one.
+ * A prepared statement re-prepares itself after a schema change (sqlite3_prepare_v3), so migrations need
+ * nothing here.
+ */
+export function cachingStatements(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(text: string) {
+      const kept = statements.get(text);
+      if (kept && !kept.busy) return kept;
+      const fresh = sqlite.prepare(text);
+      if (!kept) {
+        if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear();
+        statements.set(text, fresh);
+      }
+      return fresh;
+    },
+    close() {
+      statements.clear();
+      sqlite.close();
+    },
+  };
+}
+
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   const db = isPostgresUrl(options.databaseUrl) ? openPostgres(options) : openSqlite(options);
   await migrate(db);
@@ -96,7 +128,9 @@ function openSqlite(options: OpenDbOptions): Db {
   sqlite.pragma('busy_timeout = 10000');
   // Deleted rows are overwritten, so that no ciphertext lingers in free pages after expiry.
   sqlite.pragma('secure_delete = ON');
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: cachingStatements(sqlite) }),
+  });
   return { kysely, stores: createStores(kysely), dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
