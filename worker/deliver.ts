@@ -59,14 +59,7 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
   } catch (err) {
     // A different master key, or a body that is not this row's: never send it; retry until the admin
     // fixes the key, and bounce (without any header of the original) when the row expires.
-    ctx.deps.log.error('DLV_SPOOL_UNREADABLE', { id: row.id, errName: errName(err) });
-    const verdict: Classification = {
-      action: 'defer',
-      code: 'DLV_SPOOL_UNREADABLE',
-      smtpCode: null,
-      enhanced: null,
-    };
-    return failed(ctx, row, null, verdict, errName(err));
+    return unreadableSpool(ctx, row, null, err);
   }
   let receipt: SendReceipt | void;
   let unreadable: unknown;
@@ -87,14 +80,7 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     if (unreadable !== undefined) {
       // A later chunk is missing or does not open: the stream failed before the end of the body, so the
       // transport never ended the DATA (nodemailer drops the connection): nothing partial was delivered.
-      ctx.deps.log.error('DLV_SPOOL_UNREADABLE', { id: row.id, errName: errName(unreadable) });
-      const verdict: Classification = {
-        action: 'defer',
-        code: 'DLV_SPOOL_UNREADABLE',
-        smtpCode: null,
-        enhanced: null,
-      };
-      return failed(ctx, row, raw, verdict, errName(unreadable));
+      return unreadableSpool(ctx, row, raw, unreadable);
     }
     return failed(ctx, row, raw, { ...classify(err), reply: remoteReply(err) }, errName(err));
   }
@@ -104,6 +90,18 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
   await markDelivered(ctx, row, receipt ?? {});
   await ctx.accepted?.clear(row.id);
   return { kind: 'delivered' };
+}
+
+/** A body (or a chunk of it) that does not open: deferred, never sent; bounced when the row expires. */
+function unreadableSpool(ctx: DeliverContext, row: Row, raw: Buffer | null, err: unknown) {
+  ctx.deps.log.error('DLV_SPOOL_UNREADABLE', { id: row.id, errName: errName(err) });
+  const verdict: Classification = {
+    action: 'defer',
+    code: 'DLV_SPOOL_UNREADABLE',
+    smtpCode: null,
+    enhanced: null,
+  };
+  return failed(ctx, row, raw, verdict, errName(err));
 }
 
 /** A chunked body as a byte stream; `onUnreadable` learns of a chunk that fails before the stream errors. */
