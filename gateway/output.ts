@@ -74,6 +74,8 @@ export async function buildCopies(
         sink: (chunk) => writer.write(chunk),
       });
       if (!writer.started) return { recipient: rcpt.address, kind: 'pgp', parts };
+      // Fail closed: a copy is either in chunks or in parts, never split between them.
+      if (parts.length > 0) throw new Error('copy both chunked and in parts');
       return { recipient: rcpt.address, kind: 'pgp', parts: [], chunked: await writer.end() };
     });
   } catch (err) {
@@ -89,7 +91,7 @@ export async function buildCopies(
 /** Drop the chunks of copies whose message failed (best effort: the worker's sweep takes what is left). */
 export async function dropChunks(ctx: GatewayContext, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
-    await ctx.deps.db.stores.outbound.dropChunks(id).catch((err: unknown) => {
+    await ctx.deps.db.stores.outbound.chunks.drop(id).catch((err: unknown) => {
       ctx.deps.log.warn('GW_CHUNKS_LEFT', { id, errName: errName(err) });
     });
   }

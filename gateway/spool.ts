@@ -4,7 +4,8 @@ import type { SentRecipientsTable, SentSubjectsTable } from '../core/db/schema.t
 import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
 import type { SpooledChunks } from '../core/store/outbound.ts';
 import type { AcceptedRecipient, GatewayContext } from './submission-context.ts';
-import { dropChunks, type Copy } from './output.ts';
+import type { Copy } from './output.ts';
+import { errName } from '../core/log.ts';
 import type { PickupCopy } from './pickup.ts';
 
 /**
@@ -69,8 +70,12 @@ export async function spool(
       );
   }
   // With the other messages of this event-loop turn: one commit (core/store/group-commit.ts).
+  const chunked = input.copies.flatMap((c) => (c.chunked ? [c.chunked] : []));
   try {
     await ctx.commits.run(async (stores) => {
+      // A large copy's body was written ahead as chunks: all of them there, or no commit (and no 250).
+      for (const c of chunked)
+        await stores.outbound.chunks.claim(c.id, c.chunks, ctx.deps.clock.now().getTime());
       for (const p of pickups) await storePickup(ctx, stores, p, input);
       await stores.outbound.add(rows);
       if (input.sent) {
@@ -79,11 +84,13 @@ export async function spool(
       }
     });
   } catch (err) {
-    // Not committed: the chunks written ahead of the rows (large copies) belong to no row.
-    await dropChunks(
-      ctx,
-      input.copies.flatMap((c) => (c.chunked ? [c.chunked.id] : [])),
-    );
+    // Not committed, as far as we know: the chunks written ahead of rows that are not there go. A row the
+    // commit did write (its outcome unknown to us) keeps its body.
+    for (const c of chunked) {
+      await ctx.deps.db.stores.outbound.chunks.dropUncommitted(c.id).catch((e: unknown) => {
+        ctx.deps.log.warn('GW_CHUNKS_LEFT', { id: c.id, errName: errName(e) });
+      });
+    }
     throw err;
   }
   return { batchId, ids: rows.map((r) => r.id) };

@@ -5,7 +5,7 @@ import type { CoreDeps } from '../core/deps.ts';
 import type { Code } from '../core/errors.ts';
 import { errName } from '../core/log.ts';
 import type { OutboundRow } from '../core/store/index.ts';
-import { chunkReader, openChunk } from '../core/store/outbound-chunks.ts';
+import { chunkReader, openChunk, SpoolUnreadableError } from '../core/store/outbound-chunks.ts';
 import { classify, type Classification } from './classify.ts';
 import { dsnOutboundRow, wantsDsn } from '../core/dsn.ts';
 import { nextAttempt, type RetryDelay } from './schedule.ts';
@@ -57,6 +57,8 @@ export async function deliverOne(ctx: DeliverContext, outboundId: string): Promi
     raw =
       row.chunks > 0 ? await openChunk(ctx.deps, row, 0) : ctx.deps.sealer.open('spool', row.body, row.id);
   } catch (err) {
+    // A database error reading the first chunk is no verdict on the body: the job fails and is retried.
+    if (row.chunks > 0 && !(err instanceof SpoolUnreadableError)) throw err;
     // A different master key, or a body that is not this row's: never send it; retry until the admin
     // fixes the key, and bounce (without any header of the original) when the row expires.
     return unreadableSpool(ctx, row, null, err);
@@ -110,7 +112,8 @@ function chunkStream(ctx: DeliverContext, row: Row, first: Buffer, onUnreadable:
     try {
       yield* chunkReader(ctx.deps, row, first);
     } catch (err) {
-      onUnreadable(err);
+      // Only a chunk missing or not opening says the body is unreadable; a database error is retried.
+      if (err instanceof SpoolUnreadableError) onUnreadable(err);
       throw err;
     }
   }

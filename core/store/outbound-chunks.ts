@@ -76,7 +76,7 @@ export class ChunkWriter {
     this.#pendingBytes -= n;
     const idx = this.#idx++;
     const sealed = this.deps.sealer.seal('spool', take, chunkAad(this.id, idx, last));
-    await this.deps.db.stores.outbound.addChunk({
+    await this.deps.db.stores.outbound.chunks.add({
       outbound_id: this.id,
       idx,
       place: chunkAad(this.id, idx, last),
@@ -112,7 +112,7 @@ export async function openChunk(
   row: Pick<OutboundRow, 'id' | 'chunks'>,
   idx: number,
 ): Promise<Buffer> {
-  const sealed = await deps.db.stores.outbound.chunk(row.id, idx);
+  const sealed = await deps.db.stores.outbound.chunks.get(row.id, idx);
   if (!sealed) throw new SpoolUnreadableError(`chunk ${idx} of ${row.chunks} missing`);
   try {
     return deps.sealer.open('spool', sealed, chunkAad(row.id, idx, idx === row.chunks - 1));

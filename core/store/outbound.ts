@@ -1,10 +1,11 @@
 import type { ExpressionBuilder, Insertable, Kysely, Selectable } from 'kysely';
 import type { Config } from '../config.ts';
-import type { Database, OutboundChunksTable, OutboundTable } from '../db/schema.ts';
+import type { Database, OutboundTable } from '../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { Sealer } from '../seal.ts';
 import { audit } from '../audit.ts';
 import type { AnySealedColumn } from '../reseal.ts';
+import { ChunkRows } from './outbound-chunk-rows.ts';
 
 /**
  * The outbound spool (DESIGN.md invariant 3): the only code that reads or writes the `outbound` table.
@@ -85,7 +86,7 @@ export function outboundRow(
   };
 }
 
-/** Rows per INSERT statement: 50 × 20 columns stays under SQLite's historic 999-parameter limit. */
+/** Rows per INSERT statement: 40 × 20 columns stays under SQLite's historic 999-parameter limit. */
 const ROWS_PER_INSERT = 40;
 
 export type QueueView = 'waiting' | 'deferred' | 'bounced' | 'delivered';
@@ -181,7 +182,12 @@ async function dropChunks(db: Kysely<Database>, id: string): Promise<void> {
 }
 
 export class OutboundStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The chunks of large bodies (core/store/outbound-chunk-rows.ts). */
+  readonly chunks: ChunkRows;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.chunks = new ChunkRows(db);
+  }
 
   /** Insert rows built by `outboundRow` (in the caller's transaction when the store is bound to one). */
   async add(rows: readonly NewOutboundRow[]): Promise<void> {
@@ -449,51 +455,6 @@ export class OutboundStore {
       .where('outbound_id', 'in', (eb) => eb.selectFrom('outbound').select('id').where(hers))
       .execute();
     const res = await this.db.deleteFrom('outbound').where(hers).executeTakeFirst();
-    return Number(res.numDeletedRows);
-  }
-
-  /** Insert one sealed chunk (its own statement: chunks are written before their row commits). */
-  async addChunk(chunk: Insertable<OutboundChunksTable>): Promise<void> {
-    await this.db.insertInto('outbound_chunks').values(chunk).execute();
-  }
-
-  /** One sealed chunk, or undefined when it is missing. */
-  async chunk(outboundId: string, idx: number): Promise<Uint8Array | undefined> {
-    const row = await this.db
-      .selectFrom('outbound_chunks')
-      .select('body')
-      .where('outbound_id', '=', outboundId)
-      .where('idx', '=', idx)
-      .executeTakeFirst();
-    return row?.body;
-  }
-
-  /** Drop the chunks of a copy that never committed (its message failed). */
-  async dropChunks(outboundId: string): Promise<void> {
-    await dropChunks(this.db, outboundId);
-  }
-
-  /**
-   * Chunks older than `before` (ms) whose row is not queued: a message whose process died between its
-   * chunks and its commit, or a done row's chunks should a delete ever have been missed. A row still being
-   * written is younger than `before` (its chunks are written within one DATA phase).
-   */
-  async sweepChunks(before: number): Promise<number> {
-    const res = await this.db
-      .deleteFrom('outbound_chunks')
-      .where('created_at', '<', before)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('outbound')
-              .select('outbound.id')
-              .whereRef('outbound.id', '=', 'outbound_chunks.outbound_id')
-              .where('outbound.status', '=', 'queued'),
-          ),
-        ),
-      )
-      .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 }

@@ -175,10 +175,12 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
   if (sink && parts.reduce((n, p) => n + p.length, 0) > STREAM_THRESHOLD) {
     for (const part of envelope.head) await sink(part);
     let lastByte: number | undefined;
-    await signEncrypt(request, 'armored-crlf', async (chunk) => {
+    const rest = await signEncrypt(request, 'armored-crlf', async (chunk) => {
       if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
       await sink(chunk);
     });
+    // Fail closed: armor handed back instead of to the sink would be lost (an empty message sent).
+    if (rest.length > 0) throw new Error('streamed armor returned as parts');
     await sink(envelope.after(lastByte));
     return [];
   }

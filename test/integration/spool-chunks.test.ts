@@ -214,6 +214,32 @@ for (const kind of testDbKinds()) {
       }
     });
 
+    it('claim in the commit: every chunk there, made young again for the sweep; one missing throws', async () => {
+      const hourAgo = Date.now() - 61 * 60_000;
+      const writer = new ChunkWriter({ sealer, db: t.db }, hourAgo);
+      await writer.write(body);
+      const { id, chunks } = await writer.end();
+      await t.db.stores.outbound.chunks.claim(id, chunks, Date.now());
+      assert.equal(await t.db.stores.outbound.chunks.sweep(Date.now() - 60 * 60_000), 0, 'young again');
+      await t.db.kysely
+        .deleteFrom('outbound_chunks')
+        .where('outbound_id', '=', id)
+        .where('idx', '=', 1)
+        .execute();
+      await assert.rejects(t.db.stores.outbound.chunks.claim(id, chunks, Date.now()), /chunks missing/);
+    });
+
+    it('after a commit of unknown outcome: a committed row keeps its chunks, an orphan loses them', async () => {
+      const committed = await writeChunked(t.db, sealer, body);
+      const orphan = new ChunkWriter({ sealer, db: t.db }, Date.now());
+      await orphan.write(body);
+      await orphan.end();
+      await t.db.stores.outbound.chunks.dropUncommitted(committed.id);
+      await t.db.stores.outbound.chunks.dropUncommitted(orphan.id);
+      assert.ok((await readAll(t.db, sealer, committed.id)).equals(body));
+      assert.equal((await chunkRows(t.db, orphan.id)).length, 0);
+    });
+
     it('sweeps chunks of no queued row after an hour, never those of a queued row or a young orphan', async () => {
       const hourAgo = Date.now() - 61 * 60_000;
       const queued = await writeChunked(t.db, sealer, body, 300_000, hourAgo);
@@ -223,7 +249,7 @@ for (const kind of testDbKinds()) {
       const young = new ChunkWriter({ sealer, db: t.db }, Date.now());
       await young.write(body);
       await young.end();
-      const swept = await t.db.stores.outbound.sweepChunks(Date.now() - 60 * 60_000);
+      const swept = await t.db.stores.outbound.chunks.sweep(Date.now() - 60 * 60_000);
       assert.equal(swept, 3, 'the old orphan only');
       assert.equal((await chunkRows(t.db, orphan.id)).length, 0);
       assert.equal((await chunkRows(t.db, young.id)).length, 3);

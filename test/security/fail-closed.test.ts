@@ -265,6 +265,25 @@ for (const kind of testDbKinds()) {
       await assertNothingStored(gw);
     });
 
+    it('a large message: answers 451 and stores nothing when the orphan sweep took chunks before the commit', async () => {
+      const current = () => gw!;
+      gw = await startTestGateway({
+        kind,
+        buildPgpMime: async (input) => {
+          const parts = await buildPgpMime(input);
+          // The sweep of another process (whose clock is ahead) between the chunks and the commit.
+          const swept = await current().deps.db.stores.outbound.chunks.sweep(Date.now() + 60_000);
+          assert.ok(swept > 0, 'the sweep took chunks of the copy');
+          return parts;
+        },
+      });
+      await gw.addRecipient('a@clinic.example');
+      const err = await refusal(gw, ['a@clinic.example'], true);
+      assert.equal(err.responseCode, 451);
+      assert.equal(replyCode(err.response), 'GW_TEMP_FAILURE');
+      await assertNothingStored(gw);
+    });
+
     it('answers 4xx when the database is gone, and the process keeps serving', async () => {
       gw = await startTestGateway({ kind });
       await gw.addRecipient('bob@clinic.example');

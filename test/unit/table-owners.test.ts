@@ -8,8 +8,8 @@ import path from 'node:path';
  * CLI command. Migrations (core/db/) and tests are the only other places that name tables.
  */
 const OWNERS: Record<string, readonly string[]> = {
-  outbound: ['core/store/outbound.ts'],
-  outbound_chunks: ['core/store/outbound.ts'],
+  outbound: ['core/store/outbound.ts', 'core/store/outbound-chunk-rows.ts'],
+  outbound_chunks: ['core/store/outbound.ts', 'core/store/outbound-chunk-rows.ts'],
   pickups: ['core/store/pickups.ts'],
   pickup_tombstones: ['core/store/pickups.ts'],
   pickup_sessions: ['core/store/pickups.ts'],

@@ -248,6 +248,11 @@ export const SERVICE_EVENTS = {
         'spool chunks of no queued row, older than an hour, were deleted (`count`; a message that died)',
     },
     {
+      codes: ['DLV_CHUNKS_SWEEP_FAILED'],
+      level: 'warn',
+      meaning: 'the sweep of orphaned spool chunks failed (`errName`); the next maintenance tick tries again',
+    },
+    {
       codes: ['DLV_ENQUEUE_FAILED'],
       level: 'warn',
       meaning: 'a job could not be added; reconcile will add it',
