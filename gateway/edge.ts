@@ -11,45 +11,80 @@ import type { EdgeCodes, SmtpListener } from './smtp-reply.ts';
  */
 
 /**
+ * The bytes of a message as read: `raw`, and `release()`, which gives its memory back to the system at
+ * once — not at some later garbage collection — after which every view of it reads as empty. Call it
+ * when nothing will read the message again (its copies are committed, or it was refused); twice is fine.
+ */
+export interface Received {
+  raw: Buffer;
+  release(): void;
+}
+
+/**
+ * A resizable ArrayBuffer (ES2024; V8 has it since Node 20, our lib typing is ES2023): it reserves
+ * address space for `maxByteLength` and grows in place, so it is filled without a copy and its pages go
+ * back to the system when it shrinks.
+ */
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => ResizableArrayBuffer;
+
+/**
  * Drain the whole stream (smtp-server waits for its end before replying) but keep at most `cap` bytes:
  * never buffer unbounded input from a peer. smtp-server sets `sizeExceeded` past its `size` option, which
  * is the same cap; the local check covers a stream that ends exactly past our count.
- * (`raw` is mutable so that the caller can let go of the message once it is encrypted.)
+ *
+ * The chunks are copied into one buffer as they come, which grows in place (issue 17): collecting them and
+ * joining them at the end held the message twice at its peak, and the freed chunks stayed with the
+ * allocator; this buffer's pages are the system's again at `release()`.
  */
 export async function readCapped(
   stream: SMTPServerDataStream,
   cap: number,
-): Promise<{ raw: Buffer; exceeded: boolean }> {
-  const chunks: Buffer[] = [];
+): Promise<Received & { exceeded: boolean }> {
+  const store = new ResizableArrayBuffer(0, { maxByteLength: cap });
+  const release = () => store.resize(0);
   let kept = 0;
   let over = false;
-  await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      if (over) continue;
-      if (kept + chunk.length > cap) {
-        over = true;
-        chunks.length = 0; // release what we held: this message will be refused
-        continue;
+  try {
+    await pipeline(stream, async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        if (over) continue;
+        if (kept + chunk.length > cap) {
+          over = true;
+          release(); // let go of what we held: this message will be refused
+          kept = 0;
+          continue;
+        }
+        store.resize(kept + chunk.length);
+        new Uint8Array(store, kept, chunk.length).set(chunk);
+        kept += chunk.length;
       }
-      chunks.push(chunk);
-      kept += chunk.length;
-    }
-  });
-  return { raw: Buffer.concat(chunks, kept), exceeded: over || stream.sizeExceeded };
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { raw: Buffer.from(store, 0, kept), release, exceeded: over || stream.sizeExceeded };
 }
 
 /**
  * DATA read with the size cap: the bytes, or the listener's size refusal (logged with the byte count,
- * thrown as the SMTP reply). `raw` is mutable so that the caller can let go of the message early.
+ * thrown as the SMTP reply).
  */
 export async function readData(
   listener: SmtpListener,
   session: string,
   stream: SMTPServerDataStream,
   cap: number,
-): Promise<{ raw: Buffer }> {
+): Promise<Received> {
   const read = await readCapped(stream, cap);
-  if (!read.exceeded) return { raw: read.raw };
+  if (!read.exceeded) return { raw: read.raw, release: read.release };
+  read.release();
   const code = listener.codes.edge.sizeExceeded;
   listener.log.info(code, { session, bytes: stream.byteLength });
   throw smtpError(code);

@@ -14,7 +14,7 @@ import {
   type SplitMessage,
 } from '../../keys/index.ts';
 import { sessionState, type GatewayContext, type Transaction } from '../submission-context.ts';
-import { atEdge, readData } from '../edge.ts';
+import { atEdge, readData, type Received } from '../edge.ts';
 import { encodeWord } from '../../keys/index.ts';
 import { answerData } from '../smtp-reply.ts';
 import {
@@ -38,7 +38,6 @@ import { spool } from '../spool.ts';
  * message is answered 250 anyway: it is committed, and reconcile enqueues it once Redis is back.
  */
 const ENQUEUE_TIMEOUT_MS = 3_000;
-const EMPTY = Buffer.alloc(0);
 
 class EnqueueTimeout extends Error {
   override name = 'EnqueueTimeout';
@@ -64,17 +63,32 @@ export function onData(ctx: GatewayContext) {
 }
 
 async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: SMTPServerSession) {
-  const { log, clock } = ctx.deps;
   const state = sessionState(ctx, session);
   const tx = state.tx;
   state.tx = undefined; // one DATA per transaction, whatever happens below
   const read = await readData(ctx.listener, session.id, stream, ctx.deps.config.limits.maxMessageBytes);
-  const endOfData = performance.now();
-  const user = state.user;
+  // Every await below has settled by the time this returns or throws: nothing reads the message after it.
+  try {
+    return await accept(ctx, session, read, { tx, user: state.user, endOfData: performance.now() });
+  } finally {
+    read.release();
+  }
+}
+
+async function accept(
+  ctx: GatewayContext,
+  session: SMTPServerSession,
+  read: Received,
+  input: { tx: Transaction | undefined; user: { id: string; login: string } | undefined; endOfData: number },
+): Promise<string> {
+  const { log, clock } = ctx.deps;
+  const { tx, user, endOfData } = input;
   if (!user || !tx || tx.recipients.length === 0) throw smtpError('GW_AUTH_REQUIRED');
   const bytes = read.raw.length;
-  const edge = { split: atEdge(ctx.listener, session.id, read.raw).split };
-  read.raw = EMPTY;
+  const reading = atEdge(ctx.listener, session.id, read.raw);
+  // A message with bare line ends was copied to CRLF: what was read is no longer needed.
+  if (reading.raw.buffer !== read.raw.buffer) read.release();
+  const edge = { split: reading.split };
   const author = await checkAuthor(ctx, edge.split, user, tx, session.id);
 
   const now = clock.now();
@@ -97,6 +111,9 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
     batchId,
     sent: { recipients: tx.recipients, ...(subject ? { subject } : {}) },
   });
+  // The copies are sealed and committed (plain ones were views of the message): give its memory back now,
+  // before the worker starts on them, not at the next garbage collection.
+  read.release();
   // Committed: from here on the message is accepted whatever else fails (the DB is the spool).
   try {
     await withTimeout(ctx.deps.enqueue(ids), ENQUEUE_TIMEOUT_MS);
