@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SMTPServerDataStream } from 'smtp-server';
-import { readCapped } from '../../gateway/edge.ts';
+import { IN_PLACE_ABOVE, readCapped } from '../../gateway/edge.ts';
 
 /**
- * DATA is read into one buffer that grows in place (gateway/edge.ts `readCapped`, issue 17): the bytes must
- * be exactly the stream's, however it is cut into chunks; the cap must hold; and `release()` must give the
- * memory back (every view of the message reads as empty afterwards), so it may only be called once nothing
- * reads the message. The stream is a Node stream of the chunks, with the two fields smtp-server adds.
+ * DATA above IN_PLACE_ABOVE is read into one buffer that grows in place (gateway/edge.ts `readCapped`, issue
+ * 17), below it the chunks are joined: either way the bytes must be exactly the stream's, however it is cut
+ * into chunks, and the cap must hold; `release()` must give a large message's memory back (every view of it
+ * reads as empty afterwards), so it may only be called once nothing reads the message. The stream is a Node stream of the chunks, with the two fields smtp-server adds.
  */
 function dataStream(chunks: readonly Buffer[], sizeExceeded = false): SMTPServerDataStream {
   const byteLength = chunks.reduce((n, c) => n + c.length, 0);
@@ -30,33 +30,37 @@ function cut(data: Buffer, sizes: readonly number[]): Buffer[] {
 }
 
 describe('gateway/edge: DATA read into one buffer', () => {
-  for (const length of [0, 1, 4095, 65_536, 1_000_003]) {
+  const sizes = [0, 1, 4095, 65_536, IN_PLACE_ABOVE, IN_PLACE_ABOVE + 1, 3_000_017];
+  for (const length of sizes) {
     it(`${length} bytes in chunks of uneven sizes come out byte for byte`, async () => {
       const data = randomBytes(length);
-      const read = await readCapped(dataStream(cut(data, [1, 16_384, 7, 65_536, 0, 3])), 2_000_000);
+      const read = await readCapped(dataStream(cut(data, [1, 16_384, 7, 65_536, 0, 3])), 4_000_000);
       assert.equal(read.exceeded, false);
       assert.ok(read.raw.equals(data));
     });
   }
 
-  it('keeps a message of exactly the cap and refuses one byte more', async () => {
-    const data = randomBytes(10_000);
-    const exact = await readCapped(dataStream(cut(data, [4096])), 10_000);
-    assert.equal(exact.exceeded, false);
-    assert.ok(exact.raw.equals(data));
-    const over = await readCapped(dataStream(cut(Buffer.concat([data, Buffer.from('x')]), [4096])), 10_000);
-    assert.equal(over.exceeded, true);
-    assert.equal(over.raw.length, 0);
-  });
+  for (const cap of [10_000, 2_500_000]) {
+    it(`keeps a message of exactly the cap (${cap}) and refuses one byte more`, async () => {
+      const data = randomBytes(cap);
+      const exact = await readCapped(dataStream(cut(data, [4096, 65_536])), cap);
+      assert.equal(exact.exceeded, false);
+      assert.ok(exact.raw.equals(data));
+      const more = Buffer.concat([data, Buffer.from('x')]);
+      const over = await readCapped(dataStream(cut(more, [4096, 65_536])), cap);
+      assert.equal(over.exceeded, true);
+      assert.equal(over.raw.length, 0);
+    });
+  }
 
   it("takes smtp-server's own size verdict", async () => {
     const read = await readCapped(dataStream([Buffer.from('a\r\n')], true), 10_000);
     assert.equal(read.exceeded, true);
   });
 
-  it('release() empties every view of the message, and may be called twice', async () => {
-    const data = randomBytes(300_000);
-    const read = await readCapped(dataStream(cut(data, [65_536])), 1_000_000);
+  it('release() empties every view of a large message, and may be called twice', async () => {
+    const data = randomBytes(IN_PLACE_ABOVE + 300_000);
+    const read = await readCapped(dataStream(cut(data, [65_536])), 2 * IN_PLACE_ABOVE);
     const view = read.raw.subarray(10, 20);
     assert.equal(view.length, 10);
     read.release();
