@@ -29,27 +29,25 @@ async function data(ctx: InboundContext, stream: SMTPServerDataStream, session: 
   const tx = ctx.sessions.get(session);
   ctx.sessions.delete(session); // one DATA per transaction, whatever happens below
   const read = await readData(ctx.listener, session.id, stream, config.limits.maxMessageBytes);
-  // Every await below has settled when this returns or throws: its memory goes back at once (edge.ts).
-  try {
-    if (!tx || tx.recipients.length === 0) throw smtpError('IN_TEMP_FAILURE');
-    // One reading (invariant 8): what the edge refuses is refused before anything looks at it.
-    const message = atEdge(ctx.listener, session.id, read.raw).raw;
-    const started = Date.now();
-    const trace = received(ctx, session);
-    const variants = await variantsOf(ctx, message, tx, session.id);
-    for (const variant of variants) await relay(ctx, session, tx.mailFrom, variant, trace);
-    log.info('IN_RELAYED', {
-      session: session.id,
-      from: tx.mailFrom,
-      count: tx.recipients.length,
-      bytes: read.raw.length,
-      verdict: variants.map((v) => v.outcome.kind).join(','),
-      ms: Date.now() - started,
-    });
-    return smtpError('IN_RELAYED').message;
-  } finally {
-    read.release();
-  }
+  if (!tx || tx.recipients.length === 0) throw smtpError('IN_TEMP_FAILURE');
+  // One reading (invariant 8): what the edge refuses is refused before anything looks at it.
+  const message = atEdge(ctx.listener, session.id, read.raw).raw;
+  const started = Date.now();
+  const trace = received(ctx, session);
+  const variants = await variantsOf(ctx, message, tx, session.id);
+  for (const variant of variants) await relay(ctx, session, tx.mailFrom, variant, trace);
+  log.info('IN_RELAYED', {
+    session: session.id,
+    from: tx.mailFrom,
+    count: tx.recipients.length,
+    bytes: read.raw.length,
+    verdict: variants.map((v) => v.outcome.kind).join(','),
+    ms: Date.now() - started,
+  });
+  // Relayed (every byte written and answered): its memory goes back at once (edge.ts). Not on a failure,
+  // which may leave a socket write still reading it; that buffer is left to the garbage collector.
+  read.release();
+  return smtpError('IN_RELAYED').message;
 }
 
 async function relay(

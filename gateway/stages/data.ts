@@ -67,12 +67,10 @@ async function data(ctx: GatewayContext, stream: SMTPServerDataStream, session: 
   const tx = state.tx;
   state.tx = undefined; // one DATA per transaction, whatever happens below
   const read = await readData(ctx.listener, session.id, stream, ctx.deps.config.limits.maxMessageBytes);
-  // Every await below has settled by the time this returns or throws: nothing reads the message after it.
-  try {
-    return await accept(ctx, session, read, { tx, user: state.user, endOfData: performance.now() });
-  } finally {
-    read.release();
-  }
+  // `accept` gives the message's memory back once its copies are committed. Not on a failure: a failure
+  // may leave work that still reads the message (a socket write, a crypto job) in flight, and after
+  // release() its pages are gone — that buffer is left to the garbage collector instead.
+  return accept(ctx, session, read, { tx, user: state.user, endOfData: performance.now() });
 }
 
 async function accept(
