@@ -88,10 +88,13 @@ export async function buildCopies(
   }
 }
 
-/** Drop the chunks of copies whose message failed (best effort: the worker's sweep takes what is left). */
+/**
+ * Drop the chunks of copies whose message failed (best effort: the worker's sweep takes what is left).
+ * A copy whose row a commit of unknown outcome did write keeps its body (`dropUncommitted`).
+ */
 export async function dropChunks(ctx: GatewayContext, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
-    await ctx.deps.db.stores.outbound.chunks.drop(id).catch((err: unknown) => {
+    await ctx.deps.db.stores.outbound.chunks.dropUncommitted(id).catch((err: unknown) => {
       ctx.deps.log.warn('GW_CHUNKS_LEFT', { id, errName: errName(err) });
     });
   }

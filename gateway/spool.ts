@@ -4,8 +4,7 @@ import type { SentRecipientsTable, SentSubjectsTable } from '../core/db/schema.t
 import { outboundRow, type NewOutboundRow, type Stores } from '../core/store/index.ts';
 import type { SpooledChunks } from '../core/store/outbound.ts';
 import type { AcceptedRecipient, GatewayContext } from './submission-context.ts';
-import type { Copy } from './output.ts';
-import { errName } from '../core/log.ts';
+import { dropChunks, type Copy } from './output.ts';
 import type { PickupCopy } from './pickup.ts';
 
 /**
@@ -86,11 +85,10 @@ export async function spool(
   } catch (err) {
     // Not committed, as far as we know: the chunks written ahead of rows that are not there go. A row the
     // commit did write (its outcome unknown to us) keeps its body.
-    for (const c of chunked) {
-      await ctx.deps.db.stores.outbound.chunks.dropUncommitted(c.id).catch((e: unknown) => {
-        ctx.deps.log.warn('GW_CHUNKS_LEFT', { id: c.id, errName: errName(e) });
-      });
-    }
+    await dropChunks(
+      ctx,
+      chunked.map((c) => c.id),
+    );
     throw err;
   }
   return { batchId, ids: rows.map((r) => r.id) };

@@ -6,6 +6,11 @@ import type { Database, OutboundChunksTable } from '../db/schema.ts';
  * and reads them; docs/performance.md "Memory of one large message"). Part of the outbound store
  * (`stores.outbound.chunks`), which also drops a done row's chunks in the transaction of its state change.
  */
+/** Every chunk of row `id`: a done row keeps no body (in the transaction of its state change). */
+export async function dropChunksOf(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('outbound_chunks').where('outbound_id', '=', id).execute();
+}
+
 export class ChunkRows {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -23,11 +28,6 @@ export class ChunkRows {
       .where('idx', '=', idx)
       .executeTakeFirst();
     return row?.body;
-  }
-
-  /** Drop the chunks of a copy that never committed (its message failed). */
-  async drop(outboundId: string): Promise<void> {
-    await this.db.deleteFrom('outbound_chunks').where('outbound_id', '=', outboundId).execute();
   }
 
   /**

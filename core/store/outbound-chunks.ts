@@ -21,7 +21,7 @@ export const CHUNK_BYTES = 1024 * 1024;
  * Writes one copy's body as sealed chunks while it is produced (gateway/output.ts), each chunk in a
  * statement of its own before the row commits: the gateway never holds the whole copy, sealed or not.
  * A chunk is sealed once the next byte shows it is not the last; `end()` seals the rest as the last one.
- * The caller drops the chunks (`OutboundStore.dropChunks`) when the message then fails.
+ * The caller drops the chunks (`stores.outbound.chunks.dropUncommitted`, gateway/output.ts `dropChunks`) when the message then fails.
  */
 export class ChunkWriter {
   readonly id = newId();

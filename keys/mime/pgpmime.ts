@@ -170,9 +170,10 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
     signer: input.signer,
     now: input.now,
   };
-  const envelope = encryptedEnvelope([...outer, autocryptHeader(input.senderAddress, input.signer)]);
+  const fields = [...outer, autocryptHeader(input.senderAddress, input.signer)];
   const sink = input.sink;
   if (sink && parts.reduce((n, p) => n + p.length, 0) > STREAM_THRESHOLD) {
+    const envelope = encryptedEnvelope(fields);
     for (const part of envelope.head) await sink(part);
     let lastByte: number | undefined;
     const rest = await signEncrypt(request, 'armored-crlf', async (chunk) => {
@@ -184,8 +185,7 @@ export async function buildPgpMime(input: BuildPgpMimeInput): Promise<Buffer[]> 
     await sink(envelope.after(lastByte));
     return [];
   }
-  const armored = await signEncrypt(request, 'armored-crlf');
-  return [...envelope.head, ...armored, envelope.after(armored.at(-1)?.at(-1))];
+  return wrapEncrypted(fields, await signEncrypt(request, 'armored-crlf'));
 }
 
 /**
