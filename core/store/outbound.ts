@@ -1,11 +1,9 @@
-import type { ExpressionBuilder, Insertable, Kysely, Selectable } from 'kysely';
-import type { Config } from '../config.ts';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, OutboundTable } from '../db/schema.ts';
-import { newId } from '../ids.ts';
-import type { Sealer } from '../seal.ts';
 import { audit } from '../audit.ts';
 import type { AnySealedColumn } from '../reseal.ts';
-import { ChunkRows } from './outbound-chunk-rows.ts';
+import { ChunkRows, dropChunksOf } from './outbound-chunk-rows.ts';
+import type { NewOutboundRow } from './outbound-row.ts';
 
 /**
  * The outbound spool (DESIGN.md invariant 3): the only code that reads or writes the `outbound` table.
@@ -13,78 +11,17 @@ import { ChunkRows } from './outbound-chunk-rows.ts';
  * (delivered or bounced) keeps its metadata and drops its body (a receipt's body holds an access code,
  * which the server must not keep); only a queued row changes state.
  */
-export interface NewOutbound {
-  /** The message the row belongs to; default: its own id. */
-  batchId?: string;
-  kind: string; // 'pgp' | 'plain' | 'dsn' | 'notification' | 'receipt' | 'reply'
-  userId: string | null;
-  /** '' for the null sender (DSNs, receipts, replies). */
-  envelopeFrom: string;
-  recipient: string;
-  messageId: string;
-  parts: Uint8Array | readonly Uint8Array[];
-  contactId?: string | null;
-  /**
-   * The body was already written as sealed chunks under this row id (`ChunkWriter`): `parts` is empty, the
-   * row keeps an empty `body`, the byte count and the number of chunks.
-   */
-  chunked?: SpooledChunks;
-}
-
-/** A body written in chunks under a row id that the row itself takes (gateway/output.ts). */
-export interface SpooledChunks {
-  id: string;
-  chunks: number;
-  size: number;
-}
-
 export type OutboundRow = Selectable<OutboundTable>;
-export type NewOutboundRow = Insertable<OutboundTable> & { id: string };
+export {
+  expiresAt,
+  outboundRow,
+  type NewOutbound,
+  type NewOutboundRow,
+  type SpooledChunks,
+} from './outbound-row.ts';
 
-/** A done row keeps no body; a chunked row keeps its body in outbound_chunks. */
+/** A done row keeps no body. */
 const EMPTY = new Uint8Array(0);
-
-/** When a message queued at `createdAt` expires (is bounced if still undelivered). */
-export function expiresAt(createdAt: number, giveUpAfterSeconds: number): number {
-  return createdAt + giveUpAfterSeconds * 1000;
-}
-
-/**
- * One new row, queued for delivery now: the body sealed with the master key under the row's own id (a body
- * moved to another row fails to open), the give-up time from the configuration. Every writer of the spool
- * builds its rows here: the gateway (messages, pickup notifications, receipts), the webmail (pickup
- * replies), the CLI (receipts for a new code) and the worker (DSNs).
- */
-export function outboundRow(
-  deps: { sealer: Sealer; config: Pick<Config, 'delivery'> },
-  input: NewOutbound,
-  now: number,
-): NewOutboundRow {
-  const id = input.chunked?.id ?? newId();
-  const parts = input.parts instanceof Uint8Array ? [input.parts] : input.parts;
-  return {
-    id,
-    batch_id: input.batchId ?? id,
-    kind: input.kind,
-    user_id: input.userId,
-    envelope_from: input.envelopeFrom,
-    recipient: input.recipient,
-    message_id: input.messageId,
-    body: input.chunked ? EMPTY : deps.sealer.seal('spool', parts, id),
-    size: input.chunked ? input.chunked.size : parts.reduce((n, p) => n + p.length, 0),
-    chunks: input.chunked?.chunks ?? 0,
-    status: 'queued',
-    attempts: 0,
-    next_attempt_at: now,
-    expires_at: expiresAt(now, deps.config.delivery.giveUpAfterSeconds),
-    last_code: null,
-    last_smtp_code: null,
-    created_at: now,
-    updated_at: now,
-    done_at: null,
-    contact_id: input.contactId ?? null,
-  };
-}
 
 /** Rows per INSERT statement: 40 × 20 columns stays under SQLite's historic 999-parameter limit. */
 const ROWS_PER_INSERT = 40;
@@ -156,7 +93,7 @@ async function markOneDelivered(
   receipt: DeliveryReceipt,
 ): Promise<void> {
   // In the same transaction as the state change: a done row keeps no body, chunked or not.
-  if (row.chunks !== 0) await dropChunks(db, row.id);
+  if (row.chunks !== 0) await dropChunksOf(db, row.id);
   await db
     .updateTable('outbound')
     .set({
@@ -176,10 +113,6 @@ async function markOneDelivered(
 
 /** A row to mark done; `chunks` (when known to be 0) spares the delete of its chunks. */
 type MarkedRow = Pick<OutboundRow, 'id' | 'attempts'> & { chunks?: number };
-
-async function dropChunks(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('outbound_chunks').where('outbound_id', '=', id).execute();
-}
 
 export class OutboundStore {
   /** The chunks of large bodies (core/store/outbound-chunk-rows.ts). */
@@ -300,7 +233,7 @@ export class OutboundStore {
         .where('status', '=', 'queued')
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) return false;
-      await dropChunks(trx, row.id);
+      await dropChunksOf(trx, row.id);
       if (dsn) await trx.insertInto('outbound').values(dsn).execute();
       await audit(trx, { ...by, subject: row.id, detail: result.code }, now);
       return true;
