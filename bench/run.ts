@@ -72,13 +72,23 @@ async function stopSealpost(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** The live children of a process (the split stack's worker process, redis-server). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+}
+
+/** User + system CPU milliseconds of a `/proc/…/stat` line (clock ticks of 10 ms). */
+function statCpuMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 /** RSS of the Sealpost process and its children (the split stack's worker process), summed. */
 function rssBytes(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const own = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
-    return own + children.reduce((n, child) => n + rssBytes(Number(child)), 0);
+    return own + childrenOf(pid).reduce((n, child) => n + rssBytes(child), 0);
   } catch {
     return 0; // the process ended meanwhile
   }
@@ -87,10 +97,8 @@ function rssBytes(pid: number): number {
 /** CPU milliseconds (user + system, threads included) of a process and its live children, summed. */
 function cpuMsTree(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    const own = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
-    return own + children.reduce((n, child) => n + cpuMsTree(Number(child)), 0);
+    const own = statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return own + childrenOf(pid).reduce((n, child) => n + cpuMsTree(child), 0);
   } catch {
     return 0;
   }
@@ -109,12 +117,9 @@ function cpuMsThreads(pid: number, into = new Map<string, number>()): Map<string
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-      into.set(`${role}/${name}`, (into.get(`${role}/${name}`) ?? 0) + ms);
+      into.set(`${role}/${name}`, (into.get(`${role}/${name}`) ?? 0) + statCpuMs(stat));
     }
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
-    for (const child of children) cpuMsThreads(Number(child), into);
+    for (const child of childrenOf(pid)) cpuMsThreads(child, into);
   } catch {
     // the process ended meanwhile
   }
